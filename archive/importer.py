@@ -365,6 +365,9 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     reader = webarchive.Reader()
     resolver = _Resolver(archive, entries, reader)
     pages, gone, maybe_gone, media, taken = [], [], [], {}, set()
+    # Imported before: 404s at post URLs (named again if no page was), and the URLs of pages.
+    gone_before: list[webarchive.Entry] = []
+    paged_before: set[str] = set()
     fresh_media = 0
     for entry in entries:
         if entry.record_id in taken:
@@ -390,6 +393,10 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
                     and (is_post or indexed[entry.record_id] == source)
                     and (seen is None or _iso(entry.date) > seen)):
                 result.already += 1
+                if entry.status in GONE and is_post:
+                    gone_before.append(entry)
+                elif is_page:
+                    paged_before.add(post_url(entry.url))
                 continue
         if entry.status in GONE:
             (gone if is_post else maybe_gone).append(entry)
@@ -417,7 +424,7 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
         posts = _last_seen(archive, (post_url(e.url) for e in maybe_gone))
         gone += [e for e in maybe_gone if post_url(e.url) in posts]
         result.skipped += sum(post_url(e.url) not in posts for e in maybe_gone)
-        _mark_gone(importer, resolver, gone, pages)
+        _mark_gone(importer, resolver, gone, pages, gone_before, paged_before)
     finally:
         reader.close()
         importer.close()
@@ -430,11 +437,18 @@ def _by_archived_site(conn: sqlite3.Connection, counts: dict[str, SiteCounts]
                       ) -> dict[str, SiteCounts]:
     """The counts kept by their posts' root URL, under the site archived: a site whose posts
     are archived at the address it moved to (a crawl followed its redirect) is one site, not
-    one per address."""
+    one per address. Counts holding no post (a 404 found a post deleted, or its site gone) go
+    to the site of a post archived under their root."""
     by_site: dict[str, SiteCounts] = {}
     for root, site_counts in counts.items():
-        held = conn.execute("SELECT s.url FROM posts p JOIN sites s ON s.id = p.site_id "
-                            "WHERE p.url = ?", (next(iter(site_counts.posts), ""),)).fetchone()
+        if site_counts.posts:
+            held = conn.execute("SELECT s.url FROM posts p JOIN sites s ON s.id = p.site_id "
+                                "WHERE p.url = ?", (min(site_counts.posts),)).fetchone()
+        else:
+            # The URLs under `root` (which ends in "/"), read by the posts' url index.
+            held = conn.execute("SELECT s.url FROM posts p JOIN sites s ON s.id = p.site_id "
+                                "WHERE p.url >= ? AND p.url < ? LIMIT 1",
+                                (root, root[:-1] + "0")).fetchone()
         by_site.setdefault(held[0] if held else root, SiteCounts()).add(site_counts)
     return by_site
 
@@ -715,10 +729,14 @@ def _link_files(importer: _Importer, resolver: _Resolver,
 
 
 def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.Entry],
-               pages: list[webarchive.Entry]) -> None:
+               pages: list[webarchive.Entry], gone_before: list[webarchive.Entry],
+               paged_before: set[str]) -> None:
     """A post whose newest capture is a 404 or 410, later than its newest page, is deleted,
     when the site's other posts were still captured then (else the site had gone: site_gone).
-    The 404s are kept in the captures, so one imported before the post's pages counts too."""
+    The 404s are kept in the captures, so one imported before the post's pages counts too.
+    Post URLs captured only as 404/410s, these and those imported before (`gone_before`; no
+    page of theirs imported before either: `paged_before`), of no archived post are named
+    (result.gone_only) on every import of them."""
     archive, result = importer.archive, importer.result
     for entry in gone:
         try:
@@ -736,8 +754,10 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
     for entry in [*gone, *pages]:
         raw.setdefault(importer.post_url(entry.url), set()).add(entry.url)
     seen = _last_seen(archive, raw)
-    result.gone_only = sorted({importer.post_url(e.url) for e in gone}
-                              - {importer.post_url(e.url) for e in pages} - seen.keys())
+    before = {importer.post_url(e.url) for e in gone_before}
+    result.gone_only = sorted(({importer.post_url(e.url) for e in gone} | before)
+                              - {importer.post_url(e.url) for e in pages} - paged_before
+                              - seen.keys() - _last_seen(archive, before).keys())
     # Each site's two latest sightings, read once: the latest of a post's other posts is one
     # of them. Read a post at a time, a lapsed blog's 3,000 404s read 9 million rows (5 s).
     sightings: dict[int, list[tuple[str, int]]] = {}

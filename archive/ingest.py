@@ -363,8 +363,16 @@ def _attachment_rows(post_id: int, article: Article) -> list[tuple[Any, ...]]:
             for position, item in enumerate(article.attachments, start=1)]
 
 
-_LATER_MODIFIED = ("?7 IS NOT NULL AND (modified IS NULL OR "
-                   "julianday(?7) > julianday(modified))")
+def _instant(date: str) -> str:
+    """SQL for the julian day of ISO date `date` (an SQL expression), its offset written
+    without the colon too (+0200, as a page's meta may give it: kept as given), which
+    julianday reads as no date."""
+    return (f"julianday(CASE WHEN {date} GLOB '*T*[+-][0-9][0-9][0-9][0-9]' THEN "
+            f"substr({date}, 1, length({date}) - 2) || ':' || substr({date}, -2) ELSE {date} END)")
+
+
+_LATER_MODIFIED = (f"?7 IS NOT NULL AND (modified IS NULL OR "
+                   f"{_instant('?7')} > {_instant('modified')})")
 _TOUCH_POST = (
     "UPDATE posts SET last_seen = ?1, lastmod = ?2, etag = ?3, http_last_modified = ?4, "
     f"recorded_at = CASE WHEN deleted_at IS NOT NULL OR {_LATER_MODIFIED} THEN ?5 "

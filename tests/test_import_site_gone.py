@@ -63,3 +63,49 @@ def test_posts_gone_with_their_site_are_not_marked_deleted(tmp_path: Path) -> No
     assert ("1 post URL captured only as gone (404/410), never as a page: nothing to archive"
             in said.stdout)
     assert f"  captured only as gone: {never}" in said.stdout
+    # On every run that finds it, as recover does: the same files imported again named
+    # nothing (its 404, imported before, was skipped as such; until 2026-12-07).
+    again = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["captured_only_gone"] == [never]
+    assert json.loads(again.stdout)["sites"] == {}
+
+
+def test_a_404_at_the_address_a_blog_moved_to_is_counted_under_the_site_archived(
+        tmp_path: Path) -> None:
+    """A crawl of OLD followed the blog's move and archived its posts at NEW, under the one
+    site OLD. A web archive holding only a 404 of one of them at NEW is counted under that
+    site: it was a second site, NEW, holding no post, in the --json sites and in the summary
+    (with "added a site this archive did not hold"), where the posts' own counts go to OLD."""
+    import shutil
+    import subprocess
+    import sys
+
+    blog = SampleBlog(seed=83, post_count=3)
+    db = tmp_path / "blog.db"
+    with serve_blog(blog, host="127.0.0.1") as new_home, \
+            serve_blog(blog, host="127.0.0.1") as moved:
+        moved.moved_to = new_home.url
+        old, new = moved.url, new_home.url
+        crawled = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "crawl", old, "--db", str(db), "--json",
+             "--delay", "0", "--no-autothrottle", "--no-media"],
+            capture_output=True, text=True, timeout=300)
+    assert crawled.returncode == 0, crawled.stderr
+    assert table(db, "SELECT url FROM sites") == [(old + "/",)]
+    gone = f"{new}/post/{blog.posts[0].slug}"
+    assert (gone,) in table(db, "SELECT url FROM posts")
+    warc = tmp_path / "later.warc.gz"
+    write_captures(warc, [(gone, "2030-01-01T12:00:00Z", 404,
+                           b"<html><body>Not found</body></html>")])
+    told = tmp_path / "told.db"
+    shutil.copy(db, told)
+    result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    sites = json.loads(result.stdout)["sites"]
+    assert list(sites) == [old + "/"], sites
+    assert sites[old + "/"]["site_gone"] + sites[old + "/"]["deleted"] == 1
+    said = wixarchive("import", str(warc), "--db", str(told))
+    assert said.returncode == 0, said.stderr
+    assert f"\n{old}/: 0 posts captured" in "\n" + said.stdout, said.stdout
+    assert f"{new}/:" not in said.stdout and "added a site" not in said.stderr, said

@@ -363,3 +363,17 @@ def test_a_post_without_an_author_or_tags_still_gets_its_snippet(tmp_path: Path)
         [hit] = search(archive, SearchQuery("compost"))
     assert hit.marked_snippet("[", "]") == "Turn the [compost] weekly."
     assert hit.matched_in == ["body"]
+
+
+@pytest.mark.parametrize("typed, left_out", [
+    ('salutation -"morning"', '"morning"'), ('salutation -"morning flow"', '"morning flow"'),
+    ('salutation -"Straße"', '"Straße"'), ('"sun salutation" -"morning flow"', '"morning flow"')])
+def test_a_quoted_phrase_after_a_dash_is_an_error_saying_to_write_not(
+        archive: Archive, typed: str, left_out: str) -> None:
+    """`-"phrase"` reads as leaving the phrase out, as `-word` does in plain words, but a quote
+    makes the query FTS5 syntax, where `-` names columns: FTS5's own error ('syntax error near
+    "("', 'unknown column') said nothing of it, where `"sun salutation" -morning` says how to
+    leave a word out."""
+    with pytest.raises(SearchError, match=rf"names columns to leave out; to leave out posts "
+                       rf"with the words, write NOT {re.escape(left_out)}$"):
+        search(archive, SearchQuery(typed))

@@ -357,3 +357,13 @@ def test_the_posts_table_search_box_widens_words_beside_a_cjk_word_as_the_ranked
     not read `title:(strasse OR straße)`)."""
     assert sorted(titles(beside_cjk, typed)) == expected  # the ranked search's answer
     assert table_titles(beside_cjk, typed) == expected
+
+
+def test_a_dashed_phrase_widened_to_its_spellings_says_to_write_not(db: Path) -> None:
+    """`garten -"strasse"`, its phrase widened to `-("strasse" OR "straße")`: FTS5 said
+    'syntax error near "("' and the hint to quote words, which they were."""
+    with pytest.raises(SearchError, match=r"^malformed query 'garten -\"strasse\"': in FTS5 "
+                       r"syntax -\"strasse\" names columns to leave out; to leave out posts with "
+                       r"the words, write NOT \"strasse\"$"):
+        titles(db, 'garten -"strasse"')
+    assert titles(db, 'garten NOT "strasse"') == ["Drei"]  # as it says

@@ -91,3 +91,30 @@ def test_a_recover_records_the_updated_date_of_the_latest_capture(tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert shown_updated(db, url) == [f"Updated: {post.modified_iso}"]
     assert table(db, "SELECT count(*) FROM post_versions") == [(1,)]
+
+
+@pytest.mark.parametrize("first, later", [
+    ("2023-06-04T10:00:00+0200", "2023-07-04T10:00:00+0200"),  # ISO 8601's basic offset
+    ("2023-06-04T10:00:00.000Z", "2023-07-04T10:00:00-0500"),
+    ("2023-06-04T10:00:00-0500", "2023-07-04T10:00:00.000Z")])
+def test_a_later_updated_date_written_with_an_offset_without_colon_is_recorded(
+        tmp_path: Path, first: str, later: str) -> None:
+    """A page's meta or JSON-LD may write its offset without the colon (+0200, valid ISO 8601,
+    kept as the page gives it): SQLite's julianday reads no such date, so the later date was
+    never recorded, the first one kept for ever as before the fix above; nor is an earlier one
+    taken for a later one."""
+    from archive.store import Archive
+    from crawler.extract.record import Article
+
+    url = "https://offsets.example.com/post/garlic"
+    db = tmp_path / "archive.db"
+
+    def saved(modified: str) -> None:
+        with Archive.open(db) as archive:
+            archive.save_articles([Article(url=url, title="Garlic", body_text="Plant it deep.",
+                                           modified=modified)])
+
+    saved(first)
+    saved(later)
+    saved(first)  # an earlier date again: no change
+    assert table(db, "SELECT modified, version FROM posts") == [(later, 1)]

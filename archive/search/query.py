@@ -415,12 +415,24 @@ def held_by_another(exc: sqlite3.Error) -> bool:
     return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
+# A quoted phrase after a dash (`-"morning flow"`), which FTS5 reads as columns to leave out.
+_DASHED_PHRASE = re.compile(r'(?<![^\s(])-("(?:[^"]|"")*")')
+
+
+def _not_phrase(phrase: str) -> str:
+    return (f"in FTS5 syntax -{phrase} names columns to leave out; to leave out posts with the "
+            f"words, write NOT {phrase}")
+
+
 def explain(exc: sqlite3.Error, match: str) -> SearchError:
     message = str(exc)
     column = re.match(r"no such column: (.*)", message)  # empty: a `{""}` or `"":` column
     if column:
         name = column.group(1)
         columns = ", ".join(f"{c}:" for c in FTS_COLUMNS)
+        for phrase in _DASHED_PHRASE.findall(match):
+            if phrase[1:-1].replace('""', '"') == name:
+                return SearchError(f"unknown column {name!r} in query: {_not_phrase(phrase)}")
         if re.search(rf"(?<![^\s(])-{re.escape(name)}\b", match):
             # FTS5 reads -word as "every column but word"; plain words read it as "not word".
             return SearchError(f"unknown column {name!r} in query: in FTS5 syntax -{name} names "
@@ -430,6 +442,9 @@ def explain(exc: sqlite3.Error, match: str) -> SearchError:
     if message.startswith("fts5:") or "syntax error" in message or "unterminated" in message:
         detail = message.removeprefix("fts5: ").replace('syntax error near ""',
                                                         "the query ends too early")
+        if dashed := _DASHED_PHRASE.search(match):
+            # Widened to its spellings (`-("strasse" OR "straße")`), a syntax error there.
+            return SearchError(f"malformed query {match!r}: {_not_phrase(dashed[1])}")
         if re.search(r"\bAND\s+NOT\b", match):  # as Boolean search elsewhere writes it
             fixed = re.sub(r"\bAND\s+NOT\b", "NOT", match)
             return SearchError(f"malformed query {match!r}: FTS5 has no AND NOT; NOT alone "
