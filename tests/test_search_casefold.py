@@ -359,6 +359,17 @@ def test_the_posts_table_search_box_widens_words_beside_a_cjk_word_as_the_ranked
     assert table_titles(beside_cjk, typed) == expected
 
 
+@pytest.mark.parametrize("typed, as_written, expected", [
+    ('東京 -"strasse"', '東京 NOT "strasse"', ["Joined", "Joiner", "Tokyo"]),
+    ("東京 -strass*", "東京 NOT strass*", ["Joined", "Joiner", "Sharp", "Tokyo"])])
+def test_the_box_reads_a_dashed_phrase_beside_a_cjk_word_as_the_not_the_ranked_search_asks_for(
+        beside_cjk: Path, typed: str, as_written: str, expected: list[str]) -> None:
+    """`東京 -"strasse"` listed the posts WITH Straße and Strasse: its phrase was searched as a
+    word to find, the dash a word of its own."""
+    assert sorted(titles(beside_cjk, as_written)) == expected
+    assert table_titles(beside_cjk, typed) == expected
+
+
 def test_a_dashed_phrase_widened_to_its_spellings_says_to_write_not(db: Path) -> None:
     """`garten -"strasse"`, its phrase widened to `-("strasse" OR "straße")`: FTS5 said
     'syntax error near "("' and the hint to quote words, which they were."""
@@ -367,3 +378,17 @@ def test_a_dashed_phrase_widened_to_its_spellings_says_to_write_not(db: Path) ->
                        r"the words, write NOT \"strasse\"$"):
         titles(db, 'garten -"strasse"')
     assert titles(db, 'garten NOT "strasse"') == ["Drei"]  # as it says
+
+
+@pytest.mark.parametrize("typed, as_written, expected", [
+    ('garten -"strasse"', 'garten NOT "strasse"', ["Drei"]),
+    # A prefix is not widened (strass* is no prefix of straße), by the ranked search either.
+    ("garten -strass*", "garten NOT strass*", ["Drei", "Eins"]),
+    ('garten -"strasse" -"fluss"', 'garten NOT ("strasse" OR "fluss")', ["Drei"])])
+def test_the_box_reads_a_dashed_phrase_or_prefix_as_the_not_the_ranked_search_asks_for(
+        db: Path, typed: str, as_written: str, expected: list[str]) -> None:
+    """The ranked search refuses `garten -"strasse"` and `garten -strass*`, telling to write
+    NOT; the box found nothing for them (its words quoted: `"-"`, `"-strass*"`) rather than
+    the posts without strasse."""
+    assert titles(db, as_written) == expected
+    assert table_titles(db, typed) == expected

@@ -10,9 +10,10 @@ expression built by archive/search/query.py, as the ranked search builds it. Pla
 there too, to be widened to their other spellings as the ranked search widens them (strasse:
 straße too; archive/search/casefold.py), which Datasette's escaped mode cannot. An expression
 FTS5 cannot parse (`garden AND`) is searched as its words, as before, rather than failing the
-page, a `-word` in FTS5 syntax (`garden* -compost`) read as NOT, as the ranked search's error
-tells to write it; a search that only leaves words out (`-compost`), which the ranked search
-refuses, lists no post: quoted, it was the word to find, the posts *with* compost.
+page, a `-word`, `-"phrase"` or `-prefix*` in FTS5 syntax (`garden* -compost`) read as NOT, as
+the ranked search's error tells to write it; a search that only leaves words out (`-compost`),
+which the ranked search refuses, lists no post: quoted, it was the word to find, the posts
+*with* compost.
 
 FTS5 syntax whose words are in two indexes (`東京 OR tokyo`, `東京 OR 北京` read on the bigrams,
 `שלום OR garden` in an archive holding vowel marks) is more than one MATCH, which is all
@@ -40,9 +41,10 @@ from archive.search.query import SearchError, fts_query, plain_query, quoted
 # The query argument a search of two indexes is moved to: not `_search`, so Datasette adds no
 # clause of its own, and not `_search_*`, which it reads as a column's search.
 COMBINED = "_wxa_search"
-# A word left out (`-knead`) written apart, not a column filter (`-title: …`, `-{title}: …`).
-_LEFT_OUT_WORD = re.compile(r"(?<![^\s(])-(\w+)\b(?![\s*]*[:*])")
-_AND_LEFT_OUT_WORD = re.compile(r"(?:\bAND\s+)?" + _LEFT_OUT_WORD.pattern)  # `a AND -b` too
+# A word, prefix or phrase left out (`-knead`, `-knea*`, `-"rye bread"`) written apart, not a
+# column filter (`-title: …`, `-"title": …`, `-{title}: …`).
+_LEFT_OUT = re.compile(r'(?<![^\s(])-("(?:[^"]|"")*"|\w+\b\*?)(?!\s*:)')
+_AND_LEFT_OUT = re.compile(r"(?:\bAND\s+)?" + _LEFT_OUT.pattern)  # `a AND -b` too
 
 
 def needs_raw_mode(text: str) -> bool:
@@ -67,11 +69,13 @@ def table_match(text: str) -> str:
         return expression
     except (SearchError, sqlite3.Error):
         pass
-    # FTS5 syntax reads `-knead` as columns to leave out (`breath* -knead`: no column knead),
-    # which the ranked search refuses, telling to write NOT knead: the box reads it so, rather
-    # than as its words (the posts *with* knead).
-    kept = _AND_LEFT_OUT_WORD.sub(" ", text)
-    left_out = " OR ".join(quoted([word]) for word in _LEFT_OUT_WORD.findall(text))
+    # FTS5 syntax reads `-knead` (`-"knead"`, `-knea*`) as columns to leave out (`breath*
+    # -knead`: no column knead), which the ranked search refuses, telling to write NOT knead:
+    # the box reads it so, rather than as its words (the posts *with* knead).
+    kept = _AND_LEFT_OUT.sub(" ", text)
+    # A phrase or prefix stays as typed (quoted, `knea*` would be the word "knea").
+    left_out = " OR ".join(term if term.startswith('"') or term.endswith("*") else quoted([term])
+                           for term in _LEFT_OUT.findall(text))
     if left_out:
         try:
             expression = f"({fts_query(kept)}) NOT ({left_out})"
