@@ -385,3 +385,39 @@ def test_a_sort_by_no_column_of_the_posts_table_says_so_not_that_the_archive_is_
         assert "posts or more" not in response.text
         if threshold == "3":  # a big archive: which sorts there are
             assert "sort by id, site_id, url, published, last_changed" in response.text
+
+
+@pytest.mark.parametrize("asked", ["_facet=author", "_facet=site_id", "_facet=tags",
+                                   "_facet=categories", "_facet_counted=author",
+                                   "_facet=tags&_facet=author"])
+def test_a_facet_the_user_adds_on_a_default_facets_column_is_shown_once(
+        tmp_path: Path, asked: str) -> None:
+    """`?_facet=author` (a column menu's "Facet by this" on a column faceted already) showed it
+    twice (`author` and `author_2`), and `?_facet=tags` counted the posts' raw JSON strings
+    (`["Garden", "Yoga"]` one value) beside the default facet counting each tag."""
+    import asyncio
+
+    from archive.cli.serve import make_datasette
+
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_articles([
+            Article(url="https://a.example/post/one", title="One", body_text="one",
+                    author="Ann", tags=["Garden", "Yoga"], categories=["Home"]),
+            Article(url="https://a.example/post/two", title="Two", body_text="two",
+                    author="Ann", tags=["Garden"], categories=["Home"])])
+    datasette = make_datasette(db)
+    default = asyncio.run(datasette.client.get("/archive/posts.json?_size=0")).json()
+    default_page = asyncio.run(datasette.client.get("/archive/posts")).text
+    for path in (f"/archive/posts.json?_size=0&{asked}", f"/archive/posts?{asked}"):
+        response = asyncio.run(datasette.client.get(path))
+        assert response.status_code == 200, response.text
+        if path.endswith(asked) and ".json" in path:
+            results = response.json()["facet_results"]
+            assert list(results) == list(default["facet_results"])
+            assert results == default["facet_results"]
+            counts = {v["value"]: v["count"] for v in results["tags"]["results"]}
+            assert counts == {"Garden": 2, "Yoga": 1}
+        else:
+            assert response.text.count('class="facet-info ') == default_page.count(
+                'class="facet-info ') == 6, asked  # the default facets, each once

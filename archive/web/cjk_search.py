@@ -64,7 +64,7 @@ from archive.web import (
     holds_marks,
 )
 from archive.web.facet_counts import counted_facets
-from archive.web.metadata import TABLES
+from archive.web.metadata import FACETS, TABLES
 from archive.web.table_search import (
     COMBINED,
     combined,
@@ -77,6 +77,9 @@ POSTS = "posts"
 _STEERING = (("_fts_table", CJK_TABLE), ("_searchmode", "raw"))
 _STEERING_UNMARKED = (("_fts_table", UNMARKED_TABLE), ("_searchmode", "raw"))
 BODY_COLUMNS = ("body", "body_html", "body_markdown")
+# The columns a default facet of the posts table counts by value (a year facet is another).
+DEFAULT_FACETED = tuple(column for facet in FACETS[POSTS] for kind, column in facet.items()
+                        if kind in ("counted", "list"))
 
 
 def _cjk_words(text: str) -> tuple[list[str], list[str]] | None:
@@ -145,7 +148,8 @@ class CjkTableSearch:
             table = self._posts_table(scope.get("path", ""))
             if table is not None:
                 bigrams, html, unmarked, marked = table
-                query_string = counted_facets(scope["query_string"], TABLES[POSTS][2])
+                query_string = counted_facets(scope["query_string"], TABLES[POSTS][2],
+                                              DEFAULT_FACETED)
                 scope = dict(scope, query_string=steer(query_string, bigrams, html, unmarked,
                                                        marked))
         await self.app(scope, receive, send)

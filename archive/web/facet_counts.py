@@ -35,24 +35,31 @@ from datasette.utils import (
 from archive.web.sorted_pages import every_row_query
 
 POSTS = "posts"
+# The arguments asking a facet of a column: Datasette's own, and this plugin's (list_facets.py).
+_FACET_ARGS = ("_facet", "_facet_array", "_facet_counted", "_facet_list")
 
 # Datasette instance -> {(database, id of a read connection): (its data_version, {SQL: rows})}
 _kept: weakref.WeakKeyDictionary[Any, dict[tuple[str, int], tuple[int, dict[str, list[Any]]]]] = (
     weakref.WeakKeyDictionary())
 
 
-def counted_facets(query_string: bytes, columns: Collection[str]) -> bytes:
+def counted_facets(query_string: bytes, columns: Collection[str],
+                   faceted: Collection[str] = ()) -> bytes:
     """The posts table's query string with each facet the user added by a column's name
     (`_facet=reading_minutes`, a column menu's "Facet by this") asked of ColumnCountFacet
     (`_facet_counted=`): Datasette's own counted it at every visit under the 200 ms of a facet,
     and one reading every post whole (612 ms at 173,000 posts) timed out at every visit. The
-    page's links then carry `_facet_counted=`, which asks the same. Anything else (a JSON
-    config, no such column) is left to Datasette."""
+    page's links then carry `_facet_counted=`, which asks the same. One asked of a column a
+    default facet counts already (`faceted`: author, tags) is left out: Datasette showed it
+    twice (`author_2`), and `_facet=tags` counted the posts' JSON lists as values. Anything
+    else (a JSON config, no such column) is left to Datasette."""
     args = parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
-    if not any(key == "_facet" and value in columns for key, value in args):
+    kept = [(key, value) for key, value in args
+            if not (key in _FACET_ARGS and value in faceted)]
+    if kept == args and not any(key == "_facet" and value in columns for key, value in args):
         return query_string
     return urlencode([("_facet_counted" if key == "_facet" and value in columns else key, value)
-                      for key, value in args]).encode("ascii")
+                      for key, value in kept]).encode("ascii")
 
 
 def whole_table(sql: str, params: dict[str, Any] | None) -> bool:
