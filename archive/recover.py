@@ -527,14 +527,14 @@ class _Recovery:
 
     def gone_only(self, found: Iterable[tuple[wayback.Row, str]]) -> list[str]:
         """The post URLs (as archived: the site's spelling, normalized) of the captures
-        `found` that were only ever 404/410s and that the archive holds no post at (an
-        earlier crawl's post is marked deleted instead), sorted."""
+        `found` that were only ever 404/410s and that the archive holds no post at, nor at
+        the address the blog moved to (an earlier crawl's post is marked deleted instead, or
+        lives on there), sorted."""
         kinds: dict[str, set[str]] = {}
         for row, kind in found:
             kinds.setdefault(normalize_url(self.site.canonical(row.url)), set()).add(kind)
-        return sorted(url for url, seen in kinds.items() if seen == {"gone"} and not
-                      self.archive.conn.execute("SELECT 1 FROM posts WHERE url = ?",
-                                                (url,)).fetchone())
+        return sorted(url for url, seen in kinds.items()
+                      if seen == {"gone"} and not self.archive.holds_post(url))
 
     def list_word(self, word: str) -> list[tuple[wayback.Row, str]]:
         """The captures of the posts at /<word>/<slug> (and /<word>/YYYY/MM/DD/<slug>)."""

@@ -553,6 +553,12 @@ class Archive:
             (archived_root(self.conn, site_url),))
         return {row["url"]: KnownPost(*tuple(row)[1:]) for row in rows}
 
+    def holds_post(self, url: str) -> bool:
+        """Whether a post `url` names is archived, as `post` finds it: at that URL, spelled in
+        any way a crawl takes for it, or at the address its site moved to (a crawl followed
+        the move)."""
+        return self._post_id(url) is not None
+
     def _post_id(self, url_or_id: str | int) -> int | None:
         """The id of the post `url_or_id` names: its id, URL or canonical URL, or its URL as
         `show` and `search` print it (a non-Latin slug decoded), or spelled in any way a crawl

@@ -314,3 +314,54 @@ def test_a_recover_into_an_archive_that_followed_the_blogs_move_stores_no_post_t
     # The edited post: its capture at OLD is its first version, the crawl's its second.
     assert table(db, "SELECT count(*) FROM post_versions v JOIN posts p ON p.id = v.post_id "
                      f"WHERE p.url = '{new}/post/{edited.slug}'") == [(2,)]
+
+
+def test_a_post_the_archive_holds_at_its_blogs_new_address_is_not_captured_only_as_gone(
+        tmp_path: Path):
+    """The blog moved from OLD to NEW; a crawl of OLD followed the redirect and archived its
+    posts at NEW. The Wayback Machine holds one of them at OLD only as 404s (captured after
+    the move broke its old address): `recover OLD` named that live post "captured only as
+    gone", which it is not. A post never archived, captured only as a 404, still is named."""
+    from crawler.sample_site import serve_blog
+
+    blog = SampleBlog(seed=83, post_count=3)
+    lost, paged = blog.posts[0], blog.posts[1]
+    db = tmp_path / "blog.db"
+    with serve_blog(blog, host="127.0.0.1") as new_home, \
+            serve_blog(blog, host="127.0.0.1") as moved:
+        old, new = moved.url, new_home.url
+        page = new_home.respond(f"/post/{paged.slug}", base=old, record=False).body
+        moved.moved_to = new
+        crawled = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "crawl", old, "--db", str(db), "--json",
+             "--delay", "0", "--no-autothrottle", "--no-media"],
+            capture_output=True, text=True, timeout=300)
+    assert crawled.returncode == 0, crawled.stderr
+    assert f"{new}/post/{lost.slug}" in [url for (url,) in table(db, "SELECT url FROM posts")]
+    warc = tmp_path / "holdings.warc.gz"
+    write_captures(warc, [(f"{old}/post/{paged.slug}", "2021-03-01T10:00:00Z", page)])
+    with warc.open("ab") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for slug, date in ((lost.slug, "2022-03-01T10:00:00Z"),
+                           ("never-archived", "2022-03-01T10:05:00Z")):
+            body = b"<h1>Not found</h1>"
+            writer.write_record(writer.create_warc_record(
+                f"{old}/post/{slug}", "response", payload=io.BytesIO(body), length=len(body),
+                http_headers=StatusAndHeaders("404 Not Found", [("Content-Type", HTML)],
+                                              protocol="HTTP/1.1"),
+                warc_headers_dict={"WARC-Date": date}))
+    imported_db = tmp_path / "imported.db"
+    imported_db.write_bytes(db.read_bytes())
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        done = recover_json(old, base, db)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["captured_only_gone"] == [f"{old}/post/never-archived"]
+    # `import` of the same captures says the same.
+    imported = subprocess.run(
+        [sys.executable, "-m", "archive.cli", "import", str(warc), "--db", str(imported_db),
+         "--json"], capture_output=True, text=True, timeout=300)
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["captured_only_gone"] == [f"{old}/post/never-archived"]
+    for path in (db, imported_db):
+        urls = [url for (url,) in table(path, "SELECT url FROM posts")]
+        assert len(urls) == len(set(urls)) == 3, urls
