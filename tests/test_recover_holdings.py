@@ -284,8 +284,9 @@ def test_a_recover_into_an_archive_that_followed_the_blogs_move_stores_no_post_t
     blog.delete_post(gone.slug)
     edited = blog.edit_post(blog.posts[0].slug, paragraphs=["Written at the new address."])
     db = tmp_path / "blog.db"
-    with serve_blog(blog, host="127.0.0.1") as new_home, \
-            serve_blog(blog, host="127.0.0.1", port=int(old.rsplit(":", 1)[1])) as moved:
+    # OLD's port is taken back first, before another server can be given it.
+    with serve_blog(blog, host="127.0.0.1", port=int(old.rsplit(":", 1)[1])) as moved, \
+            serve_blog(blog, host="127.0.0.1") as new_home:
         moved.moved_to = new_home.url
         crawled = subprocess.run(
             [sys.executable, "-m", "archive.cli", "crawl", old, "--db", str(db), "--json",
