@@ -21,6 +21,7 @@ from tests.test_crawl_redis import (
     RedisServer,
     blogs,
     run_to_end,
+    runs,
     start_worker,
     start_writer,
     stop,
@@ -196,3 +197,32 @@ def test_a_link_whose_duplicate_check_lost_its_reply_is_still_queued(redis_serve
         assert seen.request_seen(Request("https://a.example/post/one"))
     finally:
         cutter.close()
+
+
+@pytest.mark.parametrize("cut", [p.WRITER.encode(), b'"resumed_since"'],
+                         ids=["claim", "queue-sites"])
+def test_a_writer_whose_start_lost_a_reply_crawls_on(
+        tmp_path: Path, redis_server: RedisServer, cut: bytes):
+    """The writer's start (its claim of the Redis, SET NX of its key; the site's settings for
+    the workers, HSETs) ran, its reply cut: the writer ended at once, "cannot use Redis at …".
+    It waits the blip out now, knows its own key, and the crawl completes: every post once,
+    one run, its counts those of a crawl with no cut."""
+    db = tmp_path / "archive.db"
+    cutter = ReplyCutter(redis_server.port, cut)
+    with blogs(1, posts=8) as servers:
+        writer = start_writer([servers[0].url], db, cutter.url, "--no-media")
+        worker = start_worker(redis_server.url)
+        try:
+            out, err = run_to_end(writer, [worker], timeout=90)
+        finally:
+            stop([writer, worker])
+            cutter.close()
+    assert cutter.cuts == 1
+    assert writer.returncode == 0, err
+    assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
+    versions = versions_per_post(db)
+    assert set(versions) == {servers[0].url + p.url_path for p in servers[0].blog.posts}
+    assert set(versions.values()) == {1}
+    (run,) = runs(db)
+    assert run["status"] == "ok" and run["counts"]["new"] == 8, run
+
