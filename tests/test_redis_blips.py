@@ -6,6 +6,7 @@ reads the answer."""
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -226,3 +227,49 @@ def test_a_writer_whose_start_lost_a_reply_crawls_on(
     (run,) = runs(db)
     assert run["status"] == "ok" and run["counts"]["new"] == 8, run
 
+
+def test_a_robots_txt_result_whose_push_lost_its_reply_is_counted_and_captured_once(
+        tmp_path: Path, redis_server: RedisServer):
+    """The result of a request nobody leased (the robots.txt of the media host, which a
+    worker's robots middleware fetches) is pushed as is (RPUSH); its reply cut, the worker's
+    client sent it again: the run counted that download twice and the archive held its capture
+    twice (WARC records written twice; for a site's own, its run's requests counted twice). The
+    writer takes one copy now: the run's counts and captures are those of a crawl with no cut."""
+    pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archive.captures import captures_dir
+    from crawler.sample_site import serve_blog
+    from tests.webarchives import loopback
+
+    def crawl(name: str, worker_url: str, site: str, media: str) -> tuple[dict, int]:
+        db = tmp_path / name / "archive.db"
+        db.parent.mkdir()
+        env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{media}/media/"}
+        writer = start_writer([site], db, redis_server.url, env=env)
+        worker = start_worker(worker_url)
+        try:
+            out, err = run_to_end(writer, [worker], timeout=120)
+        finally:
+            stop([writer, worker])
+        assert writer.returncode == 0, err
+        assert f"✓ {site}/: 6 posts: 6 new" in out, out
+        (run,) = runs(db)
+        robots = 0
+        for path in captures_dir(db).glob("*.warc.gz"):
+            with path.open("rb") as stream:
+                robots += sum(record.rec_headers.get_header("WARC-Target-URI")
+                              == media + "/robots.txt" for record in ArchiveIterator(stream))
+        return run["counts"], robots
+
+    cutter = ReplyCutter(redis_server.port, b"\r\nRPUSH\r\n")
+    with blogs(1, posts=6) as (server,), serve_blog(server.blog, host=loopback(9)) as media:
+        plain_counts, plain_robots = crawl("plain", redis_server.url, server.url, media.url)
+        try:
+            cut_counts, cut_robots = crawl("cut", cutter.url, server.url, media.url)
+        finally:
+            cutter.close()
+    assert cutter.cuts == 1
+    assert plain_robots == cut_robots > 0
+    assert {k: cut_counts.get(k) for k in ("requests", "pages", "new")} == \
+        {k: plain_counts.get(k) for k in ("requests", "pages", "new")}, (plain_counts, cut_counts)

@@ -57,6 +57,9 @@ LEASE_SEQ = f"{PREFIX}:lease-seq"
 REDOS = f"{PREFIX}:redos"  # hash sha1(member) -> times its workers died (leases expired)
 PENDING = f"{PREFIX}:pending"  # hash site -> requests queued or leased
 RESULTS = f"{PREFIX}:results"  # list of messages for the writer
+# A message's id, for one pushed as is (RPUSH) that its worker's client may send twice (a lost
+# reply): the writer stores the first copy only. Those ending a lease need none (COMPLETE).
+MESSAGE_ID = "id"
 # set of sites stopped (time limit, failing): their requests are dropped, those that workers hold
 # are not sent (ACQUIRE)
 STOPPED = f"{PREFIX}:stopped"
