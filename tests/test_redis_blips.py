@@ -157,12 +157,12 @@ def test_redis_back_without_the_crawl_is_the_queue_lost(redis_server: RedisServe
 def test_a_page_whose_handling_lost_a_reply_is_fetched_again_not_held_for_ever(
         tmp_path: Path, redis_server: RedisServer):
     """A worker's callback whose Redis command got no reply (here the count of a site's
-    sitemaps, run, its reply cut, and again when its client sent it once more) fails: its
+    sitemaps, SCARD, run, its reply cut, and again when its client sent it once more) fails: its
     request's lease was still renewed by the worker's heartbeat, so its site never ended and
     the writer waited for ever. It expires now, and the page is fetched again: the crawl ends
     with every post once."""
     db = tmp_path / "archive.db"
-    cutter = ReplyCutter(redis_server.port, b"\r\nINCRBY\r\n", times=2)
+    cutter = ReplyCutter(redis_server.port, b"\r\nSCARD\r\n", times=2)
     with blogs(1, posts=8) as servers:
         writer = start_writer([servers[0].url], db, redis_server.url, "--no-media")
         worker = start_worker(cutter.url)
@@ -273,3 +273,70 @@ def test_a_robots_txt_result_whose_push_lost_its_reply_is_counted_and_captured_o
     assert plain_robots == cut_robots > 0
     assert {k: cut_counts.get(k) for k in ("requests", "pages", "new")} == \
         {k: plain_counts.get(k) for k in ("requests", "pages", "new")}, (plain_counts, cut_counts)
+
+
+def worker_client(url: str) -> redis.Redis:
+    """A Redis client as a worker's (scrapy-redis, the worker's REDIS_PARAMS): it sends a
+    command again, once, when its reply is lost."""
+    from scrapy.settings import Settings
+    from scrapy_redis.connection import get_redis_from_settings
+
+    from crawler.distributed.spider import DistributedWixSpider
+
+    return get_redis_from_settings(
+        Settings({**DistributedWixSpider.custom_settings, "REDIS_URL": url}))
+
+
+def test_a_sitemap_whose_count_lost_its_reply_is_counted_once(redis_server: RedisServer):
+    """The count of a site's sitemaps (WIXARCHIVE_MAX_SITEMAPS) was an INCR, sent again by the
+    worker's client after its reply was lost: one sitemap counted twice, and the site's last
+    sitemap within the limit was not read ("more than N sitemaps"). Counted as a set of URLs
+    now, as a crawl without Redis counts them."""
+    from types import SimpleNamespace
+
+    from crawler.distributed.spider import DistributedWixSpider
+
+    site = "https://a.example/"
+    key = p.sitemaps_key(site)
+    cutter = ReplyCutter(redis_server.port, key.encode())
+    worker = SimpleNamespace(server=worker_client(cutter.url))
+    try:
+        assert DistributedWixSpider._within_limit(worker, key, site + "sitemap.xml", 2)
+        assert cutter.cuts == 1
+        assert DistributedWixSpider._within_limit(worker, key, site + "blog-posts-sitemap.xml", 2)
+        assert not DistributedWixSpider._within_limit(worker, key, site + "pages-sitemap.xml", 2)
+        assert redis_server.client().scard(key) == 3
+    finally:
+        cutter.close()
+
+
+@pytest.mark.parametrize("script", ["FAILED", "TOO_LONG"])
+def test_a_failure_whose_count_lost_its_reply_is_counted_once(
+        redis_server: RedisServer, script: str):
+    """A site's failure (FAILED: a 5xx) or too long Retry-After (TOO_LONG), counted by a
+    script, its reply lost and the script sent again by the worker's client: counted twice,
+    the site was stopped one failure early, in every worker. Each carries an id now, counted
+    once: with a limit of 2, one failure leaves the site running."""
+    site, run = "https://a.example/", "7"
+    direct = redis_server.client()
+    direct.script_load(getattr(p, script))  # the cut EVALSHA is the script itself
+    cutter = ReplyCutter(redis_server.port, b"EVALSHA")
+    client = worker_client(cutter.url)
+    counting = client.register_script(getattr(p, script))
+    try:
+        if script == "FAILED":
+            counting(keys=[p.backoff_key(site, run), p.crawl_delay_key(site), p.STOPPED,
+                           p.RESULTS, p.PENDING, p.counted_key(site, run)],
+                     args=[site, run, 1, 0, 0, 0, 2, 0, "too many", "too long", "failure-1"])
+            assert direct.hget(p.backoff_key(site, run), "errors") == b"1"
+        else:
+            counting(keys=[p.backoff_key(site, run) + ":too-long", p.STOPPED, p.RESULTS,
+                           p.PENDING, p.counted_key(site, run)],
+                     args=[site, run, 2, "throttled", "retry-after-1"])
+            assert direct.get(p.backoff_key(site, run) + ":too-long") == b"1"
+        assert cutter.cuts == 1
+        assert not direct.sismember(p.STOPPED, site)
+        assert direct.llen(p.RESULTS) == 0  # the writer was told of no stop
+    finally:
+        cutter.close()
+
