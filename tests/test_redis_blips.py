@@ -40,12 +40,14 @@ class QueueLost(Exception):
 
 class ReplyCutter:
     """Relays 127.0.0.1:port to Redis; the first `times` commands naming `cut` are run, and
-    their connections closed before the reply reaches the client."""
+    their connections closed before the reply reaches the client (`run` False: closed before
+    Redis gets them, as when Redis is away)."""
 
-    def __init__(self, redis_port: int, cut: bytes, times: int = 1) -> None:
+    def __init__(self, redis_port: int, cut: bytes, times: int = 1, run: bool = True) -> None:
         self.redis_port = redis_port
         self.cut = cut
         self.times = times
+        self.run = run
         self.cuts = 0
         self.lock = threading.Lock()
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -72,6 +74,9 @@ class ReplyCutter:
                     if self.cut in data and self.cuts < self.times:
                         self.cuts += 1
                         cutting.set()
+                        if not self.run:
+                            client.shutdown(socket.SHUT_RDWR)
+                            break
                 upstream.sendall(data)
         with contextlib.suppress(OSError):
             upstream.shutdown(socket.SHUT_WR)
@@ -340,3 +345,27 @@ def test_a_failure_whose_count_lost_its_reply_is_counted_once(
     finally:
         cutter.close()
 
+
+def test_a_link_whose_push_failed_is_queued_when_found_again(
+        tmp_path: Path, redis_server: RedisServer):
+    """A post's link went into the duplicate filter, then its PUSH never reached Redis (sent
+    twice by the worker, and twice by its client): the page that found it failed, and the
+    link, seen, was never queued when that page was fetched again or another listed it: the
+    crawl ended without that post. Marked seen only once queued now: every post once."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=8) as servers:
+        target = servers[0].blog.posts[3].url_path.encode()
+        cutter = ReplyCutter(redis_server.port, target, times=4, run=False)
+        writer = start_writer([servers[0].url], db, redis_server.url, "--no-media")
+        worker = start_worker(cutter.url)
+        try:
+            out, err = run_to_end(writer, [worker], timeout=120)
+        finally:
+            stop([writer, worker])
+            cutter.close()
+    assert cutter.cuts == 4
+    assert writer.returncode == 0, err
+    assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
+    versions = versions_per_post(db)
+    assert set(versions) == {servers[0].url + p.url_path for p in servers[0].blog.posts}
+    assert set(versions.values()) == {1}
