@@ -248,13 +248,20 @@ class RedisWriter:
         the command ran or not: a writer key this writer set is its own (`_claim`), the dead
         writer's results are stored idempotently and trimmed only while first in their list
         (CrawlLink.trim_stored: its blip, before this crawl's id is set, is QueueLost here),
-        and the rest deletes or sets keys."""
+        and the rest deletes or sets keys. The grace counts from the first blip: a Redis that
+        answers a GET but never the claim is given up too."""
+        deadline: float | None = None
         while True:
             try:
                 self._claim(archive)
                 return
             except (*blips.BLIPS, QueueLost):
-                blips.crawl_after_blip(self.server)
+                deadline = deadline or time.monotonic() + blips.GRACE_SECONDS
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise redis.ConnectionError(
+                        f"no reply for {blips.GRACE_SECONDS:.0f} s") from None
+                blips.crawl_after_blip(self.server, left)
 
     def _claim(self, archive: Archive) -> None:
         """Become the Redis's one writer; store what a dead writer left unstored."""

@@ -369,3 +369,25 @@ def test_a_link_whose_push_failed_is_queued_when_found_again(
     versions = versions_per_post(db)
     assert set(versions) == {servers[0].url + p.url_path for p in servers[0].blog.posts}
     assert set(versions.values()) == {1}
+
+
+def test_a_writer_whose_claim_never_gets_a_reply_gives_up_after_the_grace(
+        tmp_path: Path, redis_server: RedisServer):
+    """Redis answers, but never the writer's claim (each sent cut before Redis gets it): the
+    start is given up once the grace is over, in one line, no run started."""
+    from crawler.distributed.blips import GRACE_SECONDS
+
+    db = tmp_path / "archive.db"
+    cutter = ReplyCutter(redis_server.port, p.WRITER.encode(), times=10**6, run=False)
+    with blogs(1, posts=2) as servers:
+        writer = start_writer([servers[0].url], db, cutter.url, "--no-media")
+        try:
+            out, err = writer.communicate(timeout=GRACE_SECONDS + 60)
+        finally:
+            stop([writer])
+            cutter.close()
+    assert writer.returncode != 0
+    assert err.strip().splitlines()[-1] == (
+        f"Error: cannot use Redis at {cutter.url}: no reply for {GRACE_SECONDS:.0f} s"), err
+    assert "Traceback" not in err
+    assert not db.exists() or runs(db) == []
