@@ -310,6 +310,8 @@ def test_a_sitemap_whose_count_lost_its_reply_is_counted_once(redis_server: Redi
         assert cutter.cuts == 1
         assert DistributedWixSpider._within_limit(worker, key, site + "blog-posts-sitemap.xml", 2)
         assert not DistributedWixSpider._within_limit(worker, key, site + "pages-sitemap.xml", 2)
+        # Listed again by another index: still refused, the limit holds.
+        assert not DistributedWixSpider._within_limit(worker, key, site + "pages-sitemap.xml", 2)
         assert redis_server.client().scard(key) == 3
     finally:
         cutter.close()

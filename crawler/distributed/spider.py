@@ -230,9 +230,9 @@ class DistributedWixSpider(scrapy.Spider):
         """Whether `url` is within the `limit` of URLs the set `key` counts across workers
         (protocol.sitemaps_key, listings_key), as a crawl without Redis counts the URLs it
         asked for (WixBlogSpider). Safe twice: its client sends a command again when the
-        reply is lost; SADD adds the URL once (an INCR sent again counted it twice)."""
-        if not self.server.sadd(key, url):
-            return True  # asked for already: the duplicate filter drops it
+        reply is lost; SADD adds the URL once (an INCR sent again counted it twice). A URL
+        refused stays counted: asked for again, it is refused again, so the limit holds."""
+        self.server.sadd(key, url)
         return bool(self.server.scard(key) <= limit)
 
     def _sitemap_request(self, url: str, site: str, run: Any, found: dict[str, Any],
