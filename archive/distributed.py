@@ -26,6 +26,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +34,23 @@ import redis
 
 from archive import attachments, captures, lost_captures
 from archive.attachments import FILE_META, file_fetch_url
+from archive.distributed_sites import (
+    SiteCrawl,
+    SiteJob,
+    item_url,
+    media_plan,
+    run_counts,
+    store_result,
+    store_sitemap_lastmods,
+    tally,
+    with_sitemap_lastmod,
+)
 from archive.site_match import archived_root, site_twins
-from archive.store import Archive, ArchiveError, KnownPost, post_request_headers
+from archive.store import Archive, ArchiveError, post_request_headers
 from archive.words import counted
 from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
-from crawler.discover.checks import Discovery
 from crawler.discover.listings import listing_starts
-from crawler.discover.sitemaps import lastmod_not_after
 from crawler.discover.urls import (
     in_any_site,
     is_post_url,
@@ -55,18 +65,11 @@ from crawler.items import POST_STATUSES
 from crawler.summary import (
     ARCHIVED_BEFORE_THE_MOVE,
     ARCHIVED_POSTS,
-    ELSEWHERE,
-    FOREIGN_HOME,
-    FOREIGN_HOME_TITLE,
-    MOVED_AWAY,
     MOVED_HERE_FROM,
     MOVED_TO,
-    NOT_POSTS,
-    ROBOTS_SKIPPED,
     ROBOTS_UNREACHABLE,
     TIME_LIMIT,
     moved_note,
-    not_a_post_reason,
     summarize,
 )
 
@@ -124,108 +127,6 @@ class WaitingForWorkers:
                 "one comes)")
 
 
-@dataclass
-class SiteJob:
-    """One site: its root URL and politeness (requests in flight at once, seconds between)."""
-
-    url: str
-    concurrency: int = 4
-    delay: float = 0.5
-    time_limit: float | None = None  # seconds; at the limit its queued requests are dropped
-    # Its own media settings over the crawl's (the sites file's media keys, as
-    # archive.crawls.media_overrides gives them: WIXARCHIVE_MEDIA, WIXARCHIVE_MEDIA_KINDS, ...).
-    media: dict[str, Any] = field(default_factory=dict)
-    # The page below the root the user named, neither the root nor a /post/ URL
-    # (crawler.discover.urls.named_page): read as a listing, archived if it is a post.
-    named: str | None = None
-    # The /post/ URL the user named (normalised): fetched, as a crawl without Redis does, and
-    # its 404 or 410 is a failure of the run (they asked for that page).
-    post: str | None = None
-
-
-@dataclass(frozen=True)
-class MediaPlan:
-    """What the writer queues for a site once its pages are in: the posts' images at full size
-    (crawler.media), the videos and documents of the kinds asked for (crawler.media_kinds),
-    the images the post pages show (`--page-requisites`), each file up to `cap` bytes."""
-
-    on: bool
-    images: bool
-    file_kinds: list[str]
-    page_requisites: bool
-    cap: int
-
-
-def media_plan(settings: dict[str, Any]) -> MediaPlan:
-    """The media plan of these crawl settings (`crawl`'s media options, or a site's keys)."""
-    kinds = attachments.parse_kinds(settings.get("WIXARCHIVE_MEDIA_KINDS") or None)
-    return MediaPlan(on=bool(settings.get("WIXARCHIVE_MEDIA", True)
-                             and settings.get("WIXARCHIVE_CAPTURE", True)),
-                     images="images" in kinds, file_kinds=attachments.file_kinds(kinds),
-                     page_requisites=bool(settings.get("WIXARCHIVE_PAGE_REQUISITES", False)),
-                     cap=int(settings.get("WIXARCHIVE_MEDIA_MAX_BYTES",
-                                          defaults.WIXARCHIVE_MEDIA_MAX_BYTES)))
-
-
-@dataclass
-class _Site:
-    job: SiteJob
-    index: int
-    run_id: int
-    started_at: str
-    known: dict[str, KnownPost]
-    media: MediaPlan
-    # The root its posts are archived under: its own, or its www. twin's when only that one is
-    # archived (archive.site_match.archived_root), which the media and lost captures look up.
-    archived: str
-    # What its crawl fetches again because the capture is lost (archive.lost_captures).
-    lost: lost_captures.Lost = field(default_factory=lambda: lost_captures.Lost(set(), {}))
-    stats: dict[str, float] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    stored: set[str] = field(default_factory=set)  # post URLs stored in this run
-    sitemap_urls: set[str] = field(default_factory=set)
-    elsewhere: set[str] = field(default_factory=set)  # translations on other hosts, counted
-    # The posts the feed and listing pages had the workers ask for, and what the workers'
-    # discovery saw: which archived posts may be checked for deletion (crawler.discover.checks).
-    discovered: set[str] = field(default_factory=set)
-    discovery: Discovery = field(default_factory=Discovery)
-    feed_posts: set[str] = field(default_factory=set)  # every post the blog feed lists
-    # The posts sitemaps' lastmod of each post they had the workers ask for, and when each post
-    # stored in this run without one was fetched: a post the feed asked for before a sitemap
-    # named it (the duplicate filter drops the sitemap's request) gets its lastmod all the same,
-    # so the next crawl does not ask for it again (store_sitemap_lastmods).
-    sitemap_lastmods: dict[str, str] = field(default_factory=dict)
-    fetched_without_lastmod: dict[str, str] = field(default_factory=dict)
-    blog_home: str | None = None
-    # The root robots.txt redirected to, when the site moved to another host (a worker's
-    # `moved_to`): its listing pages are fetched there (_queue_listings).
-    moved_to: str | None = None
-    # That root when it is another host, not the site's `www.` or other-scheme spelling: a move
-    # the summary names, and where the posts archived at the old address take their new URLs
-    # (as crawler.spiders.wix._follow_move).
-    moved_host: str | None = None
-    unreachable: bool = False
-    # Why its robots.txt could not be read (a worker's `robots_unreachable`, e.g. "HTTP 503 (4
-    # tries)"): nothing else is fetched, as RFC 9309 asks and a crawl without Redis stops.
-    robots_unreachable: str | None = None
-    listings_queued: bool = False
-    checks_queued: bool = False
-    media_queued: bool = False
-    deadline: float | None = None  # time.monotonic() of its time limit
-    # Why a worker stopped it as failing (crawler.distributed.backoff): its run ends so, as a
-    # crawl without Redis ends it (crawler.downloader.failing_site).
-    stopped_early: str | None = None
-    # Once stopped (its time limit, or failing): the reason its run ends with, and when
-    # (time.monotonic()); the run ends once the requests the workers held are done.
-    stop_reason: str | None = None
-    stopped_at: float = 0.0
-    # The crawl was stopped (Ctrl-C, SIGTERM): its requests left unsent are no failure.
-    interrupted: bool = False
-
-    def count(self, key: str, n: int = 1) -> None:
-        self.stats[key] = self.stats.get(key, 0) + n
-
-
 def _member(site: str, kind: str, url: str, run_id: int, meta: dict[str, Any] | None = None,
             headers: dict[str, str] | None = None) -> tuple[float, bytes]:
     """A queue entry as scrapy-redis stores one (a pickled Request dict), for the spider's
@@ -238,7 +139,7 @@ def _member(site: str, kind: str, url: str, run_id: int, meta: dict[str, Any] | 
     return p.score(priority), p.queue_member(site, url, pickle.dumps(request, protocol=-1))
 
 
-def _end_reason(site: _Site) -> str:
+def _end_reason(site: SiteCrawl) -> str:
     """The close reason of a site whose requests are all done, as a crawl without Redis gives
     it (crawler.spiders.wix: summarize words it)."""
     if site.robots_unreachable:
@@ -269,6 +170,8 @@ class RedisWriter:
                            or self.settings.get("WIXARCHIVE_VIDEO_BASE") or None)
         # `--refetch`: every post fetched in full, with no conditional request.
         self.refetch = bool(self.settings.get("WIXARCHIVE_REFETCH", False))
+        # The ids of the messages stored (protocol.MESSAGE_ID): a copy sent again is dropped.
+        self.delivered: set[str] = set()
         self.stopping = False
         self.stop_signal: int | None = None  # the signal that asked for the stop, if one did
         self.crawl_id = uuid.uuid4().hex.encode()  # p.CRAWL while this writer's crawl runs
@@ -299,7 +202,7 @@ class RedisWriter:
         reached or is lost (the sites not finished are then recorded as interrupted)."""
         results: list[dict[str, Any] | None] = [None] * len(jobs)
 
-        def finish(site: _Site, reason: str, message: str | None = None) -> None:
+        def finish(site: SiteCrawl, reason: str, message: str | None = None) -> None:
             summary = self._finish(archive, site, reason, message)
             results[site.index] = summary
             if on_result:
@@ -307,11 +210,14 @@ class RedisWriter:
 
         with Archive.open(self.db) as archive:
             try:
-                self._claim(archive)
-                active = self._queue_sites(archive, jobs)
+                self._start(archive)
             except redis.RedisError as exc:
                 raise DistributedError(f"cannot use Redis at {p.shown(self.url)}: {exc}") from None
+            # Each site's run starts as it is queued: one a blip or a lost Redis stops on the
+            # way is recorded as interrupted with the others.
+            active: dict[str, SiteCrawl] = {}
             try:
+                self._queue_sites(archive, jobs, active)
                 while True:
                     try:
                         self._loop(archive, active, finish, on_progress)
@@ -335,13 +241,36 @@ class RedisWriter:
                 self._close_captures(archive)
         return [r for r in results if r is not None]
 
+    def _start(self, archive: Archive) -> None:
+        """`_claim`, through blips: Redis answered connect()'s PING, so a command that gets no
+        reply is a blip, waited out as the crawl's are (blips.GRACE_SECONDS); raises Redis's
+        error when it stays away. The claim is then made again from the start, safe whether
+        the command ran or not: a writer key this writer set is its own (`_claim`), the dead
+        writer's results are stored idempotently and trimmed only while first in their list
+        (CrawlLink.trim_stored: its blip, before this crawl's id is set, is QueueLost here),
+        and the rest deletes or sets keys. The grace counts from the first blip: a Redis that
+        answers a GET but never the claim is given up too."""
+        deadline: float | None = None
+        while True:
+            try:
+                self._claim(archive)
+                return
+            except (*blips.BLIPS, QueueLost):
+                deadline = deadline or time.monotonic() + blips.GRACE_SECONDS
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise redis.ConnectionError(
+                        f"no reply for {blips.GRACE_SECONDS:.0f} s") from None
+                blips.crawl_after_blip(self.server, left)
+
     def _claim(self, archive: Archive) -> None:
         """Become the Redis's one writer; store what a dead writer left unstored."""
         me = {**p.identity(), "host": socket.gethostname(), "pid": os.getpid(),
               "settings": self.settings}
         if not self.server.set(p.WRITER, json.dumps(me), nx=True, ex=WRITER_SECONDS):
             other = json.loads(self.server.get(p.WRITER) or "{}")
-            if not _writer_died(other, me["host"]):
+            mine = other.get("host") == me["host"] and other.get("pid") == me["pid"]
+            if not mine and not _writer_died(other, me["host"]):
                 raise DistributedError(
                     f"another crawl is writing through Redis at {p.shown(self.url)} "
                     f"(pid {other.get('pid')} on {other.get('host')}): one writer per Redis "
@@ -384,16 +313,20 @@ class RedisWriter:
         except redis.RedisError:
             pass  # lost: the keys expire or the next writer clears them
 
-    def _queue_sites(self, archive: Archive, jobs: Sequence[SiteJob]) -> dict[str, _Site]:
+    def _queue_sites(self, archive: Archive, jobs: Sequence[SiteJob],
+                     active: dict[str, SiteCrawl] | None = None) -> dict[str, SiteCrawl]:
+        """Start each job's run and queue its site in `active` (returned). Through a blip
+        (CrawlLink), each command is sent again: Redis's time is read, the site's hashes set
+        (HSET, the same values), its first request pushed (PUSH: see `_queue`)."""
+        active = {} if active is None else active
         archive.close_dead_runs()
         capturing = bool(self.settings.get("WIXARCHIVE_CAPTURE", True))
         if capturing:
             self.lost_files = lost_captures.lost_files(archive.conn, self.captures.directory)
-        active: dict[str, _Site] = {}
         for index, job in enumerate(jobs):
             resumed_since = archive.resumed_since(job.url)
             started_at = _now()
-            site = _Site(job, index, archive.start_run(job.url, started_at=started_at),
+            site = SiteCrawl(job, index, archive.start_run(job.url, started_at=started_at),
                          started_at, archive.known_posts(job.url),
                          media_plan({**self.settings, **job.media}),
                          archived_root(archive.conn, job.url))
@@ -406,42 +339,48 @@ class RedisWriter:
             deadline = None
             if job.time_limit:
                 site.deadline = time.monotonic() + job.time_limit
-                seconds, micros = self.server.time()
+                seconds, micros = self.link.steady(self.server.time)
                 deadline = seconds + micros / 1e6 + job.time_limit
             known = {url: json.dumps(list(k)) for url, k in site.known.items()}
-            pipe = self.server.pipeline(transaction=False)
-            for start in range(0, len(known), 2000):
-                chunk = dict(list(known.items())[start:start + 2000])
-                pipe.hset(p.known_key(job.url), mapping=chunk)
-            pipe.hset(p.RUNS, job.url, site.run_id)
-            pipe.hset(p.SITES, job.url, json.dumps({
-                "run": site.run_id, "concurrency": job.concurrency, "delay": job.delay,
-                "resumed_since": resumed_since,
-                # Fetched in full whatever their lastmod: their newest capture is lost, or
-                # every post (`--refetch`).
-                "recapture": sorted(site.lost.posts), "refetch": self.refetch,
-                # The post the user named: asked for by the worker that reads robots.txt,
-                # once it says where the site lives (a redirect there is the site's move).
-                "post": job.post, "deadline": deadline}))
-            pipe.execute()
+            self.link.steady(partial(self._publish, site, resumed_since, deadline, known))
             # The sitemaps, the feed and the named post next.
             self._queue(site, "robots", job.url + "robots.txt")
             if job.post:
                 site.discovered.add(job.post)
         return active
 
-    def _queue(self, site: _Site, kind: str, url: str, meta: dict[str, Any] | None = None,
+    def _publish(self, site: SiteCrawl, resumed_since: str | None, deadline: float | None,
+                 known: dict[str, str]) -> None:
+        """What the workers read of `site`: its run, settings and archived posts (HSETs)."""
+        job = site.job
+        pipe = self.server.pipeline(transaction=False)
+        for start in range(0, len(known), 2000):
+            chunk = dict(list(known.items())[start:start + 2000])
+            pipe.hset(p.known_key(job.url), mapping=chunk)
+        pipe.hset(p.RUNS, job.url, site.run_id)
+        pipe.hset(p.SITES, job.url, json.dumps({
+            "run": site.run_id, "concurrency": job.concurrency, "delay": job.delay,
+            "resumed_since": resumed_since,
+            # Fetched in full whatever their lastmod: their newest capture is lost, or
+            # every post (`--refetch`).
+            "recapture": sorted(site.lost.posts), "refetch": self.refetch,
+            # The post the user named: asked for by the worker that reads robots.txt,
+            # once it says where the site lives (a redirect there is the site's move).
+            "post": job.post, "deadline": deadline}))
+        pipe.execute()
+
+    def _queue(self, site: SiteCrawl, kind: str, url: str, meta: dict[str, Any] | None = None,
                headers: dict[str, str] | None = None) -> None:
         score, member = _member(site.job.url, kind, url, site.run_id, meta, headers)
         # Safe twice: PUSH queues a member not queued (ZADD NX); one taken since is stored once.
         self.link.steady(lambda: self.push(keys=[p.PENDING, p.STOPPED, p.RUNS], args=[
             score, member, site.job.url, site.run_id, p.roots_arg(meta or {})]))
 
-    def _queue_listings(self, site: _Site) -> None:
+    def _queue_listings(self, site: SiteCrawl) -> None:
         """The blog's home (the feed names it; /blog by default) and the page the user named
         (SiteJob.named), as listing pages (crawler.discover.listings.listing_starts), under
         the root the site moved to, as a crawl without Redis starts them: where robots.txt
-        redirected (_Site.moved_to), or the feed's blog home's root when that is elsewhere."""
+        redirected (SiteCrawl.moved_to), or the feed's blog home's root when that is elsewhere."""
         url, home = site.job.url, site.blog_home
         roots = [url, site.moved_to] if site.moved_to else [url]
         if home and not in_any_site(home, roots):
@@ -452,7 +391,7 @@ class RedisWriter:
                 meta[ROOTS] = roots
             self._queue(site, "listing", start, meta)
 
-    def _queue_checks(self, site: _Site) -> None:
+    def _queue_checks(self, site: SiteCrawl) -> None:
         """Once discovery is done, the site's archived posts it did not list (Wix leaves
         noindex posts out of its sitemap; an emptied site lists none) are asked for again,
         conditionally, when the site's posts were all listed, by the rule of a crawl without
@@ -479,7 +418,7 @@ class RedisWriter:
         for url in [*from_feed, *checks]:
             self._queue_post(site, url)
 
-    def _queue_post(self, site: _Site, url: str) -> None:
+    def _queue_post(self, site: SiteCrawl, url: str) -> None:
         """A post page, asked for conditionally when it is archived (unchanged, a 304) unless
         it is fetched in full (`--refetch`, its capture lost)."""
         headers = post_request_headers(site.known.get(url),
@@ -487,7 +426,7 @@ class RedisWriter:
         self._queue(site, "post", url, {HTML_ONLY: True, "handle_httpstatus_list": POST_STATUSES},
                     headers)
 
-    def _queue_media(self, archive: Archive, site: _Site) -> None:
+    def _queue_media(self, archive: Archive, site: SiteCrawl) -> None:
         """The images of the site's archived posts not archived yet (all committed by now);
         their bytes come back as captures, their outcomes as media rows."""
         plan = site.media
@@ -522,8 +461,8 @@ class RedisWriter:
                 "download_warnsize": 0, "dont_retry": True,
                 "handle_httpstatus_list": list(range(400, 600)), **_mirrored(fetch, url)})
 
-    def _loop(self, archive: Archive, active: dict[str, _Site],
-              finish: Callable[[_Site, str, str | None], None],
+    def _loop(self, archive: Archive, active: dict[str, SiteCrawl],
+              finish: Callable[[SiteCrawl, str, str | None], None],
               on_progress: Callable[[str], None] | None) -> None:
         last_report = time.monotonic()
         stop_deadline: float | None = None
@@ -618,7 +557,7 @@ class RedisWriter:
     def _workers(self) -> int:
         return sum(1 for _ in self.server.scan_iter(match=p.WORKERS_PATTERN, count=1000))
 
-    def _drain(self, archive: Archive, active: dict[str, _Site],
+    def _drain(self, archive: Archive, active: dict[str, SiteCrawl],
                seconds: float | None = None, *, dead_writers: bool = False) -> tuple[int, bool]:
         """Store the results waiting in Redis, a batch per transaction, for up to `seconds`;
         returns how many, and whether none is left waiting. `dead_writers`: they are the
@@ -626,8 +565,8 @@ class RedisWriter:
         total = 0
         deadline = None if seconds is None else time.monotonic() + seconds
         while raw := _within(self.server.lrange(p.RESULTS, 0, BATCH - 1), BATCH_BYTES):
-            messages = [p.decode_message(m) for m in raw]
-            tallies: list[tuple[_Site, dict[str, Any], list[tuple[str, str]]]] = []
+            messages = [m for m in map(p.decode_message, raw) if self._first_copy(m)]
+            tallies: list[tuple[SiteCrawl, dict[str, Any], list[tuple[str, str]]]] = []
             try:
                 rows, files = self._write_captures(archive, messages,
                                                    written_before=dead_writers)
@@ -644,7 +583,7 @@ class RedisWriter:
                             tallies.append((site, message, outcomes))
                         if message.get("run") is not None:
                             added.setdefault(message["run"], Counter()).update(
-                                _run_counts(message, outcomes))
+                                run_counts(message, outcomes))
                     # The runs' counts in the batch's transaction, as the local archive worker
                     # keeps them: a writer killed outright leaves runs showing what they stored.
                     for run_id, counts in added.items():
@@ -656,11 +595,21 @@ class RedisWriter:
             # Committed: only now are the results counted and removed from Redis.
             self.link.trim_stored(p.RESULTS, raw)
             for site, message, outcomes in tallies:
-                _tally(site, message, outcomes)
+                tally(site, message, outcomes)
             total += len(raw)
             if deadline is not None and time.monotonic() >= deadline:
                 return total, False  # the loop renews the writer's key, then comes back
         return total, True
+
+    def _first_copy(self, message: dict[str, Any]) -> bool:
+        """Whether `message` is not a copy of one stored already (protocol.MESSAGE_ID)."""
+        sent = message.get(p.MESSAGE_ID)
+        if sent is None:
+            return True
+        if sent in self.delivered:
+            return False
+        self.delivered.add(sent)
+        return True
 
     def _write_captures(self, archive: Archive, messages: list[dict[str, Any]], *,
                         written_before: bool = False,
@@ -714,7 +663,7 @@ class RedisWriter:
         except (OSError, ArchiveError):
             pass  # indexed up to the last batch; the next crawl's recovery sees the rest
 
-    def _store_message(self, archive: Archive, site: _Site | None, message: dict[str, Any],
+    def _store_message(self, archive: Archive, site: SiteCrawl | None, message: dict[str, Any],
                        ) -> list[tuple[str, str]]:
         outcomes = []
         if site is None:
@@ -731,7 +680,7 @@ class RedisWriter:
                 # Counted unchanged by the worker as it read the sitemap: only seen, here.
                 archive.touch_listed(listed["urls"], seen_at=listed["seen_at"])
         for item in message.get("items", []):
-            url = _item_url(item)
+            url = item_url(item)
             is_post = item[0] in ("post", "unchanged")
             if site is not None and item[0] == "post":
                 item = with_sitemap_lastmod(site, item)
@@ -742,7 +691,7 @@ class RedisWriter:
                 continue
             try:
                 with archive.savepoint():
-                    outcome = _store(archive, item, message.get("run"),
+                    outcome = store_result(archive, item, message.get("run"),
                                      recapture=site is not None and url in site.lost.posts,
                                      moved_from=_archived_at_the_old_address(site, url)
                                      or self._dead_writers_move(message, url))
@@ -774,7 +723,7 @@ class RedisWriter:
         archived, moved_to = self.dead_moves.get(message.get("site", ""), ("", ""))
         return archived + url[len(moved_to):] if moved_to and url.startswith(moved_to) else None
 
-    def _finish(self, archive: Archive, site: _Site, reason: str,
+    def _finish(self, archive: Archive, site: SiteCrawl, reason: str,
                 message: str | None) -> dict[str, Any]:
         stats = {**site.stats, MOVED_TO: site.moved_host} if site.moved_host else site.stats
         if archived := sum(1 for post in site.known.values() if post.deleted_at is None):
@@ -799,7 +748,7 @@ class RedisWriter:
         return summary.to_dict() | {"timed_out": reason == TIME_LIMIT}
 
 
-def _note_move(site: _Site, moved_to: str | None) -> bool:
+def _note_move(site: SiteCrawl, moved_to: str | None) -> bool:
     """A worker's `moved_to` (where robots.txt redirected), kept as the site's move when it is
     another host, not the site's own other spelling (`www.`, http or https); whether it was."""
     if moved_to and site.moved_host is None and _is_move(moved_to, site.job.url, site.archived):
@@ -813,7 +762,7 @@ def _is_move(moved_to: str, site: str, archived: str) -> bool:
     return not any(moved_to in site_twins(own) for own in (site, archived))
 
 
-def _archived_at_the_old_address(site: _Site | None, url: str) -> str | None:
+def _archived_at_the_old_address(site: SiteCrawl | None, url: str) -> str | None:
     """The URL a post fetched at the host the site moved to is archived at on the old address,
     when it is archived there only: that post takes `url` (WixBlogSpider's
     _archived_at_the_old_address)."""
@@ -824,7 +773,7 @@ def _archived_at_the_old_address(site: _Site | None, url: str) -> str | None:
     return old if old in site.known else None
 
 
-def _listed_at_the_new_host(site: _Site) -> dict[str, str]:
+def _listed_at_the_new_host(site: SiteCrawl) -> dict[str, str]:
     """The posts listed this time at the host the site moved to, by their URL at the address
     it moved from (WixBlogSpider._listed_at_the_new_host)."""
     moved_to = site.moved_host
@@ -832,27 +781,6 @@ def _listed_at_the_new_host(site: _Site) -> dict[str, str]:
         return {}
     return {site.archived + url[len(moved_to):]: url
             for url in site.sitemap_urls | site.discovered if url.startswith(moved_to)}
-
-
-def store_sitemap_lastmods(archive: Archive, site: _Site, lastmods: dict[str, str]) -> None:
-    """Keep the lastmods a posts sitemap gives (url -> lastmod), and store each on the post of
-    this run fetched before that sitemap was read, as a crawl without Redis stores it. Not one
-    later than the fetch: the post may then have been changed after it was fetched."""
-    site.sitemap_lastmods.update(lastmods)
-    for url in lastmods.keys() & site.fetched_without_lastmod.keys():
-        if lastmod_not_after(lastmods[url], site.fetched_without_lastmod.pop(url)):
-            archive.set_missing_lastmod(url, lastmods[url])
-
-
-def with_sitemap_lastmod(site: _Site, item: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A fetched post's item, with the lastmod a posts sitemap already gave it when its request
-    came from the feed without one (and the lastmod is no later than the fetch)."""
-    info = item[2]
-    lastmod = site.sitemap_lastmods.get(item[1].url)
-    if info["lastmod"] is not None or lastmod is None or not lastmod_not_after(
-            lastmod, info["fetched_at"]):
-        return item
-    return (*item[:2], {**info, "lastmod": lastmod})
 
 
 def _mirrored(fetch: str, url: str) -> dict[str, Any]:
@@ -888,136 +816,6 @@ def _now() -> str:
     from datetime import UTC, datetime
 
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _item_url(item: tuple[Any, ...]) -> str:
-    kind = item[0]
-    if kind == "post":
-        return item[1].url
-    if kind == "page":
-        return item[2]
-    return item[1].url
-
-
-def _store(archive: Archive, item: tuple[Any, ...], run_id: int | None, *,
-           recapture: bool = False, moved_from: str | None = None) -> str:
-    """Store one worker result; returns its outcome (new, changed, unchanged, recaptured,
-    deleted) or `page:KIND` for a page that is no post. `recapture`: a post fetched again
-    because its capture was lost (archive.lost_captures); `moved_from`: the URL a post is
-    archived at on the address its site moved from, which it leaves for its new one."""
-    kind = item[0]
-    if kind == "post":
-        info = item[2]
-        return archive.save_article(item[1], run_id=run_id, fetched_at=info["fetched_at"],
-                                    lastmod=info["lastmod"], etag=info["etag"],
-                                    http_last_modified=info["http_last_modified"],
-                                    capture=info.get("capture"), recapture=recapture,
-                                    moved_from=moved_from)
-    if kind == "unchanged":
-        post = item[1]
-        archive.touch_post(post.url, fetched_at=post.fetched_at, lastmod=post.lastmod,
-                           etag=post.etag, http_last_modified=post.http_last_modified)
-        return "unchanged"
-    if kind == "gone":
-        return "deleted" if archive.mark_deleted(item[1].url, when=item[1].when) else "unchanged"
-    if kind == "media":
-        media = item[1]
-        captures.record_media(archive.conn, media.url, media.status, media.fetched_at,
-                              media.content_type, media.bytes, media.payload_digest,
-                              media.capture, media.error)
-        return f"media:{media.status}"
-    return f"page:{item[1]}"
-
-
-def _run_counts(message: dict[str, Any], outcomes: list[tuple[str, str]]) -> Counter[str]:
-    """What a message adds to its run's counts as its batch commits (as
-    crawler.pipelines.worker counts a page): the responses, the posts by outcome, those of no
-    known layout. The finished run's counts replace them (RedisWriter._finish)."""
-    counts: Counter[str] = Counter(pages=message.get("responses", 0))
-    counts.update(outcome for _, outcome in outcomes if ":" not in outcome)
-    counts["unknown_layout"] += sum(1 for item in message.get("items", [])
-                                    if item[0] == "post" and item[2].get("unknown_layout"))
-    return +counts  # the counts above 0
-
-
-def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]) -> None:
-    # The responses and the download attempts (retries, redirects, each worker's robots.txt),
-    # as Scrapy counts them for a crawl without Redis (crawler.distributed.fetches).
-    site.count("downloader/response_count", message.get("responses", 0))
-    site.count("downloader/request_count", message.get("requests", 0))
-    site.count("wixarchive/unchanged", message.get("unchanged", 0))
-    # Requests a site's time limit or the crawl's stop left unsent are named, not failures of
-    # the site (as WixBlogSpider.on_error): its run is a timeout or interrupted, which the
-    # schedule's back-off counts.
-    unsent = (p.SITE_STOPPED, p.TIME_LIMIT_OVER) if (
-        site.stop_reason == TIME_LIMIT or site.interrupted) else (p.TIME_LIMIT_OVER,)
-    site.count("wixarchive/fetch_errors", sum(not error.endswith(unsent)
-                                              for error in message.get("errors", ())))
-    # Pages robots.txt forbids: skipped by choice, named among the missing (crawler.summary).
-    site.count(f"wixarchive/{ROBOTS_SKIPPED}", message.get("robots_skipped", 0))
-    site.count("wixarchive/robots_skipped_posts", message.get("robots_skipped_posts", 0))
-    # Pages that are not there (the worker says which: 404, 410) are named, not failures.
-    for error in [*message.get("errors", ()), *message.get("missing", ())]:
-        if len(site.errors) < 50:
-            site.errors.append(error)
-    if site.job.post and any(normalize_url(error.split(": ", 1)[0]) == site.job.post
-                             for error in message.get("missing", ())):
-        site.count("wixarchive/fetch_errors")  # the post the user asked for is not there
-    site.sitemap_urls.update(message.get("sitemap_urls", ()))
-    for root, count in message.get("moved_away", {}).items():  # posts of other sites
-        site.count(MOVED_AWAY + root, count)
-    for url, root in message.get("elsewhere", {}).items():  # as crawler.spiders.wix counts
-        if url not in site.elsewhere:
-            site.elsewhere.add(url)
-            site.count(ELSEWHERE + root)
-    site.discovered.update(message.get("discovered", ()))
-    site.feed_posts.update(message.get("feed_posts", ()))
-    found = site.discovery
-    found.sitemaps_read += message.get("sitemaps_read", 0)
-    found.sitemap_failed |= bool(message.get("sitemap_failed"))
-    found.empty_feed |= bool(message.get("empty_feed"))
-    found.posts_requested += message.get("posts_requested", 0)
-    found.listed_posts += message.get("listed_posts", 0)
-    found.listing_failed |= bool(message.get("listing_failed"))
-    found.listings_capped |= bool(message.get("listings_capped"))
-    if foreign := message.get("foreign_home"):  # as crawler.spiders.wix names it
-        site.stats[FOREIGN_HOME], site.stats[FOREIGN_HOME_TITLE] = foreign
-    if crawl_delay := message.get("crawl_delay"):  # as crawler.spiders.wix names it
-        site.stats["wixarchive/crawl_delay"], site.stats["wixarchive/crawl_delay_asked"] = \
-            crawl_delay
-    if message.get("stopped_early") and message.get("run") == site.run_id:
-        site.stopped_early = site.stopped_early or message["stopped_early"]
-    site.unreachable |= bool(message.get("unreachable"))
-    site.robots_unreachable = site.robots_unreachable or message.get("robots_unreachable")
-    site.blog_home = site.blog_home or message.get("blog_home")
-    site.moved_to = site.moved_to or message.get("moved_to")
-    for item in message.get("items", []):
-        if item[0] == "post" and item[2].get("unknown_layout"):
-            site.count("wixarchive/unknown_layout")
-    for url, outcome in outcomes:
-        if outcome.startswith("error:"):
-            site.count("wixarchive/fetch_errors")
-            site.errors.append(f"{url}: {outcome[6:]}")
-        elif outcome.startswith("media:"):
-            site.count(f"wixarchive/media_{outcome[6:].split('-')[0]}")
-        elif outcome.startswith("page:"):
-            kind = outcome[5:]
-            site.count(f"wixarchive/pages/{kind}")
-            if kind == "error":
-                site.count("wixarchive/fetch_errors")
-                site.errors.append(f"{url}: not archived: not a readable HTML page")
-            else:
-                # A post URL that answered another page (a login page): counted and named; an
-                # archived post is kept, never marked deleted (crawler.pipelines.archive).
-                archived = url in site.known
-                site.count(f"wixarchive/{NOT_POSTS}")
-                if archived:
-                    site.count("wixarchive/not_posts_archived")
-                if len(site.errors) < 50:
-                    site.errors.append(f"{url}: {not_a_post_reason(kind, archived)}")
-        else:
-            site.count("wixarchive/pages/post")
-            site.count(f"wixarchive/{outcome}")
 
 
 # -- for the commands (`crawl --redis`, `run-due --redis`) ------------------------------------

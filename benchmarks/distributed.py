@@ -108,7 +108,8 @@ def single_process(url: str, tmp: Path) -> dict:
 def writer_ceiling(blog: SampleBlog, count: int, tmp: Path) -> dict:
     """Items/s of the writer alone, from results already waiting in Redis."""
     from archive import captures
-    from archive.distributed import RedisWriter, SiteJob, _Site, media_plan
+    from archive.distributed import RedisWriter
+    from archive.distributed_sites import SiteCrawl, SiteJob, media_plan
     from archive.store import Archive
     from crawler.discover.urls import site_root
     from crawler.distributed import protocol as p
@@ -137,7 +138,7 @@ def writer_ceiling(blog: SampleBlog, count: int, tmp: Path) -> dict:
         with Archive.open(db) as archive:
             writer._claim(archive)
             run_id = archive.start_run(site)
-            state = _Site(SiteJob(site), 0, run_id, "", {}, media_plan(writer.settings),
+            state = SiteCrawl(SiteJob(site), 0, run_id, "", {}, media_plan(writer.settings),
                           site_root(site))
             for message in messages:
                 message_run = p.decode_message(message) | {"run": run_id}

@@ -1336,20 +1336,20 @@ def test_the_writer_tells_missing_pages_from_failures_by_the_workers_field_not_t
     """A worker names a page that is not there (404, 410) in the message's `missing` field: the
     run names it without failing. The writer reads no error text to decide (an error whose
     text happens to end in `HTTP 404` still counts as failed)."""
-    from archive.distributed import MediaPlan, SiteJob, _Site, _tally
+    from archive.distributed_sites import MediaPlan, SiteCrawl, SiteJob, tally
 
-    site = _Site(SiteJob("http://127.0.0.2/"), 0, 1, "2026-01-01T00:00:00+00:00", {},
+    site = SiteCrawl(SiteJob("http://127.0.0.2/"), 0, 1, "2026-01-01T00:00:00+00:00", {},
                  MediaPlan(True, True, [], False, 1), "http://127.0.0.2/")
-    _tally(site, {"fetched": 1, "missing": ["http://127.0.0.2/blog-feed.xml: HTTP 404"],
+    tally(site, {"fetched": 1, "missing": ["http://127.0.0.2/blog-feed.xml: HTTP 404"],
                   "errors": ["http://127.0.0.2/post/a: HTTP 404"]}, [])
     assert site.errors == ["http://127.0.0.2/post/a: HTTP 404",
                            "http://127.0.0.2/blog-feed.xml: HTTP 404"]
     assert site.stats["wixarchive/fetch_errors"] == 1
     # The /post/ URL the user asked for not there is a failure, as without Redis.
-    _tally(site, {"missing": ["http://127.0.0.2/post/b: HTTP 404"]}, [])
+    tally(site, {"missing": ["http://127.0.0.2/post/b: HTTP 404"]}, [])
     assert site.stats["wixarchive/fetch_errors"] == 1
     site.job.post = "http://127.0.0.2/post/b"
-    _tally(site, {"missing": ["http://127.0.0.2/post/b: HTTP 404"]}, [])
+    tally(site, {"missing": ["http://127.0.0.2/post/b: HTTP 404"]}, [])
     assert site.stats["wixarchive/fetch_errors"] == 2
 
 

@@ -6,6 +6,7 @@ reads the answer."""
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from tests.test_crawl_redis import (
     RedisServer,
     blogs,
     run_to_end,
+    runs,
     start_worker,
     start_writer,
     stop,
@@ -38,12 +40,14 @@ class QueueLost(Exception):
 
 class ReplyCutter:
     """Relays 127.0.0.1:port to Redis; the first `times` commands naming `cut` are run, and
-    their connections closed before the reply reaches the client."""
+    their connections closed before the reply reaches the client (`run` False: closed before
+    Redis gets them, as when Redis is away)."""
 
-    def __init__(self, redis_port: int, cut: bytes, times: int = 1) -> None:
+    def __init__(self, redis_port: int, cut: bytes, times: int = 1, run: bool = True) -> None:
         self.redis_port = redis_port
         self.cut = cut
         self.times = times
+        self.run = run
         self.cuts = 0
         self.lock = threading.Lock()
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -70,6 +74,9 @@ class ReplyCutter:
                     if self.cut in data and self.cuts < self.times:
                         self.cuts += 1
                         cutting.set()
+                        if not self.run:
+                            client.shutdown(socket.SHUT_RDWR)
+                            break
                 upstream.sendall(data)
         with contextlib.suppress(OSError):
             upstream.shutdown(socket.SHUT_WR)
@@ -155,12 +162,12 @@ def test_redis_back_without_the_crawl_is_the_queue_lost(redis_server: RedisServe
 def test_a_page_whose_handling_lost_a_reply_is_fetched_again_not_held_for_ever(
         tmp_path: Path, redis_server: RedisServer):
     """A worker's callback whose Redis command got no reply (here the count of a site's
-    sitemaps, run, its reply cut, and again when its client sent it once more) fails: its
+    sitemaps, SCARD, run, its reply cut, and again when its client sent it once more) fails: its
     request's lease was still renewed by the worker's heartbeat, so its site never ended and
     the writer waited for ever. It expires now, and the page is fetched again: the crawl ends
     with every post once."""
     db = tmp_path / "archive.db"
-    cutter = ReplyCutter(redis_server.port, b"\r\nINCRBY\r\n", times=2)
+    cutter = ReplyCutter(redis_server.port, b"\r\nSCARD\r\n", times=2)
     with blogs(1, posts=8) as servers:
         writer = start_writer([servers[0].url], db, redis_server.url, "--no-media")
         worker = start_worker(cutter.url)
@@ -196,3 +203,193 @@ def test_a_link_whose_duplicate_check_lost_its_reply_is_still_queued(redis_serve
         assert seen.request_seen(Request("https://a.example/post/one"))
     finally:
         cutter.close()
+
+
+@pytest.mark.parametrize("cut", [p.WRITER.encode(), b'"resumed_since"'],
+                         ids=["claim", "queue-sites"])
+def test_a_writer_whose_start_lost_a_reply_crawls_on(
+        tmp_path: Path, redis_server: RedisServer, cut: bytes):
+    """The writer's start (its claim of the Redis, SET NX of its key; the site's settings for
+    the workers, HSETs) ran, its reply cut: the writer ended at once, "cannot use Redis at …".
+    It waits the blip out now, knows its own key, and the crawl completes: every post once,
+    one run, its counts those of a crawl with no cut."""
+    db = tmp_path / "archive.db"
+    cutter = ReplyCutter(redis_server.port, cut)
+    with blogs(1, posts=8) as servers:
+        writer = start_writer([servers[0].url], db, cutter.url, "--no-media")
+        worker = start_worker(redis_server.url)
+        try:
+            out, err = run_to_end(writer, [worker], timeout=90)
+        finally:
+            stop([writer, worker])
+            cutter.close()
+    assert cutter.cuts == 1
+    assert writer.returncode == 0, err
+    assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
+    versions = versions_per_post(db)
+    assert set(versions) == {servers[0].url + p.url_path for p in servers[0].blog.posts}
+    assert set(versions.values()) == {1}
+    (run,) = runs(db)
+    assert run["status"] == "ok" and run["counts"]["new"] == 8, run
+
+
+def test_a_robots_txt_result_whose_push_lost_its_reply_is_counted_and_captured_once(
+        tmp_path: Path, redis_server: RedisServer):
+    """The result of a request nobody leased (the robots.txt of the media host, which a
+    worker's robots middleware fetches) is pushed as is (RPUSH); its reply cut, the worker's
+    client sent it again: the run counted that download twice and the archive held its capture
+    twice (WARC records written twice; for a site's own, its run's requests counted twice). The
+    writer takes one copy now: the run's counts and captures are those of a crawl with no cut."""
+    pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archive.captures import captures_dir
+    from crawler.sample_site import serve_blog
+    from tests.webarchives import loopback
+
+    def crawl(name: str, worker_url: str, site: str, media: str) -> tuple[dict, int]:
+        db = tmp_path / name / "archive.db"
+        db.parent.mkdir()
+        env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{media}/media/"}
+        writer = start_writer([site], db, redis_server.url, env=env)
+        worker = start_worker(worker_url)
+        try:
+            out, err = run_to_end(writer, [worker], timeout=120)
+        finally:
+            stop([writer, worker])
+        assert writer.returncode == 0, err
+        assert f"✓ {site}/: 6 posts: 6 new" in out, out
+        (run,) = runs(db)
+        robots = 0
+        for path in captures_dir(db).glob("*.warc.gz"):
+            with path.open("rb") as stream:
+                robots += sum(record.rec_headers.get_header("WARC-Target-URI")
+                              == media + "/robots.txt" for record in ArchiveIterator(stream))
+        return run["counts"], robots
+
+    cutter = ReplyCutter(redis_server.port, b"\r\nRPUSH\r\n")
+    with blogs(1, posts=6) as (server,), serve_blog(server.blog, host=loopback(9)) as media:
+        plain_counts, plain_robots = crawl("plain", redis_server.url, server.url, media.url)
+        try:
+            cut_counts, cut_robots = crawl("cut", cutter.url, server.url, media.url)
+        finally:
+            cutter.close()
+    assert cutter.cuts == 1
+    assert plain_robots == cut_robots > 0
+    assert {k: cut_counts.get(k) for k in ("requests", "pages", "new")} == \
+        {k: plain_counts.get(k) for k in ("requests", "pages", "new")}, (plain_counts, cut_counts)
+
+
+def worker_client(url: str) -> redis.Redis:
+    """A Redis client as a worker's (scrapy-redis, the worker's REDIS_PARAMS): it sends a
+    command again, once, when its reply is lost."""
+    from scrapy.settings import Settings
+    from scrapy_redis.connection import get_redis_from_settings
+
+    from crawler.distributed.spider import DistributedWixSpider
+
+    return get_redis_from_settings(
+        Settings({**DistributedWixSpider.custom_settings, "REDIS_URL": url}))
+
+
+def test_a_sitemap_whose_count_lost_its_reply_is_counted_once(redis_server: RedisServer):
+    """The count of a site's sitemaps (WIXARCHIVE_MAX_SITEMAPS) was an INCR, sent again by the
+    worker's client after its reply was lost: one sitemap counted twice, and the site's last
+    sitemap within the limit was not read ("more than N sitemaps"). Counted as a set of URLs
+    now, as a crawl without Redis counts them."""
+    from types import SimpleNamespace
+
+    from crawler.distributed.spider import DistributedWixSpider
+
+    site = "https://a.example/"
+    key = p.sitemaps_key(site)
+    cutter = ReplyCutter(redis_server.port, key.encode())
+    worker = SimpleNamespace(server=worker_client(cutter.url))
+    try:
+        assert DistributedWixSpider._within_limit(worker, key, site + "sitemap.xml", 2)
+        assert cutter.cuts == 1
+        assert DistributedWixSpider._within_limit(worker, key, site + "blog-posts-sitemap.xml", 2)
+        assert not DistributedWixSpider._within_limit(worker, key, site + "pages-sitemap.xml", 2)
+        # Listed again by another index: still refused, the limit holds.
+        assert not DistributedWixSpider._within_limit(worker, key, site + "pages-sitemap.xml", 2)
+        assert redis_server.client().scard(key) == 3
+    finally:
+        cutter.close()
+
+
+@pytest.mark.parametrize("script", ["FAILED", "TOO_LONG"])
+def test_a_failure_whose_count_lost_its_reply_is_counted_once(
+        redis_server: RedisServer, script: str):
+    """A site's failure (FAILED: a 5xx) or too long Retry-After (TOO_LONG), counted by a
+    script, its reply lost and the script sent again by the worker's client: counted twice,
+    the site was stopped one failure early, in every worker. Each carries an id now, counted
+    once: with a limit of 2, one failure leaves the site running."""
+    site, run = "https://a.example/", "7"
+    direct = redis_server.client()
+    direct.script_load(getattr(p, script))  # the cut EVALSHA is the script itself
+    cutter = ReplyCutter(redis_server.port, b"EVALSHA")
+    client = worker_client(cutter.url)
+    counting = client.register_script(getattr(p, script))
+    try:
+        if script == "FAILED":
+            counting(keys=[p.backoff_key(site, run), p.crawl_delay_key(site), p.STOPPED,
+                           p.RESULTS, p.PENDING, p.counted_key(site, run)],
+                     args=[site, run, 1, 0, 0, 0, 2, 0, "too many", "too long", "failure-1"])
+            assert direct.hget(p.backoff_key(site, run), "errors") == b"1"
+        else:
+            counting(keys=[p.backoff_key(site, run) + ":too-long", p.STOPPED, p.RESULTS,
+                           p.PENDING, p.counted_key(site, run)],
+                     args=[site, run, 2, "throttled", "retry-after-1"])
+            assert direct.get(p.backoff_key(site, run) + ":too-long") == b"1"
+        assert cutter.cuts == 1
+        assert not direct.sismember(p.STOPPED, site)
+        assert direct.llen(p.RESULTS) == 0  # the writer was told of no stop
+    finally:
+        cutter.close()
+
+
+def test_a_link_whose_push_failed_is_queued_when_found_again(
+        tmp_path: Path, redis_server: RedisServer):
+    """A post's link went into the duplicate filter, then its PUSH never reached Redis (sent
+    twice by the worker, and twice by its client): the page that found it failed, and the
+    link, seen, was never queued when that page was fetched again or another listed it: the
+    crawl ended without that post. Marked seen only once queued now: every post once."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=8) as servers:
+        target = servers[0].blog.posts[3].url_path.encode()
+        cutter = ReplyCutter(redis_server.port, target, times=4, run=False)
+        writer = start_writer([servers[0].url], db, redis_server.url, "--no-media")
+        worker = start_worker(cutter.url)
+        try:
+            out, err = run_to_end(writer, [worker], timeout=120)
+        finally:
+            stop([writer, worker])
+            cutter.close()
+    assert cutter.cuts == 4
+    assert writer.returncode == 0, err
+    assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
+    versions = versions_per_post(db)
+    assert set(versions) == {servers[0].url + p.url_path for p in servers[0].blog.posts}
+    assert set(versions.values()) == {1}
+
+
+def test_a_writer_whose_claim_never_gets_a_reply_gives_up_after_the_grace(
+        tmp_path: Path, redis_server: RedisServer):
+    """Redis answers, but never the writer's claim (each sent cut before Redis gets it): the
+    start is given up once the grace is over, in one line, no run started."""
+    from crawler.distributed.blips import GRACE_SECONDS
+
+    db = tmp_path / "archive.db"
+    cutter = ReplyCutter(redis_server.port, p.WRITER.encode(), times=10**6, run=False)
+    with blogs(1, posts=2) as servers:
+        writer = start_writer([servers[0].url], db, cutter.url, "--no-media")
+        try:
+            out, err = writer.communicate(timeout=GRACE_SECONDS + 60)
+        finally:
+            stop([writer])
+            cutter.close()
+    assert writer.returncode != 0
+    assert err.strip().splitlines()[-1] == (
+        f"Error: cannot use Redis at {cutter.url}: no reply for {GRACE_SECONDS:.0f} s"), err
+    assert "Traceback" not in err
+    assert not db.exists() or runs(db) == []

@@ -18,6 +18,7 @@ first good answer deletes the count and the back-off.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from scrapy import Request
@@ -42,11 +43,13 @@ class SharedBackoff(ServerErrorBackoff):
             self.script = spider.server.register_script(p.FAILED)
         delay = float(spider.site_settings(site, run).get(  # as SiteTokens reads it
             "delay", self.crawler.settings.getfloat("WIXARCHIVE_REDIS_DELAY", 0.0)))
+        # Its id: sent again by the client after a lost reply, it is not counted twice.
         self.script(keys=[p.backoff_key(site, run), p.crawl_delay_key(site), p.STOPPED,
-                          p.RESULTS, p.PENDING],
+                          p.RESULTS, p.PENDING, p.counted_key(site, run)],
                     args=[site, "" if run is None else run, int(server_error), delay,
                           self.start, self.maximum, self.limit, self.seconds,
-                          too_many_reason(self.limit), too_long_reason(self.seconds)])
+                          too_many_reason(self.limit), too_long_reason(self.seconds),
+                          uuid.uuid4().hex])
 
     def _answered(self, request: Request) -> None:
         site = request_site(request)

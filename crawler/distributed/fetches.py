@@ -10,11 +10,12 @@ lease carries them to the writer (crawler.distributed.queue.completion). A reque
 leased, the robots.txt Scrapy's robots middleware fetches for each host a worker meets, is
 reported on its own, with its capture, before the request that asked for it goes on, so before
 its site can end; the site is the robots.txt's own host (a media host's robots.txt is no
-site's).
+site's). That message carries an id, as nothing else makes it safe to send twice.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from scrapy import Request
@@ -48,4 +49,8 @@ class FetchCounts:
     def _unleased(self, request: Request) -> None:
         if LEASE in request.meta:
             return  # counted by the message that ends its lease
-        self.crawler.spider.server.rpush(p.RESULTS, completion(request))
+        # Its client sends the RPUSH again when the reply is lost, though it may have run: the
+        # id lets the writer take one copy (RedisWriter.delivered), not count (and capture)
+        # its downloads twice.
+        message = completion(request, {p.MESSAGE_ID: uuid.uuid4().hex})
+        self.crawler.spider.server.rpush(p.RESULTS, message)

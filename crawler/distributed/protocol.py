@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 17
+PROTOCOL = 18
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:dupefilter, ...
 
@@ -57,6 +57,9 @@ LEASE_SEQ = f"{PREFIX}:lease-seq"
 REDOS = f"{PREFIX}:redos"  # hash sha1(member) -> times its workers died (leases expired)
 PENDING = f"{PREFIX}:pending"  # hash site -> requests queued or leased
 RESULTS = f"{PREFIX}:results"  # list of messages for the writer
+# A message's id, for one pushed as is (RPUSH) that its worker's client may send twice (a lost
+# reply): the writer stores the first copy only. Those ending a lease need none (COMPLETE).
+MESSAGE_ID = "id"
 # set of sites stopped (time limit, failing): their requests are dropped, those that workers hold
 # are not sent (ACQUIRE)
 STOPPED = f"{PREFIX}:stopped"
@@ -169,15 +172,23 @@ def backoff_key(site: str, run: Any) -> str:
     return f"{PREFIX}:backoff:{site}:{run}"
 
 
+def counted_key(site: str, run: Any) -> str:
+    """set of the ids of the site's failures and too long Retry-Afters counted in its run
+    `run` (FAILED, TOO_LONG): each is counted once, though sent twice."""
+    return backoff_key(site, run) + ":seen"
+
+
 def sitemaps_key(site: str) -> str:
-    """Sitemaps requested for the site (a counter: WIXARCHIVE_MAX_SITEMAPS)."""
+    """set of the sitemap URLs requested for the site (WIXARCHIVE_MAX_SITEMAPS counts them;
+    a counter until protocol 18, which an INCR sent twice counted twice)."""
     return f"{PREFIX}:sitemaps:{site}"
 
 
 def listings_key(site: str) -> str:
-    """Listing pages requested for the site (a counter: WIXARCHIVE_MAX_LISTING_PAGES). A
-    key of its own: counted in the sitemaps' string key as a hash field, it failed with
-    WRONGTYPE and the site's first listing page never ended (its crawl hung)."""
+    """set of the listing page URLs requested for the site (WIXARCHIVE_MAX_LISTING_PAGES
+    counts them; a counter until protocol 18). A key of its own: counted in the sitemaps'
+    string key as a hash field, it failed with WRONGTYPE and the site's first listing page
+    never ended (its crawl hung)."""
     return f"{PREFIX}:listings:{site}"
 
 
@@ -625,10 +636,14 @@ return '0'
 # count again), the site is stopped: its queued requests dropped, none sent any more (ACQUIRE),
 # and the writer told why (`reason_count` or `reason_time`), once. Its first good answer deletes
 # the hash (crawler.distributed.backoff).
-# KEYS: backoff, crawl-delay, stopped, results, pending; ARGV: site, run,
-# server_error, delay, start, maximum, limit, seconds, reason_count, reason_time. Returns 1 when
-# this stopped the site.
+# A failure is counted once: its worker's client sends the script again when the reply is lost,
+# though it may have run; the failure's id (`sent`, new for each) is then in the set `seen`.
+# KEYS: backoff, crawl-delay, stopped, results, pending, seen; ARGV: site, run,
+# server_error, delay, start, maximum, limit, seconds, reason_count, reason_time, sent. Returns
+# 1 when this stopped the site.
 FAILED = _NOW + _LANES + _DROP_QUEUED + """
+if redis.call('SADD', KEYS[6], ARGV[11]) == 0 then return 0 end
+redis.call('EXPIRE', KEYS[6], 86400)
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 redis.call('EXPIRE', KEYS[1], 86400)
 local maximum = tonumber(ARGV[6])
@@ -665,9 +680,12 @@ return 1
 
 # A Retry-After longer than is waited for (crawler.distributed.retry_after): the ARGV[3]-th of
 # the site's run stops it, as FAILED does, and tells the writer why (ARGV[4], "throttled: ...").
-# KEYS: its count (backoff_key + ":too-long"), stopped, results, pending; ARGV: site, run, the
-# count that stops it, the reason.
+# Counted once, as FAILED counts a failure. KEYS: its count (backoff_key + ":too-long"), stopped,
+# results, pending, seen (backoff_key + ":seen"); ARGV: site, run, the count that stops it, the
+# reason, the Retry-After's id.
 TOO_LONG = _NOW + _LANES + _DROP_QUEUED + """
+if redis.call('SADD', KEYS[5], ARGV[5]) == 0 then return 0 end
+redis.call('EXPIRE', KEYS[5], 86400)
 local count = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], 86400)
 if count < tonumber(ARGV[3]) or redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end

@@ -7,6 +7,7 @@ by Redis know a request's site (its pending count) and URL without unpickling it
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -97,7 +98,7 @@ class LeasedQueue(PriorityQueue):
         member = self._encode_request(request)
         # Its URL is in the duplicate filter already: lost here, it would never be queued.
         # Safe twice: PUSH queues a member not queued (ZADD NX); one taken since is fetched
-        # twice, stored once (the writer's _Site.stored).
+        # twice, stored once (the writer's SiteCrawl.stored).
         sent_again_after_a_blip(lambda: self.scripts.push(
             keys=[p.PENDING, p.STOPPED, p.RUNS],
             args=[p.score(request.priority), member, site, request.meta.get(RUN) or "",
@@ -168,23 +169,49 @@ class LeasedDupeFilter(RFPDupeFilter):
     client (REDIS_PARAMS: retry_on_timeout) sends a command again once when its connection
     drops; scrapy-redis's one SADD, run before its reply was lost, then answered "seen" of a
     link never queued: lost. A link another worker adds between the two is fetched twice at
-    worst, and stored once (the writer's _Site.stored); one whose check gets no reply at all
+    worst, and stored once (the writer's SiteCrawl.stored); one whose check gets no reply at all
     counts as new (PUSH queues it once)."""
 
     def request_seen(self, request: Request) -> bool:
-        fingerprint = self.request_fingerprint(request)
-        try:
-            if self.server.sismember(self.key, fingerprint):
-                return True
-            self.server.sadd(self.key, fingerprint)
-        except blips.BLIPS:
-            pass
+        if self.seen_before(request):
+            return True
+        self.mark_seen(request)
         return False
+
+    def seen_before(self, request: Request) -> bool:
+        """Whether the link is in the filter (SISMEMBER); one whose check gets no reply
+        counts as new."""
+        try:
+            return bool(self.server.sismember(self.key, self.request_fingerprint(request)))
+        except blips.BLIPS:
+            return False
+
+    def mark_seen(self, request: Request) -> None:
+        """The link goes into the filter (SADD); one that gets no reply may be fetched twice
+        at worst."""
+        with contextlib.suppress(*blips.BLIPS):
+            self.server.sadd(self.key, self.request_fingerprint(request))
 
 
 class LeasedScheduler(Scheduler):
     """scrapy-redis's scheduler; a request that still carries its lease is a retry or redirect
     of a popped request (Scrapy copies meta) and takes that request's place in the queue."""
+
+    def _enqueue_found(self, request: Request) -> bool:
+        """A link a page found, marked seen only once queued (scrapy-redis marks it first): a
+        PUSH that fails (Redis away past its client's one resend) raises, the page's handling
+        fails and it is fetched again once its lease expires, which queues the link then;
+        marked first, it was seen for ever and never queued (lost)."""
+        df: LeasedDupeFilter = self.df
+        if not request.dont_filter and df.seen_before(request):
+            df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+        self.queue.push(request)
+        if not request.dont_filter:
+            df.mark_seen(request)
+        return True
 
     def has_pending_requests(self) -> bool:
         return bool(self.queue)  # asked at every idle check: not len()'s sum over the lanes
@@ -192,7 +219,7 @@ class LeasedScheduler(Scheduler):
     def enqueue_request(self, request: Request) -> bool:
         lease = request.meta.get(LEASE)
         if lease is None:
-            return super().enqueue_request(request)
+            return self._enqueue_found(request)
         queue: LeasedQueue = self.queue
         if request.meta.pop(HANDED_BACK, False):
             return queue.replace(lease, request)

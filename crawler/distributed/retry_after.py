@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from typing import Any
 
 from scrapy import Request
@@ -76,9 +77,11 @@ class SharedRetryAfter(RetryAfterMiddleware):
         if self.too_long_script is None:
             self.too_long_script = server.register_script(p.TOO_LONG)
         site, run = request_site(request), request.meta.get(RUN)
+        # Its id: sent again by the client after a lost reply, it is not counted twice.
         self.too_long_script(keys=[p.backoff_key(site, run) + ":too-long", p.STOPPED, p.RESULTS,
-                                   p.PENDING],
-                             args=[site, "" if run is None else run, self.stop_after, reason])
+                                   p.PENDING, p.counted_key(site, run)],
+                             args=[site, "" if run is None else run, self.stop_after, reason,
+                                   uuid.uuid4().hex])
 
     def process_exception(self, request: Request, exception: BaseException,
                           spider: Any = None) -> Any:

@@ -226,10 +226,19 @@ class DistributedWixSpider(scrapy.Spider):
         return scrapy.Request(url, callback, errback=kwargs.pop("errback", self.on_error),
                               meta=meta, **kwargs)
 
+    def _within_limit(self, key: str, url: str, limit: int) -> bool:
+        """Whether `url` is within the `limit` of URLs the set `key` counts across workers
+        (protocol.sitemaps_key, listings_key), as a crawl without Redis counts the URLs it
+        asked for (WixBlogSpider). Safe twice: its client sends a command again when the
+        reply is lost; SADD adds the URL once (an INCR sent again counted it twice). A URL
+        refused stays counted: asked for again, it is refused again, so the limit holds."""
+        self.server.sadd(key, url)
+        return bool(self.server.scard(key) <= limit)
+
     def _sitemap_request(self, url: str, site: str, run: Any, found: dict[str, Any],
                          roots: list[str] | None = None) -> list[scrapy.Request]:
         limit = self.settings.getint("WIXARCHIVE_MAX_SITEMAPS", MAX_SITEMAPS)
-        if self.server.incr(p.sitemaps_key(site)) > limit:
+        if not self._within_limit(p.sitemaps_key(site), url, limit):
             found["sitemap_failed"] = True
             found["errors"].append(f"{url}: sitemap not read: more than {limit} sitemaps "
                                    "(WIXARCHIVE_MAX_SITEMAPS)")
@@ -517,7 +526,7 @@ class DistributedWixSpider(scrapy.Spider):
                     if self._in_site(url, roots, found)]
         limit = self.settings.getint("WIXARCHIVE_MAX_LISTING_PAGES", MAX_LISTING_PAGES)
         for url in listings:  # the duplicate filter ends pagination loops
-            if self.server.incr(p.listings_key(site)) > limit:
+            if not self._within_limit(p.listings_key(site), url, limit):
                 found["listings_capped"] = True
                 found["errors"].append(f"{url}: listing page not read: more than {limit} "
                                        "listing pages (WIXARCHIVE_MAX_LISTING_PAGES)")
