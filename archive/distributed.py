@@ -49,7 +49,7 @@ from crawler.discover.urls import (
     site_root,
 )
 from crawler.distributed import protocol as p
-from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
+from crawler.distributed.protocol import HTML_ONLY, LANGUAGE_ROOT, LISTING_HOME, NAMED_PAGE, ROOTS
 from crawler.items import POST_STATUSES
 from crawler.summary import (
     ARCHIVED_BEFORE_THE_MOVE,
@@ -81,6 +81,7 @@ WORKERS_FIRST_NOTICE = 10.0  # seconds without a worker before the writer says i
 WORKERS_NOTICE_AGAIN = 30.0  # ... and between its notices while none comes
 CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"),
                "listing": ("parse_listing", "on_listing_error"),
+               "languages": ("parse_languages", "on_site_home_error"),
                "media": ("parse_media", "on_media_error"), "post": ("parse_post", "on_error")}
 PRIORITY = {"robots": 10, "media": -10}
 # crawler.media's constant (it imports Scrapy): where Wix serves images.
@@ -208,6 +209,15 @@ class _Site:
     # tries)"): nothing else is fetched, as RFC 9309 asks and a crawl without Redis stops.
     robots_unreachable: str | None = None
     listings_queued: bool = False
+    # A multilingual site whose sitemaps do not name the posts' translations: the home page
+    # (unless a worker read it: root_read) names its languages, whose feeds and sitemaps the
+    # worker then asks for; their blog homes (language_homes, from their feeds) are listings
+    # when the site has no posts sitemap (as crawler.spiders.wix._language_requests).
+    translations_listed: bool = False
+    root_read: bool = False
+    languages_queued: bool = False
+    language_homes: dict[str, str | None] = field(default_factory=dict)
+    language_listings_queued: bool = False
     checks_queued: bool = False
     media_queued: bool = False
     deadline: float | None = None  # time.monotonic() of its time limit
@@ -444,6 +454,36 @@ class RedisWriter:
                 meta[ROOTS] = roots
             self._queue(site, "listing", start, meta)
 
+    def _roots(self, site: _Site) -> list[str]:
+        """The site's roots, the one it is fetched at last (as _queue_listings finds it)."""
+        roots = [site.job.url, site.moved_to] if site.moved_to else [site.job.url]
+        if site.blog_home and not in_any_site(site.blog_home, roots):
+            roots.append(site_root(site.blog_home))
+        return roots
+
+    def _queue_languages(self, site: _Site) -> None:
+        """The site's home page, for its languages, when the sitemaps did not name the posts'
+        translations and no worker read it yet (crawler.spiders.wix._language_requests)."""
+        if site.translations_listed or site.root_read:
+            return
+        roots = self._roots(site)
+        meta: dict[str, Any] = {HTML_ONLY: True, "dont_retry": True,
+                                **({ROOTS: roots} if len(roots) > 1 else {})}
+        self._queue(site, "languages", roots[-1], meta)
+
+    def _queue_language_listings(self, site: _Site) -> None:
+        """Each language's blog home (its feed names it; /fr/blog by default) as a listing, for
+        a site without a posts sitemap (crawler.spiders.wix._language_listing_starts)."""
+        roots = self._roots(site)
+        starts = {home or language + "blog": language
+                  for language, home in sorted(site.language_homes.items())}
+        for start, language in starts.items():
+            meta: dict[str, Any] = {HTML_ONLY: True, LISTING_HOME: start, NAMED_PAGE: False,
+                                    LANGUAGE_ROOT: language}
+            if len(roots) > 1:
+                meta[ROOTS] = roots
+            self._queue(site, "listing", start, meta)
+
     def _queue_checks(self, site: _Site) -> None:
         """Once discovery is done, the site's archived posts it did not list (Wix leaves
         noindex posts out of its sitemap; an emptied site lists none) are asked for again,
@@ -580,6 +620,13 @@ class RedisWriter:
                     # No posts sitemap: the blog's listing pages, as the single-site spider.
                     site.listings_queued = True
                     self._queue_listings(site)
+                elif not site.languages_queued and not site.unreachable:
+                    site.languages_queued = True
+                    self._queue_languages(site)
+                elif (not site.sitemap_urls and not site.language_listings_queued
+                      and not site.unreachable):
+                    site.language_listings_queued = True
+                    self._queue_language_listings(site)
                 elif not site.checks_queued and not site.unreachable:
                     site.checks_queued = True
                     self._queue_checks(site)
@@ -982,6 +1029,9 @@ def _tally(site: _Site, message: dict[str, Any], outcomes: list[tuple[str, str]]
     site.unreachable |= bool(message.get("unreachable"))
     site.robots_unreachable = site.robots_unreachable or message.get("robots_unreachable")
     site.blog_home = site.blog_home or message.get("blog_home")
+    site.translations_listed |= bool(message.get("translations_listed"))
+    site.root_read |= bool(message.get("root_read"))
+    site.language_homes.update(message.get("language_homes", {}))
     site.moved_to = site.moved_to or message.get("moved_to")
     for item in message.get("items", []):
         if item[0] == "post" and item[2].get("unknown_layout"):

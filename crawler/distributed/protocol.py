@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 17
+PROTOCOL = 18
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:dupefilter, ...
 
@@ -108,6 +108,10 @@ LISTING_HOME = "wixarchive_listing_home"  # the blog home a listing page paginat
 # A listing request for the page the user named, which may be a post under a prefix that is
 # not /post/ (crawler.discover.listings.listing_starts).
 NAMED_PAGE = "wixarchive_named_page"
+# The root (`https://example.com/fr/`) of the language whose feed or sitemap a request reads
+# (crawler.discover.languages): its feed names that language's blog home, and its sitemap, which
+# no index named, may be missing without failing anything.
+LANGUAGE_ROOT = "wixarchive_language_root"
 # Every request's site and run (crawler.distributed.queue), its download attempts and responses
 # so far (crawler.distributed.fetches) and its exchanges not yet sent to the writer
 # (crawler.distributed.capture): retries and redirects carry them on, as they carry its meta.
