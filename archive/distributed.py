@@ -444,20 +444,20 @@ class RedisWriter:
         (SiteJob.named), as listing pages (crawler.discover.listings.listing_starts), under
         the root the site moved to, as a crawl without Redis starts them: where robots.txt
         redirected (_Site.moved_to), or the feed's blog home's root when that is elsewhere."""
-        url, home = site.job.url, site.blog_home
-        roots = [url, site.moved_to] if site.moved_to else [url]
-        if home and not in_any_site(home, roots):
-            roots.append(site_root(home))  # the feed itself redirected there (moved_root)
-        for start, named in listing_starts(home, roots[-1], site.job.named):
+        roots = self._roots(site)
+        for start, named in listing_starts(site.blog_home, roots[-1], site.job.named):
             meta: dict[str, Any] = {HTML_ONLY: True, LISTING_HOME: start, NAMED_PAGE: named}
             if len(roots) > 1:
                 meta[ROOTS] = roots
             self._queue(site, "listing", start, meta)
 
-    def _roots(self, site: _Site) -> list[str]:
-        """The site's roots, the one it is fetched at last (as _queue_listings finds it)."""
+    @staticmethod
+    def _roots(site: _Site) -> list[str]:
+        """The site's roots, the one it is fetched at last: where robots.txt redirected
+        (_Site.moved_to), or the feed's blog home's root when that is elsewhere."""
         roots = [site.job.url, site.moved_to] if site.moved_to else [site.job.url]
         if site.blog_home and not in_any_site(site.blog_home, roots):
+            # The feed itself redirected there (moved_root).
             roots.append(site_root(site.blog_home))
         return roots
 
