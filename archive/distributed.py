@@ -60,7 +60,7 @@ from crawler.discover.urls import (
 )
 from crawler.distributed import blips
 from crawler.distributed import protocol as p
-from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
+from crawler.distributed.protocol import HTML_ONLY, LANGUAGE_ROOT, LISTING_HOME, NAMED_PAGE, ROOTS
 from crawler.items import POST_STATUSES
 from crawler.summary import (
     ARCHIVED_BEFORE_THE_MOVE,
@@ -85,6 +85,7 @@ WORKERS_FIRST_NOTICE = 10.0  # seconds without a worker before the writer says i
 WORKERS_NOTICE_AGAIN = 30.0  # ... and between its notices while none comes
 CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"),
                "listing": ("parse_listing", "on_listing_error"),
+               "languages": ("parse_languages", "on_site_home_error"),
                "media": ("parse_media", "on_media_error"), "post": ("parse_post", "on_error")}
 PRIORITY = {"robots": 10, "media": -10}
 # crawler.media's constant (it imports Scrapy): where Wix serves images.
@@ -381,12 +382,42 @@ class RedisWriter:
         (SiteJob.named), as listing pages (crawler.discover.listings.listing_starts), under
         the root the site moved to, as a crawl without Redis starts them: where robots.txt
         redirected (SiteCrawl.moved_to), or the feed's blog home's root when that is elsewhere."""
-        url, home = site.job.url, site.blog_home
-        roots = [url, site.moved_to] if site.moved_to else [url]
-        if home and not in_any_site(home, roots):
-            roots.append(site_root(home))  # the feed itself redirected there (moved_root)
-        for start, named in listing_starts(home, roots[-1], site.job.named):
+        roots = self._roots(site)
+        for start, named in listing_starts(site.blog_home, roots[-1], site.job.named):
             meta: dict[str, Any] = {HTML_ONLY: True, LISTING_HOME: start, NAMED_PAGE: named}
+            if len(roots) > 1:
+                meta[ROOTS] = roots
+            self._queue(site, "listing", start, meta)
+
+    @staticmethod
+    def _roots(site: SiteCrawl) -> list[str]:
+        """The site's roots, the one it is fetched at last: where robots.txt redirected
+        (SiteCrawl.moved_to), or the feed's blog home's root when that is elsewhere."""
+        roots = [site.job.url, site.moved_to] if site.moved_to else [site.job.url]
+        if site.blog_home and not in_any_site(site.blog_home, roots):
+            # The feed itself redirected there (moved_root).
+            roots.append(site_root(site.blog_home))
+        return roots
+
+    def _queue_languages(self, site: SiteCrawl) -> None:
+        """The site's home page, for its languages, when the sitemaps did not name the posts'
+        translations and no worker read it yet (crawler.spiders.wix._language_requests)."""
+        if site.translations_listed or site.root_read:
+            return
+        roots = self._roots(site)
+        meta: dict[str, Any] = {HTML_ONLY: True, "dont_retry": True,
+                                **({ROOTS: roots} if len(roots) > 1 else {})}
+        self._queue(site, "languages", roots[-1], meta)
+
+    def _queue_language_listings(self, site: SiteCrawl) -> None:
+        """Each language's blog home (its feed names it; /fr/blog by default) as a listing, for
+        a site without a posts sitemap (crawler.spiders.wix._language_listing_starts)."""
+        roots = self._roots(site)
+        starts = {home or language + "blog": language
+                  for language, home in sorted(site.language_homes.items())}
+        for start, language in starts.items():
+            meta: dict[str, Any] = {HTML_ONLY: True, LISTING_HOME: start, NAMED_PAGE: False,
+                                    LANGUAGE_ROOT: language}
             if len(roots) > 1:
                 meta[ROOTS] = roots
             self._queue(site, "listing", start, meta)
@@ -527,6 +558,13 @@ class RedisWriter:
                     # No posts sitemap: the blog's listing pages, as the single-site spider.
                     site.listings_queued = True
                     self._queue_listings(site)
+                elif not site.languages_queued and not site.unreachable:
+                    site.languages_queued = True
+                    self._queue_languages(site)
+                elif (not site.sitemap_urls and not site.language_listings_queued
+                      and not site.unreachable):
+                    site.language_listings_queued = True
+                    self._queue_language_listings(site)
                 elif not site.checks_queued and not site.unreachable:
                     site.checks_queued = True
                     self._queue_checks(site)

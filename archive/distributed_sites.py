@@ -118,6 +118,15 @@ class SiteCrawl:
     # tries)"): nothing else is fetched, as RFC 9309 asks and a crawl without Redis stops.
     robots_unreachable: str | None = None
     listings_queued: bool = False
+    # A multilingual site whose sitemaps do not name the posts' translations: the home page
+    # (unless a worker read it: root_read) names its languages, whose feeds and sitemaps the
+    # worker then asks for; their blog homes (language_homes, from their feeds) are listings
+    # when the site has no posts sitemap (as crawler.spiders.wix._language_requests).
+    translations_listed: bool = False
+    root_read: bool = False
+    languages_queued: bool = False
+    language_homes: dict[str, str | None] = field(default_factory=dict)
+    language_listings_queued: bool = False
     checks_queued: bool = False
     media_queued: bool = False
     deadline: float | None = None  # time.monotonic() of its time limit
@@ -256,6 +265,9 @@ def tally(site: SiteCrawl, message: dict[str, Any], outcomes: list[tuple[str, st
     site.unreachable |= bool(message.get("unreachable"))
     site.robots_unreachable = site.robots_unreachable or message.get("robots_unreachable")
     site.blog_home = site.blog_home or message.get("blog_home")
+    site.translations_listed |= bool(message.get("translations_listed"))
+    site.root_read |= bool(message.get("root_read"))
+    site.language_homes.update(message.get("language_homes", {}))
     site.moved_to = site.moved_to or message.get("moved_to")
     for item in message.get("items", []):
         if item[0] == "post" and item[2].get("unknown_layout"):

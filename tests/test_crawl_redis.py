@@ -661,10 +661,11 @@ def test_the_json_summary_through_redis_counts_pages_and_requests_as_without(
     with blogs(1, posts=5) as (server,):
         local = crawl_json(server.url, tmp_path / "local.db")
         through_redis = crawl_json(server.url, tmp_path / "redis.db", redis_server.url)
-    # robots.txt, the sitemaps, the feed and the 5 posts (before 2026-12-06, through Redis, the
+    # robots.txt, the sitemaps, the feed, the home page (read for its languages' alternates:
+    # crawler.discover.languages) and the 5 posts (before 2026-12-06, through Redis, the
     # robots.txt a worker's robots middleware fetched too).
-    assert through_redis["pages_fetched"] == local["pages_fetched"] == 9
-    assert through_redis["requests"] == local["requests"] == 9
+    assert through_redis["pages_fetched"] == local["pages_fetched"] == 10
+    assert through_redis["requests"] == local["requests"] == 10
     assert through_redis["peak_rss_mb"] > 0  # the writer's own
 
 
@@ -680,6 +681,42 @@ def test_a_blog_on_the_sites_home_page_is_read_there_as_without_redis(
         local = crawl_json(server.url, tmp_path / "local.db")
         through_redis = crawl_json(server.url, tmp_path / "redis.db", redis_server.url)
     assert local["counts"]["new"] == through_redis["counts"]["new"] == 26
+
+
+def _home_named_home(server: BlogServer) -> None:
+    """A blog on the home page whose feed names /home, which answers 404."""
+    server.blog_on_home_page()
+    feed = server.overrides["/blog-feed.xml"]
+    server.overrides["/blog-feed.xml"] = Response(feed.status, feed.body.replace(
+        f"<link>{server.url}</link>".encode(), f"<link>{server.url}/home</link>".encode()),
+        feed.headers)
+
+
+@pytest.mark.parametrize("variant", ["languages", "languages without posts sitemap", "/home"])
+def test_languages_and_a_missing_blog_home_are_read_as_without_redis(
+        tmp_path: Path, redis_server: RedisServer, variant: str):
+    """A French translation that the root sitemaps do not name (read from /fr/'s feed and
+    sitemap, or its listing pages), and a feed naming /home that answers 404 (the home page is
+    the listing): through Redis as without, every post once, every page asked for once
+    (before 2026-12-07: 6 of 31 posts, and the feed's 20 of 26)."""
+    blog = SampleBlog(seed=7, post_count=26 if variant == "/home" else 6, page_size=30)
+    hits = []
+    for db, through in (("local.db", None), ("redis.db", redis_server.url)):
+        with BlogServer(blog, loopback(2)).start() as server:
+            server.overrides["/blog-posts-sitemap.xml"] = error_response(404)
+            if variant == "/home":
+                _home_named_home(server)
+            else:
+                server.languages = {"fr": SampleBlog(seed=8, post_count=25, page_size=10)}
+            if variant == "languages without posts sitemap":
+                server.overrides["/fr/blog-posts-sitemap.xml"] = error_response(404)
+            elif variant == "languages":
+                del server.overrides["/blog-posts-sitemap.xml"]
+            summary = crawl_json(server.url, tmp_path / db, through)
+            hits.append(dict(server.hits))
+        assert summary["counts"]["new"] == (26 if variant == "/home" else 31), (db, summary)
+    assert hits[0] == hits[1]
+    assert set(hits[1].values()) == {1}
 
 
 def test_a_redirect_to_a_post_already_queued_is_captured_and_counted_as_without_redis(

@@ -59,7 +59,7 @@ def test_a_blog_whose_feed_names_its_home_elsewhere_is_read_there_past_the_feeds
     (costcarbon.org: a blog on the site's home page). With the posts sitemap gone and 26
     posts, the feed's newest 20 are all it gives: the other 6 are found only through the
     listing pages at that home (/blog answers 404), its pages and categories, and nothing
-    else of the site is read as a listing."""
+    else of the site is read as a listing (the home page is read once, for its languages)."""
     blog = SampleBlog(seed=7, post_count=26, page_size=10)
     db = tmp_path / "archive.db"
     with serve_blog(blog) as server:
@@ -72,7 +72,7 @@ def test_a_blog_whose_feed_names_its_home_elsewhere_is_read_there_past_the_feeds
     assert (summary["status"], summary["counts"]["new"]) == ("ok", 26), summary
     assert {blog_home, f"{blog_home}/page/2", f"{blog_home}/page/3"} <= read
     assert {p for p in read if not p.startswith(blog_home)} == {
-        "/robots.txt", "/sitemap.xml", "/blog-posts-sitemap.xml", "/blog-feed.xml"}
+        "/robots.txt", "/sitemap.xml", "/blog-posts-sitemap.xml", "/blog-feed.xml", "/"}
 
 
 def test_a_blog_on_the_sites_home_page_is_read_there_past_the_feeds_20(tmp_path: Path):

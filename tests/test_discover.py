@@ -7,6 +7,7 @@ import re
 import pytest
 
 from crawler.discover.feeds import parse_feed
+from crawler.discover.languages import language_roots
 from crawler.discover.listings import listing_links, listing_starts
 from crawler.discover.sitemaps import (
     SitemapEntry,
@@ -225,3 +226,24 @@ def test_language_indexes_and_translations_on_other_hosts():
         "mailto:a@fr.x.example"))
     assert translations_elsewhere([entry], ["https://x.example/"]) == {
         "https://fr.x.example/post/a": "https://fr.x.example/"}
+
+
+def test_a_pages_languages_are_its_hreflang_alternates_under_a_language_prefix():
+    """The same page under /fr, /pt-br is a language's root; a short page name that is no
+    alternate of this page, another host (a language subdomain) or ?lang=xx is not."""
+    page = b"""<html><head>
+<link rel="alternate" hreflang="x-default" href="https://x.example/blog"/>
+<link rel="alternate" hreflang="en" href="https://x.example/blog"/>
+<link rel="alternate" hreflang="fr" href="https://x.example/fr/blog"/>
+<link rel="alternate" hreflang="pt-br" href="/pt-br/blog"/>
+<link rel="alternate" hreflang="de" href="https://de.x.example/blog"/>
+<link rel="alternate" hreflang="es" href="https://x.example/blog?lang=es"/>
+<link rel="alternate" hreflang="it" href="https://x.example/it/about"/>
+<link rel="alternate" href="https://x.example/blog-feed.xml" type="application/rss+xml"/>
+</head><body></body></html>"""
+    assert language_roots(page, "https://x.example/blog", "https://x.example/") == [
+        "https://x.example/fr/", "https://x.example/pt-br/"]
+    home = b'<link rel="alternate" hreflang="fr" href="https://ann.wixsite.com/yoga/fr">'
+    assert language_roots(home, "https://ann.wixsite.com/yoga", "https://ann.wixsite.com/yoga/"
+                          ) == ["https://ann.wixsite.com/yoga/fr/"]
+    assert language_roots(b"", "https://x.example/", "https://x.example/") == []

@@ -111,6 +111,10 @@ LISTING_HOME = "wixarchive_listing_home"  # the blog home a listing page paginat
 # A listing request for the page the user named, which may be a post under a prefix that is
 # not /post/ (crawler.discover.listings.listing_starts).
 NAMED_PAGE = "wixarchive_named_page"
+# The root (`https://example.com/fr/`) of the language whose feed or sitemap a request reads
+# (crawler.discover.languages): its feed names that language's blog home, and its sitemap, which
+# no index named, may be missing without failing anything.
+LANGUAGE_ROOT = "wixarchive_language_root"
 # Every request's site and run (crawler.distributed.queue), its download attempts and responses
 # so far (crawler.distributed.fetches) and its exchanges not yet sent to the writer
 # (crawler.distributed.capture): retries and redirects carry them on, as they carry its meta.

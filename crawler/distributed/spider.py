@@ -38,6 +38,7 @@ from archive.store import KnownPost, post_request_headers
 from crawler import settings as project_settings
 from crawler.capture import CAPTURE_META
 from crawler.discover.feeds import parse_feed
+from crawler.discover.languages import language_roots
 from crawler.discover.listings import foreign_page_title, listing_links
 from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
 from crawler.discover.sitemaps import (
@@ -59,7 +60,7 @@ from crawler.discover.urls import (
 )
 from crawler.distributed import blips
 from crawler.distributed import protocol as p
-from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE, ROOTS
+from crawler.distributed.protocol import HTML_ONLY, LANGUAGE_ROOT, LISTING_HOME, NAMED_PAGE, ROOTS
 from crawler.distributed.queue import LEASE, RUN, SITE, LeasedQueue, completion
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, crawl_delay
 from crawler.downloader.failures import (
@@ -236,7 +237,8 @@ class DistributedWixSpider(scrapy.Spider):
         return bool(self.server.scard(key) <= limit)
 
     def _sitemap_request(self, url: str, site: str, run: Any, found: dict[str, Any],
-                         roots: list[str] | None = None) -> list[scrapy.Request]:
+                         roots: list[str] | None = None,
+                         language: str | None = None) -> list[scrapy.Request]:
         limit = self.settings.getint("WIXARCHIVE_MAX_SITEMAPS", MAX_SITEMAPS)
         if not self._within_limit(p.sitemaps_key(site), url, limit):
             found["sitemap_failed"] = True
@@ -246,7 +248,7 @@ class DistributedWixSpider(scrapy.Spider):
         return [self._request(url, self.parse_sitemap, site, run, priority=10, roots=roots,
                               errback=self.on_sitemap_error,
                               meta={"download_maxsize": SITEMAP_MAX_BYTES,
-                                    SITEMAP_META: True})]
+                                    SITEMAP_META: True, LANGUAGE_ROOT: language})]
 
     def _post_request(self, url: str, site: str, run: Any, found: dict[str, Any],
                       lastmod: str | None = None, *, listed: bool = False,
@@ -422,7 +424,12 @@ class DistributedWixSpider(scrapy.Spider):
 
     def on_sitemap_error(self, failure: Failure) -> list[Any]:
         found = self._found()
-        found["sitemap_failed"] = True
+        # A language's sitemap no index named that is not there lacks nothing (as
+        # WixBlogSpider.on_sitemap_error).
+        response = getattr(failure.value, "response", None)
+        found["sitemap_failed"] = not (failure.request.meta.get(LANGUAGE_ROOT)
+                                       and response is not None
+                                       and response.status in (404, 410))
         self._failed(found, failure.request.url, failure)
         return self._done(failure.request, [], found)
 
@@ -449,10 +456,14 @@ class DistributedWixSpider(scrapy.Spider):
         if not sitemap.is_index:
             found["elsewhere"] = {url: root for url, root in translations_elsewhere(
                 sitemap.entries, roots).items() if lists_post(response.url, url)}
+            found["translations_listed"] = any(entry.translations for entry in sitemap.entries
+                                               if lists_post(response.url, entry.loc))
         for entry in entries:
             if not self._in_site(entry.loc, roots, found):
                 continue
             if sitemap.is_index:
+                if is_language_index(entry.loc):
+                    found["translations_listed"] = True
                 if is_posts_sitemap(entry.loc) or is_language_index(entry.loc):
                     children += self._sitemap_request(entry.loc, site, run, found, roots)
             elif lists_post(response.url, entry.loc):
@@ -475,10 +486,15 @@ class DistributedWixSpider(scrapy.Spider):
         site, run = response.meta[SITE], response.meta.get(RUN)
         found = self._found()
         feed = parse_feed(response.body)
-        found["empty_feed"] = feed.is_feed and not feed.items
         roots = self._roots(response)
-        if feed.blog_home and self._in_site(feed.blog_home, roots, found):
-            found["blog_home"] = feed.blog_home
+        home = (feed.blog_home if feed.blog_home and self._in_site(feed.blog_home, roots, found)
+                else None)
+        if language := response.meta.get(LANGUAGE_ROOT):  # a language's own feed
+            found["language_homes"] = {language: home}
+        else:
+            found["empty_feed"] = feed.is_feed and not feed.items
+            if home:
+                found["blog_home"] = home
         known_posts = self.known_posts(site, run)
         # Every feed item is a post. The sitemaps may not be read yet: the writer decides on
         # the archived ones once they are (as WixBlogSpider.parse_feed), so all are reported.
@@ -524,6 +540,8 @@ class DistributedWixSpider(scrapy.Spider):
         found["listed_posts"] = len(posts)
         children = [self._post_request(url, site, run, found, roots=roots) for url in posts
                     if self._in_site(url, roots, found)]
+        if asked == roots[-1]:  # the home page read as the listing
+            children += self._language_sources(response, found)
         limit = self.settings.getint("WIXARCHIVE_MAX_LISTING_PAGES", MAX_LISTING_PAGES)
         for url in listings:  # the duplicate filter ends pagination loops
             if not self._within_limit(p.listings_key(site), url, limit):
@@ -549,8 +567,16 @@ class DistributedWixSpider(scrapy.Spider):
             found["listing_failed"] = True
             return self._done(request, [], found)
         root = self._roots(request)[-1]
-        if request.url == root:
-            return self._done(request, [], found)
+        if request.url == root or request.meta.get(LANGUAGE_ROOT):
+            return self._done(request, [], found)  # a language's blog home: the home was read
+        if not request.meta.get(NAMED_PAGE) and request.url != root + "blog":
+            # A blog home the feed named that is not there (/home, for a blog on the site's
+            # home page): the home page is read as the listing, as WixBlogSpider reads it.
+            listing = self._request(root, self.parse_listing, request.meta[SITE],
+                                    request.meta.get(RUN), roots=self._roots(request),
+                                    errback=self.on_listing_error,
+                                    meta={HTML_ONLY: True, LISTING_HOME: root})
+            return self._done(request, [listing], found)
         # The site's home page, once, as WixBlogSpider.on_listing_error asks for it: no post
         # found this way, it says whether the site is on Wix at all.
         home = self._request(root, self.parse_site_home, request.meta[SITE],
@@ -565,7 +591,27 @@ class DistributedWixSpider(scrapy.Spider):
         found = self._found()
         if (title := foreign_page_title(response.body)) is not None:
             found["foreign_home"] = [response.url, title]
-        return self._done(response.request, [], found)
+        return self._done(response.request, self._language_sources(response, found), found)
+
+    def parse_languages(self, response: Response) -> list[Any]:
+        """The site's home page, asked for by the writer for its languages when the sitemaps
+        did not name the posts' translations (as WixBlogSpider.parse_languages)."""
+        found = self._found()
+        return self._done(response.request, self._language_sources(response, found), found)
+
+    def _language_sources(self, response: Response, found: dict[str, Any]) -> list[Any]:
+        """Each language the site's home page names in its hreflang alternates: its feed and
+        its sitemap (crawler.discover.languages). The writer reads the home page once, so
+        each is asked for once; `root_read` tells it the page was read."""
+        site, run, roots = response.meta[SITE], response.meta.get(RUN), self._roots(response)
+        found["root_read"] = True
+        requests: list[Any] = []
+        for language in language_roots(response.body, response.url, roots[-1]):
+            requests.append(self._request(language + "blog-feed.xml", self.parse_feed, site,
+                                          run, roots=roots, meta={LANGUAGE_ROOT: language}))
+            requests += self._sitemap_request(language + "sitemap.xml", site, run, found, roots,
+                                              language=language)
+        return requests
 
     def on_site_home_error(self, failure: Failure) -> list[Any]:
         """A site home that failed fails nothing: it only words the run's message."""

@@ -4,7 +4,8 @@ Pages are rendered per request from the blog's current state, so edits between c
 at once. The server counts every request (`request_log`, `hits`) and can be told to misbehave:
 answer 500 (`fail_paths`), answer late (`slow_paths`), redirect forever (`redirect_loop_paths`)
 or disallow paths in robots.txt (`robots_disallow`, `robots_crawl_delay`), leave posts out of the
-posts sitemap (`sitemap_hidden`) or serve the blog at another path (`blog_path`, e.g. /news);
+posts sitemap (`sitemap_hidden`), serve the blog at another path (`blog_path`, e.g. /news)
+or serve other languages below /<language>/ (`languages`, named by hreflang alternates only);
 `takeovers` hand a path to a behaviour
 that writes the raw answer itself (see crawler.sample_site.hostile). A `Gate` holds answers until
 the test releases them, so a test can act (stop, kill) while a crawl is at a point it chose.
@@ -110,6 +111,10 @@ class BlogServer:
         # Where the blog's listing pages are (Wix lets the owner rename /blog): /blog is then
         # not found, and every link and the feed name this path instead.
         self.blog_path = "/blog"
+        # A multilingual site: language -> that language's blog, served below /<language>/
+        # (its own feed, sitemaps, listings and posts), named only by the hreflang alternates
+        # of the default language's pages other than posts, not by the root sitemap index.
+        self.languages: dict[str, SampleBlog] = {}
         # Another server's URL: every request is answered 301 to the same path there, as
         # example.com answers for www.example.com, or an old domain for the new one.
         self.moved_to: str | None = None
@@ -199,6 +204,16 @@ class BlogServer:
             hop = int(hop_text) if hop_text.isdigit() else 0
             return Response(302, headers={"Location": f"{parts.path}?hop={hop + 1}"})
         base = base or self.url
+        for language, blog in self.languages.items():
+            if path == f"/{language}" or path.startswith(f"/{language}/"):
+                return route(blog, f"{base}/{language}", path[len(language) + 1:] or "/",
+                             headers, [])
+        if self.languages and not path.startswith(f"/{self.blog.post_prefix}/"):
+            return _with_alternates(self._default_language(base, path, headers), base, path,
+                                    list(self.languages))
+        return self._default_language(base, path, headers)
+
+    def _default_language(self, base: str, path: str, headers: Mapping[str, str]) -> Response:
         if path == "/blog-posts-sitemap.xml" and self.sitemap_hidden:
             text = feeds.posts_sitemap(self.blog, base, self.sitemap_hidden)
             return Response(200, text.encode("utf-8"), {"Content-Type": XML})
@@ -211,6 +226,19 @@ class BlogServer:
             path = "/blog" + path[len(self.blog_path):]
         return _with_blog_path(route(self.blog, base, path, headers, self.robots_disallow,
                                      self.robots_crawl_delay), base, self.blog_path)
+
+
+def _with_alternates(response: Response, base: str, path: str,
+                     languages: list[str]) -> Response:
+    """A page with `<link rel="alternate" hreflang=…>` links to itself in each language, as a
+    multilingual Wix site's pages have."""
+    if response.headers.get("Content-Type") != HTML:
+        return response
+    page = "" if path == "/" else path
+    links = "".join(f'<link rel="alternate" hreflang="{language}" href="{base}/{language}{page}"/>'
+                    for language in languages)
+    return Response(response.status, response.body.replace(b"</head>", links.encode() + b"</head>",
+                                                           1), response.headers)
 
 
 def _with_blog_path(response: Response, base: str, blog_path: str) -> Response:

@@ -27,6 +27,7 @@ from archive.store import Archive, ArchiveError, KnownPost, post_request_headers
 from crawler.capture import CAPTURE_META
 from crawler.discover.checks import Discovery
 from crawler.discover.feeds import parse_feed
+from crawler.discover.languages import language_roots
 from crawler.discover.listings import foreign_page_title, listing_links, listing_starts
 from crawler.discover.sitemaps import MAX_BYTES as SITEMAP_MAX_BYTES
 from crawler.discover.sitemaps import (
@@ -50,7 +51,7 @@ from crawler.discover.urls import (
     site_root,
     site_url_problem,
 )
-from crawler.distributed.protocol import HTML_ONLY, LISTING_HOME, NAMED_PAGE
+from crawler.distributed.protocol import HTML_ONLY, LANGUAGE_ROOT, LISTING_HOME, NAMED_PAGE
 from crawler.downloader.crawl_delay import MAX_CRAWL_DELAY, apply_crawl_delay, crawl_delay
 from crawler.downloader.failures import (
     SITEMAP_META,
@@ -142,7 +143,8 @@ class WixBlogSpider(scrapy.Spider):
         self.fetch_root = self.site
         self.roots = [self.site]
         self.blog_home: str | None = None
-        self.stage = "sitemaps"  # then "feed", "listings", "checks" (see _next_discovery)
+        # then "feed", "listings", "languages", "language listings", "checks" (_next_discovery)
+        self.stage = "sitemaps"
         self.pending_sitemaps = 0
         self.sitemap_urls: set[str] = set()  # every post URL the posts sitemaps list
         self.sitemaps_requested: set[str] = set()  # an index listing itself must not loop
@@ -154,6 +156,17 @@ class WixBlogSpider(scrapy.Spider):
         self.discovered: set[str] = set()
         # Translations the posts sitemaps list on another host (a language subdomain).
         self.elsewhere: set[str] = set()
+        # A multilingual site's languages (their roots, `https://example.com/fr/`), learnt from
+        # the hreflang alternates of the pages discovery reads (crawler.discover.languages);
+        # each language's feed and sitemap are read once (languages_read), its blog home
+        # (its feed names it) is a listing when the site has no posts sitemap.
+        self.languages: set[str] = set()
+        self.languages_read: set[str] = set()
+        self.language_homes: dict[str, str | None] = {}
+        # The sitemaps named the posts' translations (alternates, language indexes): the
+        # languages need not be looked for.
+        self.translations_listed = False
+        self.root_read = False  # the site's home page was asked for (a listing, or its home)
         self.errors: list[str] = []
         self.failures_listed = 0  # the errors counted as failures come first in `errors`
         self.known: dict[str, KnownPost] = {}
@@ -297,9 +310,11 @@ class WixBlogSpider(scrapy.Spider):
             return False
         return in_any_site(url, self.roots)
 
-    def _sitemap_request(self, url: str, parents: tuple[str, ...] = ()) -> list[scrapy.Request]:
+    def _sitemap_request(self, url: str, parents: tuple[str, ...] = (),
+                         language: str | None = None) -> list[scrapy.Request]:
         """The request for a sitemap not read yet (cycles and repeats end here); `parents`:
-        the indexes that led to it, to tell a cycle from a sitemap listed twice."""
+        the indexes that led to it, to tell a cycle from a sitemap listed twice; `language`:
+        the root of the language whose sitemap was guessed (no index named it)."""
         if url in self.sitemaps_requested:
             return []
         limit = self.settings.getint("WIXARCHIVE_MAX_SITEMAPS", MAX_SITEMAPS)
@@ -313,7 +328,7 @@ class WixBlogSpider(scrapy.Spider):
         return [scrapy.Request(
             url, self.parse_sitemap, errback=self.on_sitemap_error, dont_filter=True, priority=10,
             meta={"download_maxsize": SITEMAP_MAX_BYTES, SITEMAP_META: True,
-                  SITEMAP_PARENTS: parents},
+                  SITEMAP_PARENTS: parents, LANGUAGE_ROOT: language},
         )]
 
     def _sitemap_done(self) -> list[scrapy.Request]:
@@ -330,8 +345,12 @@ class WixBlogSpider(scrapy.Spider):
                               errback=self.on_error)
 
     def on_sitemap_error(self, failure: Failure) -> list[scrapy.Request]:
-        # Without every sitemap the crawl cannot tell which posts disappeared.
-        self.discovery.sitemap_failed = True
+        # Without every sitemap the crawl cannot tell which posts disappeared. A language's
+        # sitemap no index named (guessed) that is not there lacks nothing.
+        response = getattr(failure.value, "response", None)
+        if not (failure.request.meta.get(LANGUAGE_ROOT) and response is not None
+                and response.status in (404, 410)):
+            self.discovery.sitemap_failed = True
         self.on_error(failure)
         return self._sitemap_done()
 
@@ -357,6 +376,8 @@ class WixBlogSpider(scrapy.Spider):
         entries = sitemap.entries if sitemap.is_index else with_translations(sitemap.entries)
         if not sitemap.is_index:
             self._translations_elsewhere(response.url, sitemap.entries)
+            self.translations_listed |= any(entry.translations for entry in sitemap.entries
+                                            if lists_post(response.url, entry.loc))
         for entry in entries:
             if not self._in_site(entry.loc):
                 continue
@@ -368,6 +389,7 @@ class WixBlogSpider(scrapy.Spider):
                     self.record_error(response.url, f"sitemap index lists {entry.loc} again "
                                                     "(a cycle): not read twice", counted=False)
                 elif is_posts_sitemap(entry.loc) or is_language_index(entry.loc):
+                    self.translations_listed |= is_language_index(entry.loc)
                     yield from self._sitemap_request(entry.loc, chain)
             elif lists_post(response.url, entry.loc):
                 url = normalize_url(entry.loc)
@@ -389,9 +411,12 @@ class WixBlogSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         feed = parse_feed(response.body)
-        self.discovery.empty_feed = feed.is_feed and not feed.items
-        if feed.blog_home and self._in_site(feed.blog_home):
-            self.blog_home = feed.blog_home
+        home = feed.blog_home if feed.blog_home and self._in_site(feed.blog_home) else None
+        if language := response.meta.get(LANGUAGE_ROOT):
+            self.language_homes[language] = home
+        else:
+            self.discovery.empty_feed = feed.is_feed and not feed.items
+            self.blog_home = home or self.blog_home
         for item in feed.items:
             if not self._in_site(item.link):
                 continue
@@ -429,6 +454,8 @@ class WixBlogSpider(scrapy.Spider):
             # Named if no post is found: the site may no longer be a Wix blog (summary).
             self.crawler.stats.set_value(FOREIGN_HOME, response.url)
             self.crawler.stats.set_value(FOREIGN_HOME_TITLE, title)
+        if asked == home:  # a blog home names its other languages' (/fr/blog)
+            self._note_languages(response)
         posts, listings = listing_links(response.body, response.url, self.fetch_root, home)
         self.discovery.listed_posts += len(posts)
         for url in filter(self._in_site, posts):
@@ -460,8 +487,18 @@ class WixBlogSpider(scrapy.Spider):
         if not (guessed and response is not None and response.status in (404, 410)):
             self.discovery.listing_failed = True
             return []
-        if self.discovered or request.url == self.fetch_root:
+        if request.url == self.fetch_root or self.root_read:
             return []
+        if not request.meta.get(NAMED_PAGE) and request.url == self.blog_home:
+            # The feed names a blog home that is not there: real feeds name /home for a blog
+            # on the site's home page, which is then its listing (past the feed's 20 posts).
+            self.root_read = True
+            return [scrapy.Request(self.fetch_root, self.parse_listing, dont_filter=True,
+                                   errback=self.on_listing_error,
+                                   meta={HTML_ONLY: True, LISTING_HOME: self.fetch_root})]
+        if self.discovered:
+            return []
+        self.root_read = True
         # One request, not retried, failing quietly: it only words the run's message.
         return [scrapy.Request(self.fetch_root, self.parse_site_home, errback=lambda _: None,
                                meta={HTML_ONLY: True, "dont_retry": True})]
@@ -474,18 +511,71 @@ class WixBlogSpider(scrapy.Spider):
         if (title := foreign_page_title(response.body)) is not None:
             self.crawler.stats.set_value(FOREIGN_HOME, response.url)
             self.crawler.stats.set_value(FOREIGN_HOME_TITLE, title)
+        self._note_languages(response)
+
+    def _note_languages(self, response: Response) -> None:
+        """Learn the site's languages from a page discovery read (its hreflang alternates)."""
+        self.languages.update(language_roots(response.body, response.url, self.fetch_root))
+
+    def parse_languages(self, response: Response) -> Iterator[scrapy.Request]:
+        """The site's home page, read for its languages when no page discovery read named
+        them: one request on a site in one language."""
+        self._note_languages(response)
+        yield from self._language_sources()
+
+    def _language_requests(self) -> list[scrapy.Request]:
+        """Each language's feed and sitemap, when the sitemaps did not name the posts'
+        translations: Wix serves one feed per language (/fr/blog-feed.xml), and the root
+        index may not list a language's sitemap (/fr/sitemap.xml). The languages come from
+        the hreflang alternates of the site's home page (asked for here once, unless already
+        read) and of the blog home read as a listing."""
+        if self.translations_listed:
+            return []
+        if not self.root_read:
+            self.root_read = True
+            # Not retried, failing quietly: the posts are the crawl's business, not this page.
+            return [scrapy.Request(self.fetch_root, self.parse_languages, dont_filter=True,
+                                   errback=lambda _: None,
+                                   meta={HTML_ONLY: True, "dont_retry": True})]
+        return list(self._language_sources())
+
+    def _language_sources(self) -> Iterator[scrapy.Request]:
+        for language in sorted(self.languages - self.languages_read):
+            self.languages_read.add(language)
+            yield scrapy.Request(language + "blog-feed.xml", self.parse_feed, dont_filter=True,
+                                 errback=self.on_error, meta={LANGUAGE_ROOT: language})
+            yield from self._sitemap_request(language + "sitemap.xml", language=language)
+
+    def _language_listing_starts(self) -> list[scrapy.Request]:
+        """Each language's blog home (its feed names it; /fr/blog by default), read as a
+        listing when the site has no posts sitemap, as the default language's is."""
+        starts = dict.fromkeys(self.language_homes.get(language) or language + "blog"
+                               for language in sorted(self.languages_read))
+        return [scrapy.Request(url, self.parse_listing, errback=self.on_listing_error,
+                               meta={HTML_ONLY: True, LISTING_HOME: url})
+                for url in starts if url not in self.listings_requested]
 
     def _next_discovery(self) -> list[scrapy.Request] | None:
         """The next discovery stage's requests, once the previous one ran dry; None when
         discovery is done. The feed normally follows the last sitemap (see _sitemap_done);
-        listing pages come next, only for a site without a posts sitemap; last, the checks of
-        the archived posts that no source listed."""
+        listing pages come next, only for a site without a posts sitemap; then the other
+        languages' feeds and sitemaps (and listings); last, the checks of the archived posts
+        that no source listed."""
         if self.stage == "sitemaps":
             return [self._feed_request()]
-        if self.stage == "feed" and not self.sitemap_urls:
+        if self.stage == "feed":
             self.stage = "listings"
-            return self._listing_starts()
-        if self.stage in ("feed", "listings"):
+            if not self.sitemap_urls:
+                return self._listing_starts()
+        if self.stage == "listings":
+            self.stage = "languages"
+            if requests := self._language_requests():
+                return requests
+        if self.stage == "languages":
+            self.stage = "language listings"
+            if not self.sitemap_urls and (requests := self._language_listing_starts()):
+                return requests
+        if self.stage == "language listings":
             self.stage = "checks"
             checks = [self._post_request(url) for url in self.posts_to_check()]
             if checks:
