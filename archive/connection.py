@@ -18,19 +18,16 @@ from pathlib import Path
 from typing import TypeVar
 
 from archive import schema, upgrades
+from archive.environment import whole_number
 from archive.versions import register_sql_functions
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def _busy_timeout_ms() -> int:
-    """How long a writer waits for another one: 30 s, or $WIXARCHIVE_BUSY_TIMEOUT_MS (a slow
-    disk, a long `optimize` beside a crawl)."""
-    value = os.environ.get("WIXARCHIVE_BUSY_TIMEOUT_MS", "")
-    return int(value) if value.isdigit() else 30_000
-
-
-BUSY_TIMEOUT_MS = _busy_timeout_ms()
+# How long a writer waits for another one: 30 s, or $WIXARCHIVE_BUSY_TIMEOUT_MS (a slow disk, a
+# long `optimize` beside a crawl). A wrong value ("2s", "-1") was silently 30 s: it is kept as
+# BUSY_TIMEOUT_PROBLEM, and opening an archive raises it (ArchiveSettingError), not this import.
+BUSY_TIMEOUT_MS, BUSY_TIMEOUT_PROBLEM = whole_number("WIXARCHIVE_BUSY_TIMEOUT_MS", 30_000)
 # How long a write worth no long wait waits for another writer (Archive.wait_briefly): each
 # later write of a crawl run one of whose writes waited the whole busy timeout in vain (its
 # total wait stays near the busy timeout), an optional refresh of the search statistics.
@@ -41,6 +38,11 @@ T = TypeVar("T")
 
 class ArchiveError(Exception):
     """A problem with the archive file, phrased for the user (one line)."""
+
+
+class ArchiveSettingError(ArchiveError):
+    """An environment variable the archive reads ($WIXARCHIVE_BUSY_TIMEOUT_MS) holds a value it
+    cannot take; the message names it and what it takes."""
 
 
 class ArchiveBusy(ArchiveError):
@@ -219,6 +221,8 @@ def open_connection(path: Path, *, readonly: bool, create: bool, upgrade: bool,
                     importing: Iterable[Path]) -> sqlite3.Connection:
     """A connection to the archive at `path`, created and upgraded as allowed (see
     archive.store.Archive.open, which documents the arguments)."""
+    if BUSY_TIMEOUT_PROBLEM:
+        raise ArchiveSettingError(BUSY_TIMEOUT_PROBLEM)
     existed = _check_file(path, readonly=readonly, create=create)
     if not existed:
         _refuse_foreign_captures(path, importing)

@@ -42,6 +42,7 @@ from archive.connection import BUSY_RETRY_MS, ArchiveError, archive_error, is_bu
 from archive.connection import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_MS
 from archive.connection import ArchiveBusy as ArchiveBusy
 from archive.connection import ArchiveOutdated as ArchiveOutdated
+from archive.connection import ArchiveSettingError as ArchiveSettingError
 from archive.connection import is_writable as is_writable
 from archive.connection import on_read_only_media as on_read_only_media
 from archive.connection import read_only_uri as read_only_uri

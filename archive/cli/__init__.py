@@ -212,3 +212,11 @@ def main() -> None:
         wixarchive crawl https://example.com/blog --db blog.db
         wixarchive search "sophrologie stress" --db blog.db
     """
+    # Every command but extract/clean opens an archive, each through its own error handling:
+    # a wrong $WIXARCHIVE_BUSY_TIMEOUT_MS (silently 30 s before) is refused here, exit 2 as for
+    # a bad option, with ArchiveSettingError's message (a library caller's exception).
+    from archive.connection import BUSY_TIMEOUT_PROBLEM
+
+    if BUSY_TIMEOUT_PROBLEM:
+        click.echo(f"Error: {BUSY_TIMEOUT_PROBLEM}", err=True)
+        sys.exit(2)

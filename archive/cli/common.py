@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -125,35 +124,15 @@ def fail_with(exc: Exception) -> NoReturn:
     sys.exit(EXIT_BUSY if isinstance(exc, ArchiveBusy) else 1)
 
 
-# The crawl's numeric settings crawler.run reads from the environment: True for a count (Scrapy's
-# getint), False for seconds (getfloat).
-_NUMERIC_ENVIRONMENT = {"WIXARCHIVE_MAX_SERVER_ERRORS": True, "WIXARCHIVE_RETRY_AFTER_STOP": True,
-                        "WIXARCHIVE_MAX_FAILING_SECONDS": False,
-                        "WIXARCHIVE_RETRY_AFTER_MAX": False, "WIXARCHIVE_BACKOFF_MAX": False}
-
-
-def _number_problem(name: str, value: str, whole: bool) -> str | None:
-    """What is wrong with `value` for the numeric setting `name`, None if nothing."""
-    try:
-        number = int(value) if whole else float(value)
-    except ValueError:
-        number = None
-    if number is not None and math.isfinite(number) and number >= 0:
-        return None
-    takes = "a whole number" if whole else "a number of seconds"
-    return f"{name} must be {takes}, 0 or more (got {value!r})"
-
-
 def check_crawl_environment() -> None:
     """The environment variables a crawl reads, checked at a crawling command's start: a wrong
     value is one line here, exit 2 as for a bad option, not a traceback or Python's conversion
     message in the crawler (each site failed on "could not convert string to float")."""
+    from archive.environment import crawl_environment_problem
     from crawler.downloader.addresses import SETTING, mode_problem  # no Scrapy
 
     value = os.environ.get(SETTING)
-    problems = [mode_problem(value) if value else None]
-    problems += [_number_problem(name, os.environ[name], whole)
-                 for name, whole in _NUMERIC_ENVIRONMENT.items() if os.environ.get(name)]
+    problems = [mode_problem(value) if value else None, crawl_environment_problem()]
     for problem in problems:
         if problem:
             click.echo(f"Error: {problem}", err=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,13 @@ def command(db: Path, port: int, host: str, setting_pairs: tuple[tuple[str, str]
     Example:
         wixarchive serve --db blog.db      # then open http://127.0.0.1:8001/
     """
+    from archive.web import sort_every_column_below
+
+    try:
+        sort_every_column_below()  # read again as the archive grows: a wrong value stops here
+    except ValueError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)  # as for a bad option
     open_archive(db).close()  # a clear one-line error for a missing or invalid archive
     settings = datasette_settings(setting_pairs)
     import uvicorn

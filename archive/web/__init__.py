@@ -6,12 +6,12 @@ gets the same pages as `wixarchive serve` once the project is installed.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import weakref
 from typing import Any
 
+from archive.environment import whole_number
 from archive.schema import UNMARKED_COLUMNS
 from archive.search import cjk, unmarked
 from archive.store import Archive, ArchiveError
@@ -95,9 +95,12 @@ SORT_EVERY_COLUMN_BELOW = 50_000
 
 
 def sort_every_column_below() -> int:
-    """SORT_EVERY_COLUMN_BELOW, or $WIXARCHIVE_SORT_EVERY_COLUMN_BELOW (a faster machine)."""
-    value = os.environ.get("WIXARCHIVE_SORT_EVERY_COLUMN_BELOW", "")
-    return int(value) if value.isdigit() else SORT_EVERY_COLUMN_BELOW
+    """SORT_EVERY_COLUMN_BELOW, or $WIXARCHIVE_SORT_EVERY_COLUMN_BELOW (a faster machine).
+    ValueError naming the variable for a wrong value (`serve` checks it before starting)."""
+    below, problem = whole_number("WIXARCHIVE_SORT_EVERY_COLUMN_BELOW", SORT_EVERY_COLUMN_BELOW)
+    if problem:
+        raise ValueError(problem)
+    return below
 
 
 # Datasette instance -> {database name: (its Database, a read connection of ours to it, that
