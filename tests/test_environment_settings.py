@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import wixarchive
 from archive.store import Archive
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,3 +82,20 @@ def test_the_sort_threshold_raises_for_a_library_caller(monkeypatch: pytest.Monk
         sort_every_column_below()
     monkeypatch.setenv(SORT, "200000")
     assert sort_every_column_below() == 200_000
+
+
+@pytest.mark.parametrize(("name", "value", "takes"), [
+    ("WIXARCHIVE_MAX_SERVER_ERRORS", "abc", "a whole number"),
+    ("WIXARCHIVE_RETRY_AFTER_MAX", "60s", "a number of seconds")])
+def test_the_api_crawl_refuses_a_wrong_crawl_variable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str,
+        takes: str) -> None:
+    """It crawled, and each site's summary said "crawl failed: could not convert string to
+    float: '60s'"."""
+    monkeypatch.setenv(name, value)
+    message = f"^{name} must be {takes}, 0 or more \\(got '{value}'\\)$"
+    with pytest.raises(ValueError, match=message):
+        wixarchive.crawl("http://127.0.0.1:9/", tmp_path / "a.db")
+    with pytest.raises(ValueError, match=message):
+        wixarchive.run_due(tmp_path / "b.db")
+    assert list(tmp_path.iterdir()) == []

@@ -815,6 +815,17 @@ def _check_number(name: str, value: float | None, *, whole: bool = False,
         raise ValueError(f"{name}: expected {wanted}, not {value!r}")
 
 
+def _check_crawl_environment() -> None:
+    """ValueError naming the variable for a wrong value of a numeric WIXARCHIVE_* variable the
+    crawl reads (`wixarchive crawl`'s one-line error), before anything is made: the crawl
+    started and each site failed on Python's "could not convert string to float: 'abc'"."""
+    from archive.environment import crawl_environment_problem
+
+    problem = crawl_environment_problem()
+    if problem:
+        raise ValueError(problem)
+
+
 def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None,
           concurrency: int | None = None, autothrottle: bool | None = None,
           timeout: float | None = None, user_agent: str | None = None,
@@ -862,6 +873,7 @@ def crawl(sites: str | Iterable[str], db: StrPath, *, delay: float | None = None
     for problem in refused.values():
         if problem["status"] == "invalid":
             raise ValueError(problem["message"])
+    _check_crawl_environment()
     _check_number("delay", delay, zero=True)
     for name, count in (("concurrency", concurrency), ("parallel", parallel)):
         _check_number(name, count, whole=True)
@@ -929,6 +941,7 @@ def run_due(db: StrPath, *, site: Names = None, label: Names = None, force: bool
     from archive.schedule.runner import Runner
     from archive.schedule.sites import default_path
 
+    _check_crawl_environment()
     _check_number("parallel", parallel, whole=True)
     path = Path(db)
     if path.exists():  # a clear ArchiveError now for a file that is no archive; a path that
