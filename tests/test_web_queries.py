@@ -421,3 +421,30 @@ def test_a_facet_the_user_adds_on_a_default_facets_column_is_shown_once(
         else:
             assert response.text.count('class="facet-info ') == default_page.count(
                 'class="facet-info ') == 6, asked  # the default facets, each once
+
+
+def test_a_published_facet_beside_the_year_facet_is_labelled_as_dates(tmp_path: Path) -> None:
+    """`?_facet=published` (whole dates: which days posts came out) beside the default year
+    facet on the same column was headed "published" after "published (year)", as if the same
+    facet were shown twice (its JSON key `published_2`): it is headed "published (date)"."""
+    import asyncio
+
+    from archive.cli.serve import make_datasette
+
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_articles([
+            Article(url=f"https://a.example/post/{n}", title=f"Post {n}", body_text="text",
+                    published=published)
+            for n, published in enumerate(["2024-03-01T09:00:00Z", "2024-03-01T09:00:00Z",
+                                           "2023-07-15T10:00:00Z"])])
+    datasette = make_datasette(db)
+    results = asyncio.run(datasette.client.get(
+        "/archive/posts.json?_size=0&_facet=published")).json()["facet_results"]
+    published = {results[key]["type"]: results[key] for key in ("published", "published_2")}
+    assert set(published) == {"year", "date"}
+    assert [(v["value"], v["count"]) for v in published["date"]["results"]] == [
+        ("2024-03-01T09:00:00Z", 2), ("2023-07-15T10:00:00Z", 1)]
+    page = asyncio.run(datasette.client.get("/archive/posts?_facet=published")).text
+    headings = re.findall(r"<strong>(published[^<]*?)\s*<span", page)
+    assert sorted(headings) == ["published (date)", "published (year)"], headings

@@ -32,9 +32,13 @@ from datasette.utils import (
     sqlite_timelimit,
 )
 
+from archive.web.metadata import FACETS
 from archive.web.sorted_pages import every_row_query
 
 POSTS = "posts"
+# The posts table's columns the default facets count by year (metadata.FACETS).
+YEAR_FACETED = tuple(column for facet in FACETS[POSTS] if isinstance(facet, dict)
+                     for kind, column in facet.items() if kind == "year")
 # The arguments asking a facet of a column: Datasette's own, and this plugin's (list_facets.py).
 _FACET_ARGS = ("_facet", "_facet_array", "_facet_counted", "_facet_list")
 
@@ -169,5 +173,8 @@ class ColumnCountFacet(Facet):
                                  lambda value, arg=arg: {arg: str(value)},
                                  lambda value, arg=arg: (arg, str(value)) in args,
                                  "_facet_counted", labels)  # as counted_facets asks it
-            results.append(dict(entry, type="column"))  # shown as Datasette's: no "(counted)"
+            # Shown as Datasette's: no "(counted)"; whole dates beside the default year facet
+            # on the same column are headed "published (date)", not a second "published".
+            results.append(dict(entry, type="date" if self.table == POSTS and column in YEAR_FACETED
+                                else "column"))
         return results, timed_out
