@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -211,6 +211,13 @@ def versions_per_post(db: Path) -> dict[str, int]:
 def runs(db: Path) -> list[dict]:
     with Archive.open(db, readonly=True, create=False) as archive:
         return archive.runs(1000)
+
+
+def assert_every_post_once(db: Path, servers: Sequence[BlogServer]) -> None:
+    """Every post of these sample blogs archived, each with one version."""
+    versions = versions_per_post(db)
+    assert set(versions) == {s.url + p.url_path for s in servers for p in s.blog.posts}
+    assert set(versions.values()) == {1}, versions
 
 
 def stop(procs: list[subprocess.Popen]) -> None:
@@ -457,9 +464,7 @@ def test_redis_lost_mid_crawl_then_resumed(tmp_path: Path, redis_server: RedisSe
             stop([writer, *workers])
             again.kill()
         assert writer.returncode == 0, err
-        versions = versions_per_post(db)
-        assert set(versions) == {s.url + p.url_path for s in servers for p in s.blog.posts}
-        assert set(versions.values()) == {1}
+        assert_every_post_once(db, servers)
         newest = [r for r in runs(db) if r["status"] == "ok"]
         assert sum(r["counts"]["new"] for r in newest) == 60 - len(first)
 
@@ -523,9 +528,7 @@ def test_redis_emptied_mid_crawl_interrupts_the_crawl_then_the_next_run_complete
                                        start_worker(redis_server.url)])
     assert writer.returncode == 0, (out, err)
     assert "Total: 2 sites (2 ok)" in out, out
-    versions = versions_per_post(db)
-    assert set(versions) == {s.url + p.url_path for s in servers for p in s.blog.posts}
-    assert set(versions.values()) == {1}
+    assert_every_post_once(db, servers)
     newest = [r for r in runs(db) if r["id"] > max(r["id"] for r in first_runs)]
     assert [r["status"] for r in newest] == ["ok", "ok"], newest
     assert sum(r["counts"]["new"] for r in newest) == 42 - len(first)
@@ -554,9 +557,7 @@ def test_connections_cut_mid_crawl_the_crawl_carries_on_every_post_once(
     assert writer.returncode == 0, err
     assert "Total: 2 sites (2 ok)" in out, out
     assert workers[0].returncode == 0, worker_err
-    versions = versions_per_post(db)
-    assert set(versions) == {s.url + p.url_path for s in servers for p in s.blog.posts}
-    assert set(versions.values()) == {1}
+    assert_every_post_once(db, servers)
     assert sorted(r["counts"]["new"] for r in runs(db)) == [30, 30]
 
 
@@ -586,9 +587,7 @@ def test_redis_restarted_with_its_data_mid_crawl_the_crawl_carries_on_every_post
     assert writer.returncode == 0, err
     assert "Total: 2 sites (2 ok)" in out, out
     assert workers[0].returncode == 0, worker_err
-    versions = versions_per_post(db)
-    assert set(versions) == {s.url + p.url_path for s in servers for p in s.blog.posts}
-    assert set(versions.values()) == {1}
+    assert_every_post_once(db, servers)
     assert sorted(r["counts"]["new"] for r in runs(db)) == [30, 30]
 
 
@@ -903,9 +902,7 @@ def test_writer_killed_mid_crawl_a_new_writer_takes_over(tmp_path: Path,
             stop([writer, *workers])
         assert waiting, "nothing was waiting for the writer: the test proved nothing"
         assert writer.returncode == 0, err
-        versions = versions_per_post(db)
-        assert set(versions) == {s.url + p.url_path for s in servers for p in s.blog.posts}
-        assert set(versions.values()) == {1}
+        assert_every_post_once(db, servers)
         statuses = sorted(r["status"] for r in runs(db))
         assert statuses == ["interrupted", "interrupted", "ok", "ok"]
 

@@ -9,7 +9,6 @@ import contextlib
 import os
 import socket
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,17 @@ from crawler.distributed.blips import CrawlLink
 from tests.test_crawl_redis import (
     REDIS_SERVER,
     RedisServer,
+    assert_every_post_once,
     blogs,
+    redis_server,
     run_to_end,
     runs,
     start_worker,
     start_writer,
     stop,
-    versions_per_post,
 )
+
+__all__ = ["redis_server"]  # the fixture
 
 pytestmark = pytest.mark.skipif(
     REDIS_SERVER is None,
@@ -92,15 +94,6 @@ class ReplyCutter:
 
     def close(self) -> None:
         self.listener.close()
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis").start()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 def link_through(server: RedisServer, cut: bytes) -> tuple[ReplyCutter, redis.Redis, CrawlLink]:
@@ -179,9 +172,7 @@ def test_a_page_whose_handling_lost_a_reply_is_fetched_again_not_held_for_ever(
     assert cutter.cuts == 2
     assert writer.returncode == 0, err
     assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
-    versions = versions_per_post(db)
-    assert set(versions) == {servers[0].url + p.url_path for p in servers[0].blog.posts}
-    assert set(versions.values()) == {1}
+    assert_every_post_once(db, servers)
 
 
 def test_a_link_whose_duplicate_check_lost_its_reply_is_still_queued(redis_server: RedisServer):
@@ -226,9 +217,7 @@ def test_a_writer_whose_start_lost_a_reply_crawls_on(
     assert cutter.cuts == 1
     assert writer.returncode == 0, err
     assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
-    versions = versions_per_post(db)
-    assert set(versions) == {servers[0].url + p.url_path for p in servers[0].blog.posts}
-    assert set(versions.values()) == {1}
+    assert_every_post_once(db, servers)
     (run,) = runs(db)
     assert run["status"] == "ok" and run["counts"]["new"] == 8, run
 
@@ -368,9 +357,7 @@ def test_a_link_whose_push_failed_is_queued_when_found_again(
     assert cutter.cuts == 4
     assert writer.returncode == 0, err
     assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
-    versions = versions_per_post(db)
-    assert set(versions) == {servers[0].url + p.url_path for p in servers[0].blog.posts}
-    assert set(versions.values()) == {1}
+    assert_every_post_once(db, servers)
 
 
 def test_a_writer_whose_claim_never_gets_a_reply_gives_up_after_the_grace(
