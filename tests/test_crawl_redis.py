@@ -534,52 +534,44 @@ def test_redis_emptied_mid_crawl_interrupts_the_crawl_then_the_next_run_complete
     assert sum(r["counts"]["new"] for r in newest) == 42 - len(first)
 
 
-def test_connections_cut_mid_crawl_the_crawl_carries_on_every_post_once(
-        tmp_path: Path, redis_server: RedisServer):
-    """Redis stays up with its data, but every client's connection is cut mid-command (a
-    dropped TCP connection, a proxy or failover cutting them), three times: the writer and the
-    worker reconnect and carry on. They used to end at once ("lost Redis at ...: Connection
-    closed by server."), the sites interrupted."""
+def _cut_connections_three_times(redis_server: RedisServer, servers: list[Counted],
+                                 writer: subprocess.Popen) -> None:
+    """Every client's connection cut mid-command (Redis stays up with its data), three times."""
+    for hits in (10, 25, 40):
+        wait_until(lambda hits=hits: sum(s.hits.total() for s in servers) >= hits,
+                   f"{hits} pages fetched", writer)
+        assert redis_server.cut_connections_mid_command() >= 2
+
+
+def _restart_keeping_the_data(redis_server: RedisServer, servers: list[Counted],
+                              writer: subprocess.Popen) -> None:
+    """Redis shut down saving its data and started again 2 s later."""
+    wait_until(lambda: sum(s.hits.total() for s in servers) >= 20, "20 pages fetched", writer)
+    redis_server.client().shutdown(save=True)
+    assert redis_server.proc is not None
+    redis_server.proc.wait(timeout=30)
+    time.sleep(2.0)
+    redis_server.start()  # loads the dump saved in its folder
+
+
+@pytest.mark.parametrize("blip", [_cut_connections_three_times, _restart_keeping_the_data],
+                         ids=["connections-cut", "restarted-with-its-data"])
+def test_a_redis_blip_mid_crawl_is_waited_out_every_post_once(
+        tmp_path: Path, redis_server: RedisServer,
+        blip: Callable[[RedisServer, list[Counted], subprocess.Popen], None]):
+    """Redis stays up with its data but every client's connection is cut mid-command (a dropped
+    TCP connection, a proxy or failover cutting them), or it is shut down saving its data and
+    started again 2 s later (an upgrade, a failover with the data kept): away for less than the
+    grace the writer and the workers wait (crawler.distributed.blips), back holding the crawl,
+    they carry on. They used to end ("lost Redis at ...: Connection closed by server."), the
+    sites interrupted."""
     db = tmp_path / "archive.db"
     with blogs(2, posts=30, post_seconds=0.1) as servers:
         urls = [s.url for s in servers]
         writer = start_writer(urls, db, redis_server.url)
         workers = [start_worker(redis_server.url)]
         try:
-            for hits in (10, 25, 40):
-                wait_until(lambda hits=hits: sum(s.hits.total() for s in servers) >= hits,
-                           f"{hits} pages fetched", writer)
-                assert redis_server.cut_connections_mid_command() >= 2
-            out, err = run_to_end(writer, workers)
-        finally:
-            stop([writer, *workers])
-        worker_err = workers[0].stderr.read()
-    assert writer.returncode == 0, err
-    assert "Total: 2 sites (2 ok)" in out, out
-    assert workers[0].returncode == 0, worker_err
-    assert_every_post_once(db, servers)
-    assert sorted(r["counts"]["new"] for r in runs(db)) == [30, 30]
-
-
-def test_redis_restarted_with_its_data_mid_crawl_the_crawl_carries_on_every_post_once(
-        tmp_path: Path, redis_server: RedisServer):
-    """Redis shut down saving its data and started again 2 s later (an upgrade, a failover
-    with the data kept): away for less than the grace the writer and the workers wait
-    (crawler.distributed.blips), back holding the crawl, the crawl carries on. It used to end:
-    "lost Redis at ...", the sites interrupted."""
-    db = tmp_path / "archive.db"
-    with blogs(2, posts=30, post_seconds=0.1) as servers:
-        urls = [s.url for s in servers]
-        writer = start_writer(urls, db, redis_server.url)
-        workers = [start_worker(redis_server.url)]
-        try:
-            wait_until(lambda: sum(s.hits.total() for s in servers) >= 20, "20 pages fetched",
-                       writer)
-            redis_server.client().shutdown(save=True)
-            assert redis_server.proc is not None
-            redis_server.proc.wait(timeout=30)
-            time.sleep(2.0)
-            redis_server.start()  # loads the dump saved in its folder
+            blip(redis_server, servers, writer)
             out, err = run_to_end(writer, workers)
         finally:
             stop([writer, *workers])

@@ -9,6 +9,7 @@ import contextlib
 import os
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from crawler.distributed import protocol as p
 from crawler.distributed.blips import CrawlLink
 from tests.test_crawl_redis import (
     REDIS_SERVER,
+    Counted,
     RedisServer,
     assert_every_post_once,
     blogs,
@@ -152,6 +154,28 @@ def test_redis_back_without_the_crawl_is_the_queue_lost(redis_server: RedisServe
         client.close()
 
 
+def crawl_eight_posts(db: Path, redis_server: RedisServer,
+                      cutter_for: Callable[[Counted], ReplyCutter], *, writer_cut: bool = False,
+                      timeout: float = 90) -> ReplyCutter:
+    """A sample blog of 8 posts crawled by a writer and a worker, the worker's Redis (or the
+    writer's: `writer_cut`) reached through the relay `cutter_for` makes for the blog: the crawl
+    must end as if nothing had been cut, every post new and archived once."""
+    with blogs(1, posts=8) as servers:
+        cutter = cutter_for(servers[0])
+        writer = start_writer([servers[0].url], db,
+                              cutter.url if writer_cut else redis_server.url, "--no-media")
+        worker = start_worker(redis_server.url if writer_cut else cutter.url)
+        try:
+            out, err = run_to_end(writer, [worker], timeout=timeout)
+        finally:
+            stop([writer, worker])
+            cutter.close()
+    assert writer.returncode == 0, err
+    assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
+    assert_every_post_once(db, servers)
+    return cutter
+
+
 def test_a_page_whose_handling_lost_a_reply_is_fetched_again_not_held_for_ever(
         tmp_path: Path, redis_server: RedisServer):
     """A worker's callback whose Redis command got no reply (here the count of a site's
@@ -159,20 +183,9 @@ def test_a_page_whose_handling_lost_a_reply_is_fetched_again_not_held_for_ever(
     request's lease was still renewed by the worker's heartbeat, so its site never ended and
     the writer waited for ever. It expires now, and the page is fetched again: the crawl ends
     with every post once."""
-    db = tmp_path / "archive.db"
-    cutter = ReplyCutter(redis_server.port, b"\r\nSCARD\r\n", times=2)
-    with blogs(1, posts=8) as servers:
-        writer = start_writer([servers[0].url], db, redis_server.url, "--no-media")
-        worker = start_worker(cutter.url)
-        try:
-            out, err = run_to_end(writer, [worker], timeout=90)
-        finally:
-            stop([writer, worker])
-            cutter.close()
+    cutter = crawl_eight_posts(tmp_path / "archive.db", redis_server, lambda _: ReplyCutter(
+        redis_server.port, b"\r\nSCARD\r\n", times=2))
     assert cutter.cuts == 2
-    assert writer.returncode == 0, err
-    assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
-    assert_every_post_once(db, servers)
 
 
 def test_a_link_whose_duplicate_check_lost_its_reply_is_still_queued(redis_server: RedisServer):
@@ -205,19 +218,9 @@ def test_a_writer_whose_start_lost_a_reply_crawls_on(
     It waits the blip out now, knows its own key, and the crawl completes: every post once,
     one run, its counts those of a crawl with no cut."""
     db = tmp_path / "archive.db"
-    cutter = ReplyCutter(redis_server.port, cut)
-    with blogs(1, posts=8) as servers:
-        writer = start_writer([servers[0].url], db, cutter.url, "--no-media")
-        worker = start_worker(redis_server.url)
-        try:
-            out, err = run_to_end(writer, [worker], timeout=90)
-        finally:
-            stop([writer, worker])
-            cutter.close()
+    cutter = crawl_eight_posts(db, redis_server, lambda _: ReplyCutter(redis_server.port, cut),
+                               writer_cut=True)
     assert cutter.cuts == 1
-    assert writer.returncode == 0, err
-    assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
-    assert_every_post_once(db, servers)
     (run,) = runs(db)
     assert run["status"] == "ok" and run["counts"]["new"] == 8, run
 
@@ -343,21 +346,11 @@ def test_a_link_whose_push_failed_is_queued_when_found_again(
     twice by the worker, and twice by its client): the page that found it failed, and the
     link, seen, was never queued when that page was fetched again or another listed it: the
     crawl ended without that post. Marked seen only once queued now: every post once."""
-    db = tmp_path / "archive.db"
-    with blogs(1, posts=8) as servers:
-        target = servers[0].blog.posts[3].url_path.encode()
-        cutter = ReplyCutter(redis_server.port, target, times=4, run=False)
-        writer = start_writer([servers[0].url], db, redis_server.url, "--no-media")
-        worker = start_worker(cutter.url)
-        try:
-            out, err = run_to_end(writer, [worker], timeout=120)
-        finally:
-            stop([writer, worker])
-            cutter.close()
+    cutter = crawl_eight_posts(
+        tmp_path / "archive.db", redis_server, lambda server: ReplyCutter(
+            redis_server.port, server.blog.posts[3].url_path.encode(), times=4, run=False),
+        timeout=120)
     assert cutter.cuts == 4
-    assert writer.returncode == 0, err
-    assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
-    assert_every_post_once(db, servers)
 
 
 def test_a_writer_whose_claim_never_gets_a_reply_gives_up_after_the_grace(
