@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from archive import schema, upgrades
-from archive.environment import whole_number
+from archive.environment import busy_timeout_ms
 from archive.versions import register_sql_functions
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -27,7 +27,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 # How long a writer waits for another one: 30 s, or $WIXARCHIVE_BUSY_TIMEOUT_MS (a slow disk, a
 # long `optimize` beside a crawl). A wrong value ("2s", "-1") was silently 30 s: it is kept as
 # BUSY_TIMEOUT_PROBLEM, and opening an archive raises it (ArchiveSettingError), not this import.
-BUSY_TIMEOUT_MS, BUSY_TIMEOUT_PROBLEM = whole_number("WIXARCHIVE_BUSY_TIMEOUT_MS", 30_000)
+BUSY_TIMEOUT_MS, BUSY_TIMEOUT_PROBLEM = busy_timeout_ms()
 # How long a write worth no long wait waits for another writer (Archive.wait_briefly): each
 # later write of a crawl run one of whose writes waited the whole busy timeout in vain (its
 # total wait stays near the busy timeout), an optional refresh of the search statistics.

@@ -37,6 +37,12 @@ def whole_number(name: str, default: int) -> tuple[int, str | None]:
     return (default, problem) if problem else (int(value), None)
 
 
+def busy_timeout_ms() -> tuple[int, str | None]:
+    """How long a writer waits for another one (ms): 30 s, or $WIXARCHIVE_BUSY_TIMEOUT_MS (a slow
+    disk, a long `optimize` beside a crawl); with the problem of a wrong value."""
+    return whole_number("WIXARCHIVE_BUSY_TIMEOUT_MS", 30_000)
+
+
 def crawl_environment_problem() -> str | None:
     """The first wrong value among the crawl's numeric variables, None if none."""
     for name, whole in CRAWL_NUMERIC.items():

@@ -214,9 +214,12 @@ def main() -> None:
     """
     # Every command but extract/clean opens an archive, each through its own error handling:
     # a wrong $WIXARCHIVE_BUSY_TIMEOUT_MS (silently 30 s before) is refused here, exit 2 as for
-    # a bad option, with ArchiveSettingError's message (a library caller's exception).
-    from archive.connection import BUSY_TIMEOUT_PROBLEM
+    # a bad option, with ArchiveSettingError's message (a library caller's exception). Read by
+    # archive.environment (standard library only): archive.connection brings the store, which
+    # `extract` and `clean` do without.
+    from archive.environment import busy_timeout_ms
 
-    if BUSY_TIMEOUT_PROBLEM:
-        click.echo(f"Error: {BUSY_TIMEOUT_PROBLEM}", err=True)
+    _, problem = busy_timeout_ms()
+    if problem:
+        click.echo(f"Error: {problem}", err=True)
         sys.exit(2)
