@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 from archive import captures, webarchive
 from archive.chunked import in_chunks
 from archive.ingest import Fetch, save_batch, save_earlier
-from archive.site_match import ArchivedSpelling, site_twins
+from archive.site_match import ArchivedSpelling, moved_here, site_twins
 from archive.store import Archive
 from crawler.discover.urls import (
     blog_move_key,
@@ -438,18 +438,16 @@ def _by_archived_site(conn: sqlite3.Connection, counts: dict[str, SiteCounts]
     """The counts kept by their posts' root URL, under the site archived: a site whose posts
     are archived at the address it moved to (a crawl followed its redirect) is one site, not
     one per address. Counts holding no post (a 404 found a post deleted, or its site gone) go
-    to the site of a post archived under their root."""
+    to the site of a post archived under their root (site_match.moved_here)."""
     by_site: dict[str, SiteCounts] = {}
     for root, site_counts in counts.items():
         if site_counts.posts:
             held = conn.execute("SELECT s.url FROM posts p JOIN sites s ON s.id = p.site_id "
                                 "WHERE p.url = ?", (min(site_counts.posts),)).fetchone()
+            site = held[0] if held else None
         else:
-            # The URLs under `root` (which ends in "/"), read by the posts' url index.
-            held = conn.execute("SELECT s.url FROM posts p JOIN sites s ON s.id = p.site_id "
-                                "WHERE p.url >= ? AND p.url < ? LIMIT 1",
-                                (root, root[:-1] + "0")).fetchone()
-        by_site.setdefault(held[0] if held else root, SiteCounts()).add(site_counts)
+            site = moved_here(conn, [root])
+        by_site.setdefault(site or root, SiteCounts()).add(site_counts)
     return by_site
 
 
