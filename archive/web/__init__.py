@@ -2,6 +2,13 @@
 
 `archive.web.plugin` is registered as a Datasette plugin entry point, so `datasette archive.db`
 gets the same pages as `wixarchive serve` once the project is installed.
+
+What the pages need to know of each archive (its sites, its indexes, whether it holds a post
+written with vowel marks, whether it is big) is read when it is first served and read again
+whenever another process (a crawl beside `serve`, an import, an upgrade) committed a change:
+ArchiveChanges asks on each request's way in, and reads it in one of Datasette's database
+threads; the hooks that use it (Datasette's metadata among them) run on the event loop, which
+serves every visitor, and read only what was read.
 """
 
 from __future__ import annotations
@@ -9,78 +16,151 @@ from __future__ import annotations
 import sqlite3
 import threading
 import weakref
-from typing import Any
+from typing import Any, NamedTuple
 
 from archive.environment import whole_number
 from archive.schema import UNMARKED_COLUMNS
 from archive.search import cjk, unmarked
 from archive.store import Archive, ArchiveError
 
-# Datasette instance -> {database name: (path, site URLs, has the bigram index, has the columns
-# of the mark-free index, holds a post written with Hebrew or Arabic vowel marks, its posts say
-# when each change was stored, its number of posts) or None when not an archive}
-_Detected = tuple[str, list[str], bool, bool, bool, bool, int]
-_detected: weakref.WeakKeyDictionary[Any, dict[str, _Detected | None]] = (
-    weakref.WeakKeyDictionary())
+
+class Holding(NamedTuple):
+    """What an archive holds, as its pages need it."""
+
+    sites: list[str]  # its site URLs, in order
+    bigram_index: bool  # posts_cjk (one from before v13, served read-only, has not)
+    unmarked_columns: bool  # the columns of posts_unmarked (v19)
+    marks: bool  # a post written with Hebrew or Arabic vowel marks
+    records_changes: bool  # posts.recorded_at (v21)
+    posts: int  # its posts, counted up to `counted_below`
+    counted_below: int  # sort_every_column_below() when counted
 
 
-def _detect(datasette: Any, name: str) -> _Detected | None:
+class _Watched(NamedTuple):
+    db: Any  # Datasette's Database, read through
+    holding: Holding | None  # None: not an archive
+    conn: sqlite3.Connection | None  # a read connection of ours, once watched
+    version: int  # its PRAGMA data_version when `holding` was read
+
+
+# Datasette instance -> {database name: what was read of it}
+_watched: weakref.WeakKeyDictionary[Any, dict[str, _Watched]] = weakref.WeakKeyDictionary()
+_detecting = threading.Lock()  # Datasette's threads ask too (prepare_connection)
+
+
+def _read(conn: sqlite3.Connection) -> Holding:
+    """The archive's holding, each part read whole (fetchall: no statement left holding a
+    read transaction, whose snapshot would hide the next change from data_version)."""
+    below = sort_every_column_below()
+    # Counted only up to the threshold: the answer needed is whether there are that many,
+    # and a count of every post grows with the archive (1,000,000 posts: docs/benchmarks.md).
+    (posts,), = conn.execute("SELECT count(*) FROM (SELECT 1 FROM posts LIMIT ?)",
+                             (below,)).fetchall()
+    columns = {name for name, in conn.execute(
+        "SELECT name FROM pragma_table_info('posts')").fetchall()}
+    return Holding(
+        sites=[url for url, in conn.execute("SELECT url FROM sites ORDER BY url").fetchall()],
+        bigram_index=cjk.indexed(conn), unmarked_columns=UNMARKED_COLUMNS[-1] in columns,
+        marks=unmarked.holds_marks(conn), records_changes="recorded_at" in columns,
+        posts=posts, counted_below=below)
+
+
+def _detect(datasette: Any, name: str) -> Holding | None:
+    """Database `name`'s holding when it is an archive, else None: as last read (an archive
+    is opened and read the first time only)."""
     db = datasette.databases.get(name)
     path = getattr(db, "path", None)
     if db is None or not path or db.is_memory:
         return None
-    cache = _detected.setdefault(datasette, {})
-    known = cache.get(name)
-    if name in cache and (known is None or known[0] == path):
-        return known
+    with _detecting:
+        cache = _watched.setdefault(datasette, {})
+        known = cache.get(name)
+        if known is not None and known.db is db:
+            return known.holding
+        try:
+            with Archive.open(path, readonly=True, create=False) as archive:
+                holding: Holding | None = _read(archive.conn)
+        except (ArchiveError, OSError, sqlite3.Error):
+            holding = None
+        cache[name] = _Watched(db, holding, None, 0)
+        return holding
+
+
+async def follow_changes(datasette: Any, name: str) -> None:
+    """Read archive `name`'s holding again when another connection committed a change since it
+    was read (our connection's data_version, asked here: 0.01 ms), or the threshold of a big
+    archive changed: in Datasette's database thread (the posts counted there), the event loop
+    serving the other requests meanwhile."""
+    if _detect(datasette, name) is None:
+        return
+    known = _watched[datasette][name]
     try:
-        with Archive.open(path, readonly=True, create=False) as archive:
-            stats = archive.stats()
-            found: _Detected | None = (
-                path, [s["site"] for s in stats], cjk.indexed(archive.conn),
-                archive.conn.execute("SELECT 1 FROM pragma_table_info('posts') WHERE name = ?",
-                                     (UNMARKED_COLUMNS[-1],)).fetchone() is not None,
-                unmarked.holds_marks(archive.conn),
-                archive.conn.execute("SELECT 1 FROM pragma_table_info('posts') WHERE name = "
-                                     "'recorded_at'").fetchone() is not None,
-                sum(site["posts"] for site in stats))
-    except (ArchiveError, OSError):
-        found = None
-    cache[name] = found
-    return found
+        # Datasette's own connect (read-only, as on read-only media), closed with its others.
+        conn = known.conn or known.db.connect()
+        (version,), = conn.execute("PRAGMA data_version").fetchall()
+    except sqlite3.Error:
+        return
+    if known.conn is conn and known.version == version and known.holding is not None \
+            and known.holding.counted_below == sort_every_column_below():
+        return
+    try:
+        holding = await known.db.execute_fn(_read)
+    except sqlite3.Error:  # as last read; asked again at the next request
+        holding, version = known.holding, -1
+    _watched[datasette][name] = known._replace(holding=holding, conn=conn, version=version)
+
+
+class ArchiveChanges:
+    """ASGI middleware: before each request, what was read of each archive served is read again
+    if another process changed it (follow_changes). At 1,000,000 posts the count of every post
+    this replaced held up the event loop, every visitor's requests, 18-84 ms after each change
+    (docs/benchmarks.md)."""
+
+    def __init__(self, app: Any, datasette: Any) -> None:
+        self.app = app
+        self.datasette = datasette
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope.get("type") == "http":
+            for name, db in list(self.datasette.databases.items()):
+                if name not in _watched.get(self.datasette, {}) and db.path and not db.is_memory:
+                    # First served: opened and read in Datasette's thread too.
+                    await db.execute_fn(lambda conn, name=name: _detect(self.datasette, name))
+                await follow_changes(self.datasette, name)
+        await self.app(scope, receive, send)
 
 
 def archive_sites(datasette: Any, name: str) -> list[str] | None:
-    """The site URLs of database `name` when it is a wixarchive archive, else None (cached)."""
+    """The site URLs of database `name` when it is a wixarchive archive, else None."""
     found = _detect(datasette, name)
-    return found[1] if found else None
+    return found.sites if found else None
 
 
 def has_bigram_index(datasette: Any, name: str) -> bool:
     """Whether archive `name` has posts_cjk (one from before v13, served read-only, has not)."""
     found = _detect(datasette, name)
-    return bool(found and found[2])
+    return bool(found and found.bigram_index)
 
 
 def has_unmarked_columns(datasette: Any, name: str) -> bool:
     """Whether archive `name`'s posts have the columns of posts_unmarked (one from before v19,
     served read-only, has not)."""
     found = _detect(datasette, name)
-    return bool(found and found[3])
+    return bool(found and found.unmarked_columns)
 
 
 def holds_marks(datasette: Any, name: str) -> bool:
-    """Whether archive `name` holds a post written with Hebrew or Arabic vowel marks (when it
-    was first served: marks arriving later, from a crawl beside, are seen after a restart)."""
+    """Whether archive `name` holds a post written with Hebrew or Arabic vowel marks (one
+    arriving from a crawl beside `serve` too, from the next request on)."""
     found = _detect(datasette, name)
-    return bool(found and found[4])
+    return bool(found and found.marks)
 
 
 def records_changes(datasette: Any, name: str) -> bool:
     """Whether archive `name`'s posts say when each change was stored (recorded_at; one from
     before v21, served read-only, has not)."""
     found = _detect(datasette, name)
-    return bool(found and found[5])
+    return bool(found and found.records_changes)
 
 
 # The posts table sorts by every column below this many posts, else only by the columns an index
@@ -103,46 +183,11 @@ def sort_every_column_below() -> int:
     return below
 
 
-# Datasette instance -> {database name: (its Database, a read connection of ours to it, that
-# connection's PRAGMA data_version when the posts were counted, their number)}
-_Counted = tuple[Any, sqlite3.Connection, int, int]
-_counted: weakref.WeakKeyDictionary[Any, dict[str, _Counted]] = weakref.WeakKeyDictionary()
-_counting = threading.Lock()  # Datasette asks for metadata from its threads too
-
-
-def held_posts(datasette: Any, name: str) -> int:
-    """How many posts archive `name` holds now: counted again only when another connection
-    (a crawl beside `serve`, an import) committed since (its data_version changed: 0.01 ms to
-    ask), as Datasette asks for metadata dozens of times a page (count(*): 4-18 ms at 210,000
-    posts on the 2-core VM, docs/benchmarks.md)."""
-    found = _detect(datasette, name)
-    db = datasette.databases.get(name)
-    if not found or db is None:
-        return 0
-    with _counting:
-        cache = _counted.setdefault(datasette, {})
-        known = cache.get(name)
-        try:
-            # Datasette's own connect (read-only, as on read-only media), closed with its others.
-            conn = known[1] if known and known[0] is db else db.connect()
-            version = conn.execute("PRAGMA data_version").fetchone()[0]
-            if known and known[1] is conn and known[2] == version:
-                return known[3]
-            # fetchall: the statement done, no read transaction left open (one holds its
-            # snapshot, and data_version with it)
-            (posts,), = conn.execute("SELECT count(*) FROM posts").fetchall()
-        except sqlite3.Error:
-            return found[6]  # as counted when first served
-        cache[name] = (db, conn, version, posts)
-        return posts
-
-
 def sorts_every_column(datasette: Any, name: str) -> bool:
     """Whether archive `name`'s posts table sorts by every column: it holds fewer posts than
-    sort_every_column_below(), asked again once the archive changed (its sites and marks are
-    read once, when first served)."""
-    return _detect(datasette, name) is not None and \
-        held_posts(datasette, name) < sort_every_column_below()
+    sort_every_column_below() (counted again once the archive changed: ArchiveChanges)."""
+    found = _detect(datasette, name)
+    return found is not None and found.posts < sort_every_column_below()
 
 
 def archive_names(datasette: Any) -> list[str]:

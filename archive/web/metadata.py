@@ -263,6 +263,10 @@ FACETS: dict[str, list[Any]] = {
 # `?_sort_desc=recorded_at` (0.56 s; 0.6-0.9 s at 210,000: recorded_at may be null, so the page's
 # "after this key" clause holds `or recorded_at is null`, which SQLite answers by three searches
 # of posts_recorded and a sort of all they find; last_changed, NOT NULL, scans its index).
+# No cheap way round it: the one clause a plugin can add, `recorded_at <= ` the page's key,
+# turns the plan into one range of posts_recorded (1,000,000 posts), but Datasette counts the
+# page's rows with it, so later pages would say fewer rows; NOT NULL or an index on
+# (recorded_at DESC, id) is a schema bump.
 # Datasette then answers "Cannot sort table by word_count" (400, saying which sorts there are:
 # plugin.handle_exception); "Posts changed since a date" lists posts by recorded_at.
 SORTABLE_POSTS = ("id", "site_id", "url", "published", "last_changed")

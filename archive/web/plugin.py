@@ -24,6 +24,7 @@ from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.search.query import register_functions
 from archive.versions import register_sql_functions
 from archive.web import (
+    ArchiveChanges,
     archive_names,
     archive_sites,
     metadata,
@@ -125,10 +126,11 @@ def prepare_jinja2_environment(env: Any, datasette: Any) -> None:
 
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Any:
-    return lambda app: SecurityHeaders(PageStructure(
+    # ArchiveChanges first: what the others and the hooks read of an archive is then current.
+    return lambda app: SecurityHeaders(ArchiveChanges(PageStructure(
         CjkTableSearch(SortedFirstPage(WithoutBaseUrl(app, datasette), datasette), datasette),
         datasette,
-        _stylesheet(datasette)), datasette)
+        _stylesheet(datasette)), datasette), datasette)
 
 
 def _stylesheet(datasette: Any) -> str:
