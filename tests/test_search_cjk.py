@@ -202,6 +202,10 @@ def fields_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("tags:東京 OR spring", {"旅の記録"}),  # mixed with a Latin word
     ("body:NEAR(東京 カフェ)", {"夜景"}),
     ("tags:NEAR(東京 カフェ)", set()),
+    # Over a group, each word in those fields (before, the main index ran it: none found).
+    ("tags:(東京 OR 旅行)", {"旅の記録", "夜景"}),
+    ("{tags author}:(東京 NOT 京都)", {"旅の記録", "日記"}),
+    ("body:(NEAR(東京 カフェ) OR 雨)", {"夜景", "日記"}),
 ])
 def test_a_column_filter_on_a_cjk_word_keeps_to_that_field(fields_db: Path, query: str,
                                                            expected: set[str]) -> None:
