@@ -12,8 +12,8 @@ tree of AND, OR and NOT over terms (with column filters, on a term or a group,
   post ids (`Query.condition`), ranked by the two indexes' bm25 of the terms it asks for.
 
 Syntax this does not read (`+`, NEAR over other words, a stray parenthesis), or a query of over
-MAX_PARTS parts, gives None: the main index then runs the query as it always did, where a CJK
-word matches only a whole run.
+MAX_PARTS parts or MAX_DEPTH nested parentheses, gives None: the main index then runs the query
+as it always did, where a CJK word matches only a whole run.
 """
 
 from __future__ import annotations
@@ -36,8 +36,11 @@ FTS_PART = re.compile(r'"(?:[^"]|"")*"?|[(){}:*^+,-]|[^\s"(){}:*^+,-]+')
 SYNTAX_CHARACTERS = frozenset('(){}:*^+,-"')
 _BINARY = ("OR", "AND", "NOT")
 # Parts read at most: the tree is walked recursively, a level a term or parenthesis, and no
-# query anyone types has this many (a longer one runs on the main index).
+# query anyone types has this many (a longer one runs on the main index). Parentheses nested
+# deeper than MAX_DEPTH too: each level is nine calls of the parser, and 110 levels (widened:
+# `(((… strasse)))`) ran into Python's recursion limit, a traceback.
 MAX_PARTS = 256
+MAX_DEPTH = 64
 # The main index's columns as posts_cjk holds them: the title's bigrams apart, the rest together.
 _CJK_COLUMN = {column: "cjk_title" if column == "title" else "cjk" for column in FTS_COLUMNS}
 
@@ -229,6 +232,7 @@ class _Parser:
         self.parts = parts
         self.at = 0
         self.columns: Columns = None  # those of the group being read (`title:(…)`)
+        self.depth = 0  # groups open
 
     def peek(self, ahead: int = 0) -> str | None:
         at = self.at + ahead
@@ -288,8 +292,11 @@ class _Parser:
         """A parenthesised expression, its terms in `columns`."""
         self.take()
         outer, self.columns = self.columns, columns
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise Unsupported("parentheses nested too deep")
         tree = self.any_of()
-        self.columns = outer
+        self.columns, self.depth = outer, self.depth - 1
         if self.take() != ")":
             raise Unsupported("unclosed parenthesis")
         return tree
