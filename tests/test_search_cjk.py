@@ -202,6 +202,10 @@ def fields_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("tags:東京 OR spring", {"旅の記録"}),  # mixed with a Latin word
     ("body:NEAR(東京 カフェ)", {"夜景"}),
     ("tags:NEAR(東京 カフェ)", set()),
+    # Over a group, each word in those fields (before, the main index ran it: none found).
+    ("tags:(東京 OR 旅行)", {"旅の記録", "夜景"}),
+    ("{tags author}:(東京 NOT 京都)", {"旅の記録", "日記"}),
+    ("body:(NEAR(東京 カフェ) OR 雨)", {"夜景", "日記"}),
 ])
 def test_a_column_filter_on_a_cjk_word_keeps_to_that_field(fields_db: Path, query: str,
                                                            expected: set[str]) -> None:
@@ -237,6 +241,14 @@ def test_long_fts_queries_with_cjk_words_run(db: Path) -> None:
         "先週の旅行", "東京タワーの夜景", "Tokyo in spring"}
     assert titles(db, "東京 NOT " * 60 + "tokyo") == []
     assert titles(db, "東京 " * 20_000 + "OR 京都") == []  # whole runs only: none
+    # Parentheses nested past MAX_DEPTH: the main index, which reads them up to FTS5's limit;
+    # 110 levels of them (widened, `title:(…)`) ran into Python's recursion limit, a traceback.
+    assert titles(db, "(" * 60 + "東京 OR tokyo" + ")" * 60) == titles(db, "東京 OR tokyo")
+    assert titles(db, "(" * 70 + "東京 OR tokyo" + ")" * 70) == ["Tokyo in spring"]
+    for nested in ("(" * 110 + "東京 OR tokyo" + ")" * 110,
+                   "title:" + "(" * 124 + "東京 OR tokyo" + ")" * 124):
+        with pytest.raises(SearchError, match="parser stack overflow"):
+            titles(db, nested)
 
 
 def test_a_mixed_query_ranks_and_filters_like_the_others(db: Path) -> None:

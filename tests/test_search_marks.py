@@ -583,3 +583,44 @@ def test_a_word_left_out_beside_cjk_and_hebrew_or_arabic_words_reads_both_indexe
     pytest.importorskip("datasette")
     from search_hits import table_search
     assert set(table_search(tokyo_db, query)[0]) == expected
+
+
+# Hebrew and Arabic written with marks against CJK text (Japanese writes no spaces around a
+# foreign word), and a post written with marks elsewhere: the archive holds marks.
+GLUED = [
+    Article(url=f"{AR}/post/glued", title="東京のكِتَابです", language="ja",
+            body_text="アラビア語の本を読みました"),
+    Article(url=f"{HE}/post/glued", title="旅", language="ja",
+            body_text="先週東京でתּוֹדָהと言いました"),
+    CORPUS[0],
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("كتاب", ["東京のكِتَابです"]), ("كِتَاب", ["東京のكِتَابです"]),
+    ("תודה", ["旅"]), ("תּוֹדָה", ["旅"]), ("תודה 東京", ["旅"]), ("東京 AND תודה", ["旅"]),
+    ("title:(كتاب OR 大阪)", ["東京のكِتَابです"])])
+def test_a_word_written_with_marks_against_cjk_text_is_found_with_or_without_them(
+        tmp_path: Path, query: str, expected: list[str]) -> None:
+    """The bigram index holds the words written against CJK text, and its tokenizer read a
+    vowel mark as a space: `東京でתּוֹדָה` was held as ת וֹ ד ה pieces (the query's marks are taken
+    out: `תודה`), so the word was found neither with its marks nor without them."""
+    path = archive_of(tmp_path / "archive.db", GLUED)
+    assert titles(path, query) == expected
+
+
+def test_an_archive_from_v25_gets_the_marks_against_cjk_text_taken_out_when_opened(
+        tmp_path: Path) -> None:
+    path = archive_of(tmp_path / "archive.db", GLUED)
+    with sqlite3.connect(path) as conn:  # as v25 stored them: with their marks
+        for column, bare, marked in (("cjk_title", "كتاب", "كِتَاب"), ("cjk", "תודה", "תּוֹדָה")):
+            conn.execute(f"UPDATE posts SET {column} = replace({column}, ?, ?)", (bare, marked))
+        conn.execute("PRAGMA user_version = 25")
+    assert titles(path, "كتاب") == titles(path, "תודה") == []  # read-only, as before
+    with Archive.open(path) as archive:
+        assert archive.schema_version == schema.SCHEMA_VERSION
+    assert titles(path, "كِتَاب") == ["東京のكِتَابです"]
+    assert titles(path, "תודה") == ["旅"]
+    pytest.importorskip("datasette")
+    from search_hits import table_search
+    assert table_search(path, "תודה 東京")[0] == ["旅"]

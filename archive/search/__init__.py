@@ -286,8 +286,9 @@ class _Ranked:
         syntax = cjk_syntax.parse(self.match) if words is None else None
         if plain is None:  # FTS5 syntax: its words widened as plain words are
             widened = casefold.widen_syntax(conn, self.match)
-            # Beside CJK words too (`strasse AND 東京` finds Straße), where cjk_syntax reads
-            # the widened expression (not `title:(… OR …)`: that one as typed).
+            # Beside CJK words too (`strasse AND 東京`, `title:strasse OR 東京` find Straße),
+            # where cjk_syntax reads the widened expression (and runs as typed one widened
+            # past its MAX_PARTS).
             widened_syntax = cjk_syntax.parse(widened) if syntax is not None else None
             if syntax is None or widened_syntax is not None:
                 self.match, syntax = widened, widened_syntax

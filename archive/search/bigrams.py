@@ -27,9 +27,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-# Nothing of the project is imported here but its tokens (which import nothing):
+# Nothing of the project is imported here but its tokens and marks (which import nothing):
 # archive/schema.py's migration fills the columns with index_text, and the schema is what the
 # rest of archive.search reads.
+from archive.search.marks import strip as strip_marks
 from archive.search.tokens import TOKEN as TOKEN  # unicode61's tokens, re-exported
 
 # Character ranges: Han (with its extensions and compatibility ideographs, 々 and 〆), hiragana
@@ -75,7 +76,9 @@ def index_text(texts: Iterable[str | None]) -> str | None:
     Runs are separated by a newline: FTS5 numbers tokens across it anyway, but no phrase of a
     query's bigrams can span two runs, since the last character of each run stands alone there.
     A last line holds the other letters and digits written against CJK text (`iPhone15` of
-    `iPhone15の使い方`), which the main index keeps only inside that whole token.
+    `iPhone15の使い方`), which the main index keeps only inside that whole token; Hebrew and
+    Arabic without their vowel marks (posts_cjk's tokenizer reads a mark as a space, and a query
+    has its marks taken out: `東京שָׁלוֹם` is found as `שלום`, not as ש לו ם, since v26).
     """
     # Normalised only where there is CJK text: most posts have none, and NFKC costs more than
     # the search for it.
@@ -86,7 +89,7 @@ def index_text(texts: Iterable[str | None]) -> str | None:
             continue
         text = normalize(text)
         lines += [" ".join([*_bigrams(run), run[-1]]) for run in CJK_RUN.findall(text)]
-        attached += [part for token in TOKEN.findall(text) if CJK_RUN.search(token)
+        attached += [strip_marks(part) for token in TOKEN.findall(text) if CJK_RUN.search(token)
                      for part in TOKEN.findall(CJK_RUN.sub(" ", token))]
     if not lines:
         return None

@@ -3,7 +3,8 @@
 A CJK word is found inside unspaced text only in posts_cjk (archive/search/bigrams.py), and any
 other word only in the main index (or, written against CJK text, in posts_cjk too). A query in
 FTS5 syntax (`東京 OR 京都`, `title:京都 NOT 紅葉`, `iPhone OR アイフォン`) is read here into its
-tree of AND, OR and NOT over terms (with column filters, `*` and `^`; NEAR groups of CJK words):
+tree of AND, OR and NOT over terms (with column filters, on a term or a group,
+`title:(東京 OR tokyo)`; `*` and `^`; NEAR groups of CJK words):
 
 - all its terms CJK words: the same expression on the bigrams, one posts_cjk MATCH, ranked by
   its bm25 (`Query.cjk_match`);
@@ -11,8 +12,8 @@ tree of AND, OR and NOT over terms (with column filters, `*` and `^`; NEAR group
   post ids (`Query.condition`), ranked by the two indexes' bm25 of the terms it asks for.
 
 Syntax this does not read (`+`, NEAR over other words, a stray parenthesis), or a query of over
-MAX_PARTS parts, gives None: the main index then runs the query as it always did, where a CJK
-word matches only a whole run.
+MAX_PARTS parts or MAX_DEPTH nested parentheses, gives None: the main index then runs the query
+as it always did, where a CJK word matches only a whole run.
 """
 
 from __future__ import annotations
@@ -35,10 +36,30 @@ FTS_PART = re.compile(r'"(?:[^"]|"")*"?|[(){}:*^+,-]|[^\s"(){}:*^+,-]+')
 SYNTAX_CHARACTERS = frozenset('(){}:*^+,-"')
 _BINARY = ("OR", "AND", "NOT")
 # Parts read at most: the tree is walked recursively, a level a term or parenthesis, and no
-# query anyone types has this many (a longer one runs on the main index).
+# query anyone types has this many (a longer one runs on the main index). Parentheses nested
+# deeper than MAX_DEPTH too: each level is nine calls of the parser, and 110 levels (widened:
+# `(((… strasse)))`) ran into Python's recursion limit, a traceback.
 MAX_PARTS = 256
+MAX_DEPTH = 64
 # The main index's columns as posts_cjk holds them: the title's bigrams apart, the rest together.
 _CJK_COLUMN = {column: "cjk_title" if column == "title" else "cjk" for column in FTS_COLUMNS}
+
+
+# The FTS columns a term is searched in: None for all of them, () for none (`title:(body:x)`,
+# which FTS5 reads as matching no post).
+Columns = tuple[str, ...] | None
+
+
+def _filters(columns: Columns) -> tuple[str, str, tuple[str, ...]]:
+    """`columns` as the main index's column filter, posts_cjk's, and the fields a CJK word must
+    be checked in (those chosen, when posts_cjk holds them with others: `tags:東京`)."""
+    if columns is None:
+        return "", "", ()
+    held_together = [c for c in FTS_COLUMNS if _CJK_COLUMN[c] == "cjk"]
+    partly = not set(held_together) <= set(columns)
+    return ("{" + " ".join(columns) + "}: ",
+            "{" + " ".join(dict.fromkeys(_CJK_COLUMN[c] for c in columns)) + "}: ",
+            columns if partly else ())
 
 
 class Unsupported(Exception):
@@ -210,6 +231,8 @@ class _Parser:
     def __init__(self, parts: list[str]) -> None:
         self.parts = parts
         self.at = 0
+        self.columns: Columns = None  # those of the group being read (`title:(…)`)
+        self.depth = 0  # groups open
 
     def peek(self, ahead: int = 0) -> str | None:
         at = self.at + ahead
@@ -254,12 +277,10 @@ class _Parser:
 
     def primary(self) -> Part:
         if self.peek() == "(":
-            self.take()
-            tree = self.any_of()
-            if self.take() != ")":
-                raise Unsupported("unclosed parenthesis")
-            return tree
+            return self.group(self.columns)
         columns = self.column_filter()
+        if self.peek() == "(":  # `title:(…)`: the group's words in those columns
+            return self.group(columns)
         if self.peek() == "NEAR" and self.peek(1) == "(":
             return self.near(columns)
         initial = self.peek() == "^"
@@ -267,10 +288,23 @@ class _Parser:
             self.take()
         return self.term(self.take(), columns, initial)
 
-    def column_filter(self) -> tuple[str, str, tuple[str, ...]] | None:
-        """`title:`, `{title body}:` or `-{…}:` as (the main index's prefix, posts_cjk's, the
-        fields a CJK word must be checked in: those named, when posts_cjk holds them with
-        others)."""
+    def group(self, columns: Columns) -> Part:
+        """A parenthesised expression, its terms in `columns`."""
+        self.take()
+        outer, self.columns = self.columns, columns
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise Unsupported("parentheses nested too deep")
+        tree = self.any_of()
+        self.columns, self.depth = outer, self.depth - 1
+        if self.take() != ")":
+            raise Unsupported("unclosed parenthesis")
+        return tree
+
+    def column_filter(self) -> Columns:
+        """The columns of a `title:`, `{title body}:` or `-{…}:` filter, those of the group it is
+        in (FTS5 reads a filter inside a filtered group as both: `{title body}:(body:x)` is
+        body:x); without one, the group's."""
         negated = self.peek() == "-"
         start = self.at + negated
         if self.peek(negated) == "{":
@@ -282,27 +316,20 @@ class _Parser:
         else:
             if negated:
                 raise Unsupported("'-' before no column filter")
-            return None
+            return self.columns
         if not names or after >= len(self.parts) or self.parts[after] != ":" \
                 or any(name not in _CJK_COLUMN for name in names):
             if negated or self.peek(negated) == "{":
                 raise Unsupported("not a column filter")
-            return None  # a word that happens to be a column's name
+            return self.columns  # a word that happens to be a column's name
         self.at = after + 1
-        sign = "-" if negated else ""
-        chosen = [c for c in FTS_COLUMNS if (c in names) != negated]
-        if not chosen:
-            raise Unsupported("a column filter leaving out every column")
-        held_together = [c for c in FTS_COLUMNS if _CJK_COLUMN[c] == "cjk"]
-        partly = not set(held_together) <= set(chosen)
-        return (sign + "{" + " ".join(names) + "}: ",
-                "{" + " ".join(dict.fromkeys(_CJK_COLUMN[c] for c in chosen)) + "}: ",
-                tuple(chosen) if partly else ())
+        within = FTS_COLUMNS if self.columns is None else self.columns
+        return tuple(c for c in within if (c in names) != negated)
 
-    def near(self, columns: tuple[str, str, tuple[str, ...]] | None) -> Term:
+    def near(self, columns: Columns) -> Part:
         """NEAR(…) of CJK words: a group of their phrases, kept as it is on the bigrams."""
         self.take(), self.take()
-        phrases: list[Tree | None] = []
+        phrases: list[Part] = []
         distance = ""
         while self.peek() not in (")", None):
             if self.peek() == ",":
@@ -320,15 +347,17 @@ class _Parser:
                  and len(p.runs) == 1]
         if not terms or len(terms) < len(words):
             raise Unsupported("NEAR over words that are not one CJK run each")
+        if columns == ():
+            return NOTHING
         group = "NEAR(" + " ".join(p.cjk for p in terms) + distance + ")"
-        return Term((columns[1] if columns else "") + group,
-                    runs=tuple(run for p in terms for run in p.runs),
-                    fields=columns[2] if columns else ())
+        _, cjk_filter, fields = _filters(columns)
+        return Term(cjk_filter + group, runs=tuple(run for p in terms for run in p.runs),
+                    fields=fields)
 
-    def term(self, part: str, columns: tuple[str, str, tuple[str, ...]] | None,
-             initial: bool) -> Tree | None:
-        """One word or "phrase" (and its `*`): its CJK runs and its other words, each a term;
-        None for a phrase with no word in it (`""`), which FTS5 reads as `_joined` says."""
+    def term(self, part: str, columns: Columns, initial: bool) -> Part:
+        """One word or "phrase" (and its `*`) in `columns`: its CJK runs and its other words,
+        each a term; None for a phrase with no word in it (`""`), which FTS5 reads as `_joined`
+        says; NOTHING in no column (`title:(body:x)`)."""
         if part in _BINARY or part == "NEAR" or part in SYNTAX_CHARACTERS:
             raise Unsupported(f"{part!r} where a word belongs")
         prefix = self.peek() == "*"
@@ -340,7 +369,9 @@ class _Parser:
         others = TOKEN.findall(CJK_RUN.sub(" ", word))
         if not runs and not others:
             return None
-        main_filter, cjk_filter, fields = columns or ("", "", ())
+        if columns == ():
+            return NOTHING
+        main_filter, cjk_filter, fields = _filters(columns)
         caret = "^" if initial else ""
         terms: list[Term] = [Term(cjk_filter + caret + run_query(run), runs=(run,), fields=fields)
                              for run in runs]
