@@ -143,7 +143,8 @@ class PageRules(ShapeRules):
             own = self.lines[i].source or self.lines[i].raw
             if _RULE_LINE.match(own):
                 k = 0
-                while k < len(self.c) and self.c[k] < i:
+                # Both rules with it: in a plain copy (read as text) they are content lines.
+                while k < len(self.c) and self.c[k] <= i:
                     self.chrome(k)
                     k += 1
                 self.doc_title, self.pos = title, k
