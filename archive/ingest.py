@@ -365,9 +365,9 @@ def _attachment_rows(post_id: int, article: Article) -> list[tuple[Any, ...]]:
 
 def _instant(date: str) -> str:
     """SQL for the julian day of ISO date `date` (an SQL expression), its offset written
-    without the colon too (+0200, as a page's meta may give it: kept as given), which
-    julianday reads as no date."""
-    return (f"julianday(CASE WHEN {date} GLOB '*T*[+-][0-9][0-9][0-9][0-9]' THEN "
+    without the colon too (+0200, as a page's meta may give it: kept as given, its time after
+    a T or a space), which julianday reads as no date."""
+    return (f"julianday(CASE WHEN {date} GLOB '*[T ]*[+-][0-9][0-9][0-9][0-9]' THEN "
             f"substr({date}, 1, length({date}) - 2) || ':' || substr({date}, -2) ELSE {date} END)")
 
 

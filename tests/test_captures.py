@@ -674,7 +674,7 @@ def test_a_response_header_in_raw_utf8_is_captured_and_its_post_archived(tmp_pat
     summary = json.loads(result.stdout)
     assert summary["counts"]["new"] == 3 and summary["counts"]["failed"] == 0, summary["errors"]
     assert _response_header(captures.captures_dir(db), url, "Link") == \
-        "<https://example.com/post/im%C3%83%C2%A1genes>; rel=preload"  # Scrapy reads Latin-1
+        "<https://example.com/post/im%C3%A1genes>; rel=preload"  # the bytes sent (was Ã¡'s)
     checked = wixarchive("check", "--db", str(db))
     assert checked.returncode == 0, checked.stdout + checked.stderr
 

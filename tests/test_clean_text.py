@@ -1831,6 +1831,33 @@ def test_a_scrapers_preamble_above_the_page_is_chrome(preamble: str) -> None:
                                "Water them once, then leave them be until spring."], dialect
 
 
+def test_the_rule_closing_front_matter_is_not_the_posts_first_line() -> None:
+    """A plain copy (no other Markdown, so read as text) opening on YAML front matter: its
+    closing rule was the body's first line."""
+    page = ("---\ntitle: Tomato soup for a cold evening\nurl: https://www.example.com/post/soup\n"
+            "---\n\nTomato soup for a cold evening\nMar 2, 2022\n3 min read\n\n"
+            "Chop the tomatoes and the onion.\n\nSimmer them for half an hour.\n\n"
+            "3 views\n0 comments\n")
+    for dialect in (None, "text", "markdown"):
+        result = clean_text(page, dialect)
+        assert (result.title, result.date) == ("Tomato soup for a cold evening", "Mar 2, 2022")
+        assert result.body == ["Chop the tomatoes and the onion.",
+                               "Simmer them for half an hour."], dialect
+
+
+def test_a_post_opening_on_a_ruled_box_of_key_value_lines_keeps_them() -> None:
+    """A copy of a post whose text opens on a rule, a recipe's "Serves: 4" / "Time: 40 minutes"
+    and a rule: taken for front matter, its lines were dropped. Front matter names a title or
+    an address (a scraper's or a notes tool's), which a post's own box does not."""
+    post = ("---\nServes: 4\nTime: 40 minutes\n---\n\nTomato soup for a cold evening\n"
+            "Mar 2, 2022\n3 min read\n\nChop the tomatoes and the onion.\n\n"
+            "Simmer them for half an hour.\n\n3 views\n0 comments\n")
+    for dialect in (None, "text", "markdown"):
+        result = clean_text(post, dialect)
+        assert {"Serves: 4", "Time: 40 minutes", "Chop the tomatoes and the onion."} <= set(
+            result.body), dialect
+
+
 def test_a_rule_and_key_value_lines_in_a_post_are_no_front_matter() -> None:
     """Only a dump that opens on the rule is read for front matter; a post's own "Key: value"
     lines between rules stay."""

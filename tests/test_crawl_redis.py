@@ -2624,3 +2624,19 @@ def test_a_page_handed_back_to_the_queue_redirecting_to_a_queued_post_does_not_f
     assert server.limited_at is not None, "no 429: no page went back to the queue"
     assert len(answered) == 30, sorted(answered.items())
     assert {path: n for path, n in answered.items() if n > 1} == {}, sorted(answered.items())
+
+
+def test_a_missing_blog_home_is_read_at_the_home_page_after_a_named_page_was_not_found(
+        tmp_path: Path, redis_server: RedisServer):
+    """`crawl https://site/blog` of a blog on the home page whose feed names /home: /blog (the
+    page named) and /home both answer 404. /blog's 404 asked for the home page (is it Wix?),
+    which put it in the duplicate filter, so the home page asked for as the listing after
+    /home's 404 was dropped through Redis: only the feed's 20 of 26 posts."""
+    blog = SampleBlog(seed=7, post_count=26, page_size=30)
+    for db, through in (("local.db", None), ("redis.db", redis_server.url)):
+        with BlogServer(blog, loopback(2)).start() as server:
+            server.overrides["/blog-posts-sitemap.xml"] = error_response(404)
+            _home_named_home(server)
+            server.slow_paths["/home"] = 2.0  # its 404 comes after /blog's
+            summary = crawl_json(server.url + "/blog", tmp_path / db, through)
+        assert summary["counts"]["new"] == 26, (db, summary)

@@ -407,6 +407,17 @@ def test_a_dashed_phrase_widened_to_its_spellings_says_to_write_not(db: Path) ->
     assert titles(db, 'garten NOT "strasse"') == ["Drei"]  # as it says
 
 
+@pytest.mark.parametrize("typed", ["garten -strasse OR fluss", "fluss OR garten* -strasse"])
+def test_a_dashed_word_widened_to_its_spellings_says_to_write_not(db: Path, typed: str) -> None:
+    """`garten -strasse OR fluss` (FTS5 syntax), its word widened to `-("strasse" OR
+    "straße")`: FTS5 said 'syntax error near "("' and the hint to quote words, where a word
+    with no other spelling (`garten -berg OR fluss`) is told to write NOT berg."""
+    with pytest.raises(SearchError, match=r"to leave out posts with the word, write NOT strasse"):
+        titles(db, typed)
+    with pytest.raises(SearchError, match=r"write NOT berg"):
+        titles(db, "garten -berg OR fluss")
+
+
 @pytest.mark.parametrize("typed, as_written, expected", [
     ('garten -"strasse"', 'garten NOT "strasse"', ["Drei"]),
     # A prefix is not widened (strass* is no prefix of straße), by the ranked search either.

@@ -1017,3 +1017,16 @@ def test_the_front_page_groups_the_thousands_of_its_counts() -> None:
                     last_crawled=None)
     assert held.summary() == ("200,000 posts from 1,204 sites, 251,000 versions kept "
                               "(1,500 deleted from their sites).")
+
+
+def test_a_left_out_prefix_spelled_as_an_operator_is_no_error_page(client: Client) -> None:
+    """`breathing -OR*` (-AND*, -NOT*: a prefix left out, in capitals): the box's NOT read it as
+    the operator OR, which FTS5 cannot parse, and the page failed; the prefix is the word's."""
+    def slugs(search: str) -> list[str]:
+        page = client.get(f"/blogs/posts.json?_search={quote(search)}&_shape=array")
+        assert page.status_code == 200, (search, page.text[:300])
+        return sorted(r["url"].rsplit("/", 1)[1] for r in page.json())
+
+    assert slugs("breathing -ev*") == ["bread", "breathing"]  # evening left out
+    for operator in ("OR", "NOT", "AND", "EV"):
+        assert slugs(f"breathing -{operator}*") == slugs(f"breathing -{operator.lower()}*")

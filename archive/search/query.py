@@ -419,6 +419,10 @@ def held_by_another(exc: sqlite3.Error) -> bool:
 _DASHED_PHRASE = re.compile(r'(?<![^\s(])-("(?:[^"]|"")*")')
 
 
+# A word after a dash (`-strasse`), not a column filter (`-title: …`).
+_DASHED_WORD = re.compile(r"(?<![^\s(])-(\w+)\b(?![*:]|\s*:)")
+
+
 def _not_phrase(phrase: str) -> str:
     return (f"in FTS5 syntax -{phrase} names columns to leave out; to leave out posts with the "
             f"words, write NOT {phrase}")
@@ -445,6 +449,12 @@ def explain(exc: sqlite3.Error, match: str) -> SearchError:
         if dashed := _DASHED_PHRASE.search(match):
             # Widened to its spellings (`-("strasse" OR "straße")`), a syntax error there.
             return SearchError(f"malformed query {match!r}: {_not_phrase(dashed[1])}")
+        if 'near "("' in detail and (word := _DASHED_WORD.search(match)):
+            # A -word widened to its spellings (`-("strasse" OR "straße")`), as a phrase is; one
+            # with no other spelling gets the column error above.
+            return SearchError(f"malformed query {match!r}: in FTS5 syntax -{word[1]} names "
+                               f"columns to leave out; to leave out posts with the word, write "
+                               f"NOT {word[1]}")
         if re.search(r"\bAND\s+NOT\b", match):  # as Boolean search elsewhere writes it
             fixed = re.sub(r"\bAND\s+NOT\b", "NOT", match)
             return SearchError(f"malformed query {match!r}: FTS5 has no AND NOT; NOT alone "

@@ -73,9 +73,10 @@ def table_match(text: str) -> str:
     # -knead`: no column knead), which the ranked search refuses, telling to write NOT knead:
     # the box reads it so, rather than as its words (the posts *with* knead).
     kept = _AND_LEFT_OUT.sub(" ", text)
-    # A phrase or prefix stays as typed (quoted, `knea*` would be the word "knea").
-    left_out = " OR ".join(term if term.startswith('"') or term.endswith("*") else quoted([term])
-                           for term in _LEFT_OUT.findall(text))
+    # A phrase stays as typed; a word is quoted, a prefix's stem too (`"OR"*`: bare, `-OR*` was
+    # the operator OR, which FTS5 cannot parse, and the page failed).
+    left_out = " OR ".join(term if term.startswith('"') else quoted([term.removesuffix("*")])
+                           + "*" * term.endswith("*") for term in _LEFT_OUT.findall(text))
     if left_out:
         try:
             expression = f"({fts_query(kept)}) NOT ({left_out})"

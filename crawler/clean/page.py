@@ -49,6 +49,7 @@ _PREAMBLE_ADDRESS = re.compile(
 FRONT_MATTER_LINES = 40
 _RULE_LINE = re.compile(r"^\s*-{3,}\s*$")
 _FRONT_FIELD = re.compile(r"^\s*(?:[\w-]+\s*:(?:\s.*)?|-\s.*)$")
+_FRONT_ADDRESS = re.compile(r"^\s*[\w-]+\s*:\s*[\"']?<?https?://\S+$")
 _FRONT_TITLE = re.compile(r"^(?:title|name)\s*:\s*([\"']?)(?P<title>\S.*?)\1\s*$", re.IGNORECASE)
 # A site name is read from its start only ((?<![\w-])): from every position, a long word
 # of letters and hyphens was read to its end each time.
@@ -135,15 +136,19 @@ class PageRules(ShapeRules):
     def front_matter(self) -> int | None:
         """YAML front matter opening the dump, marked chrome: the first content position under
         it (None where there is none). Its rules are no content lines in Markdown: they are read
-        from the dump's own lines."""
+        from the dump's own lines. It names the page's title or address, which a post's own
+        ruled box of "Serves: 4" lines opening its text does not."""
         if not _RULE_LINE.match(self.lines[0].source or self.lines[0].raw):
             return None
-        title = None
+        title, address = None, False
         for i in range(1, min(len(self.lines), FRONT_MATTER_LINES)):
             own = self.lines[i].source or self.lines[i].raw
             if _RULE_LINE.match(own):
+                if title is None and not address:
+                    return None
                 k = 0
-                while k < len(self.c) and self.c[k] < i:
+                # Both rules with it: in a plain copy (read as text) they are content lines.
+                while k < len(self.c) and self.c[k] <= i:
                     self.chrome(k)
                     k += 1
                 self.doc_title, self.pos = title, k
@@ -152,6 +157,7 @@ class PageRules(ShapeRules):
                 return None
             if title is None and (m := _FRONT_TITLE.match(own.strip())):
                 title = m.group("title")
+            address = address or bool(_FRONT_ADDRESS.match(own))
         return None
 
     def classify(self, body_start: int, end: int) -> str:

@@ -571,10 +571,12 @@ class DistributedWixSpider(scrapy.Spider):
             return self._done(request, [], found)  # a language's blog home: the home was read
         if not request.meta.get(NAMED_PAGE) and request.url != root + "blog":
             # A blog home the feed named that is not there (/home, for a blog on the site's
-            # home page): the home page is read as the listing, as WixBlogSpider reads it.
+            # home page): the home page is read as the listing, as WixBlogSpider reads it,
+            # past the duplicate filter: another 404 (the page the user named) may have asked
+            # for the home page already (is it Wix?), and it was dropped.
             listing = self._request(root, self.parse_listing, request.meta[SITE],
                                     request.meta.get(RUN), roots=self._roots(request),
-                                    errback=self.on_listing_error,
+                                    errback=self.on_listing_error, dont_filter=True,
                                     meta={HTML_ONLY: True, LISTING_HOME: root})
             return self._done(request, [listing], found)
         # The site's home page, once, as WixBlogSpider.on_listing_error asks for it: no post
