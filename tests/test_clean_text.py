@@ -681,6 +681,22 @@ def test_two_labels_under_all_posts_may_be_a_title_and_its_author() -> None:
     assert clean_text(page + _COPIED_FOOTER).title == "Spring Notes"
 
 
+def test_the_footers_counters_are_no_header_of_a_post_without_dates() -> None:
+    """A blog hiding dates and reading times, copied: "10 views" over "0 comments" is shaped
+    like a date over a reading time in an unknown locale, and was read as the post header,
+    the whole post above it going to chrome (agiledimensions.com.au's copy so hidden: F1 0)."""
+    page = ("Home\n\nAbout\n\nProjects\n\nContact\n\nMore\n\nAll Posts\nPlanning\n"
+            "Log in / Sign up\nHow we ran our first community meetup\nWoody Kitson\n\n"
+            "About twenty people came, most of them new to the group.\n\n\n\n"
+            "We started with a game, and the talks ran late into the evening.\n\n"
+            "10 views\n0 comments\nPost not marked as liked\nWillow Lane\n©2024 by Willow Lane.\n")
+    result = clean_text(page)
+    assert (result.page_kind, result.title) == ("post", "How we ran our first community meetup")
+    assert result.body[-2:] == ["About twenty people came, most of them new to the group.",
+                                "We started with a game, and the talks ran late into the evening."]
+    assert {"10 views", "0 comments"} <= set(result.chrome)
+
+
 # --- A locale the vocabulary lacks: the header read by its shape
 
 # A whole-page dump of a Russian Wix post: none of its chrome's words are in the vocabulary, only
