@@ -697,6 +697,27 @@ def test_the_footers_counters_are_no_header_of_a_post_without_dates() -> None:
     assert {"10 views", "0 comments"} <= set(result.chrome)
 
 
+_COPIED_LOGIN = "HOME\n\nBLOG\n\nMore\n\nAll Posts\nGarden Diary\nLog in / Sign up\n"
+_COPIED_TEXT = ("\n\nThe roses came back this year, and the bees with them.\n\n"
+                "12 views\n0 comments\n")
+
+
+def test_a_copied_classic_layout_without_dates_reads_the_author_over_the_title() -> None:
+    """Under the login button, the classic layout's author glued over the title: the name was
+    the title, and the title the body's first line (interstatemi.com's copy, date hidden)."""
+    result = clean_text(_COPIED_LOGIN + "Cindy@Willow\nWe Can Prune Your Roses" + _COPIED_TEXT)
+    assert (result.title, result.author) == ("We Can Prune Your Roses", "Cindy@Willow")
+    assert result.body == ["The roses came back this year, and the bees with them."]
+
+
+def test_a_copied_new_layout_under_the_login_keeps_a_name_shaped_title() -> None:
+    """The new layout puts the title over the author: a title shaped like a name over a name
+    is no author over a title."""
+    result = clean_text(_COPIED_LOGIN + "Spring Harvest\nWoody Kitson" + _COPIED_TEXT)
+    assert result.title == "Spring Harvest"
+    assert result.author is None
+
+
 # --- A locale the vocabulary lacks: the header read by its shape
 
 # A whole-page dump of a Russian Wix post: none of its chrome's words are in the vocabulary, only

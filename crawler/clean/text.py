@@ -565,6 +565,16 @@ class _Cleaner(PageRules):
             k += 1
             if k >= len(self.c):
                 return k
+        # A browser's copy of the classic layout so hidden: under the login button, the
+        # author's name glued over the title, which is no name (the new layout's title over
+        # its author is no name first, or has a name under it).
+        elif (k >= 1 and v.LOGIN_LINE.match(self.ln(k - 1).text) and not first.bullet
+              and person_like(first.text) and nxt is not None and self.c[k + 1] == self.c[k] + 1
+              and title_like(nxt) and not person_like(nxt.text)):
+            self.out.author = first.text
+            self.evidence = bylined = True
+            self.chrome(k)
+            k += 1
         line = self.ln(k)
         i = self.c[k]
         # A question glued to its answer is a Q&A heading, not a title (§ content-only dumps).
