@@ -217,7 +217,7 @@ class ShapeRules:
             # The footer's counters in words the vocabulary knows ("10 views" over "0 comments")
             # are shaped so too, and are no header.
             date = self.ln(k).text
-            if (v.COUNTERS.match(date) or v.COUNTERS.match(self.ln(k + 1).text)):
+            if v.COUNTERS.match(date) or v.COUNTERS.match(self.ln(k + 1).text):
                 continue
             if ((SHAPED_DATE.match(date) or shaped_minutes(date) is not None)
                     and shaped_minutes(self.ln(k + 1).text) is not None
