@@ -214,7 +214,11 @@ class ShapeRules:
                 self.site_header |= k - self.pos >= near
                 return k, k
             # Wix shows recent posts' dates as "time ago", which is shaped like a reading time.
+            # The footer's counters in words the vocabulary knows ("10 views" over "0 comments")
+            # are shaped so too, and are no header.
             date = self.ln(k).text
+            if v.COUNTERS.match(date) or v.COUNTERS.match(self.ln(k + 1).text):
+                continue
             if ((SHAPED_DATE.match(date) or shaped_minutes(date) is not None)
                     and shaped_minutes(self.ln(k + 1).text) is not None
                     and shaped(k - 1) + shaped(k - 2) + shaped(k + 2) + shaped(k + 3) <= 1

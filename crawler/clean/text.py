@@ -62,7 +62,7 @@ from crawler.clean.lines import (
     title_like,
     trim_invisible,
 )
-from crawler.clean.page import DOC_TITLE_SHARE, PageRules
+from crawler.clean.page import CARD_RUN, DOC_TITLE_SHARE, PageRules
 from crawler.clean.shapes import (
     BARE_COUNT,
     SHAPED_DATE,
@@ -538,8 +538,17 @@ class _Cleaner(PageRules):
         nxt = self.ln(k + 1) if k + 1 < len(self.c) else None
         top = self.c[0]
         bylined = False
+        if (menu := self._copied_category_menu()) is not None:
+            # No evidence of a post (self.evidence stays unset): a listing's cards sit
+            # under the same menu.
+            k, title_at = menu
+            if title_at is not None:
+                self.role[self.c[title_at]] = "title"
+                return title_at + 1
+            if k >= len(self.c):
+                return k
         # A label glued under "top of page" (logo, decorative image) above the real heading.
-        if (self.framed[0] and self.c[k] == top + 1 and not first.bullet and nxt is not None
+        elif (self.framed[0] and self.c[k] == top + 1 and not first.bullet and nxt is not None
                 and self.lines[self.c[k] + 1].blank and title_like(nxt) and title_like(first)):
             self.chrome(k)
             k += 1
@@ -556,6 +565,16 @@ class _Cleaner(PageRules):
             k += 1
             if k >= len(self.c):
                 return k
+        # A browser's copy of the classic layout so hidden: under the login button, the
+        # author's name glued over the title, which is no name (the new layout's title over
+        # its author is no name first, or has a name under it).
+        elif (k >= 1 and v.LOGIN_LINE.match(self.ln(k - 1).text) and not first.bullet
+              and person_like(first.text) and nxt is not None and self.c[k + 1] == self.c[k] + 1
+              and title_like(nxt) and not person_like(nxt.text)):
+            self.out.author = first.text
+            self.evidence = bylined = True
+            self.chrome(k)
+            k += 1
         line = self.ln(k)
         i = self.c[k]
         # A question glued to its answer is a Q&A heading, not a title (§ content-only dumps).
@@ -569,6 +588,57 @@ class _Cleaner(PageRules):
             self.role[i] = "title"
             return k + 1
         return k
+
+    def _menu_label(self, k: int) -> bool:
+        """A category link of the blog's menu as a copy shows it: a short label, no bullet,
+        no sentence ("Architektur", "Clean Energy", "Start A Small Business"); never a date."""
+        ln = self.ln(k)
+        return (0 < len(ln.text) <= MENU_ITEM and not ln.bullet and not _phrase(ln.text)
+                and ln.text[-1] not in SENTENCE_MARKS and any(ch.isalpha() for ch in ln.text)
+                and self.meta(k) is None and not v.DATE.match(ln.text))
+
+    def _card_head(self, k: int) -> bool:
+        """Whether line `k` stands again below over a listing's cards: the same line every
+        other line, CARD_RUN times in a row (each card under its author's name), where an
+        interview's speakers alternate with their answers."""
+        text = self.ln(k).text
+        return any(all(self.ln(j + 2 * n).text == text for n in range(CARD_RUN))
+                   for j in range(k + 1, len(self.c) - 2 * (CARD_RUN - 1)))
+
+    def _copied_category_menu(self) -> tuple[int, int | None] | None:
+        """A browser's copy of a post whose blog hides its dates and reading times: the copy
+        has no list bullets, so sub_header took "All Posts" alone, and the blog's category
+        links stand glued under it, one short label a line, over the post header. Returns the
+        first line after the labels, taken as chrome, and the title's line when the new
+        layout shows it: a longer line over the author's name, the three glued. Else three
+        labels or more: the first is a category, and of the last two, a title and an author
+        may be read either way (classic layout: author, then title; new: title, then author)
+        as may two categories, so all are chrome and no line is named; then the title is
+        read under them as on any page. None when no such menu stands under "All Posts"."""
+        k = self.pos
+        if not (1 <= k < len(self.c) and v.ALL_POSTS_LINE.match(self.ln(k - 1).text)
+                and self.c[k] == self.c[k - 1] + 1):
+            return None
+        end = k
+        while end < len(self.c) and self._menu_label(end) and self.c[end] == self.c[end - 1] + 1:
+            end += 1
+        if end >= len(self.c) or self._card_head(end - 1) or (
+                end + 1 < len(self.c) and self._card_head(end + 1)):
+            return None
+        author = end + 1
+        if (end > k and title_like(self.ln(end)) and author < len(self.c)
+                and self.c[author] == self.c[end] + 1 and self._menu_label(author)
+                and person_like(self.ln(author).text)):
+            self.out.author = self.ln(author).text
+            self.chrome(author)
+            title: int | None = end
+        elif end - k >= 3:
+            title = None
+        else:
+            return None
+        for j in range(k, end):
+            self.chrome(j)
+        return end, title
 
     def closing(self, start: int) -> int:
         """Mark the closing region; returns the content position where it starts."""
