@@ -12,7 +12,8 @@ import signal
 import stat
 import subprocess
 import sys
-from datetime import UTC, datetime
+import unicodedata
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -731,12 +732,35 @@ WORDPRESS_EXTENSIONS = frozenset((
     "ppsx", "pages", "key", "numbers", "zip", "gz", "rar", "7z", "tar"))
 
 
+def collated(title: str) -> str:
+    """A title as MySQL's utf8mb4_unicode_ci, WordPress's collation, compares it: any case,
+    accents ignored, spaces around trimmed (sanitize_post_field)."""
+    letters = unicodedata.normalize("NFKD", title.strip())
+    return "".join(c for c in letters if not unicodedata.combining(c)).casefold()
+
+
+def existing_post(imported: list[dict[str, str]], item: Any) -> str | None:
+    """WP_Import::process_posts' duplicate check, post_exists($title, '', $post_date,
+    $post_type) (wp-admin/includes/post.php), over the items `imported` so far: an item of the
+    type, with the title unless it has none, at the date unless it has none. Its wp:post_id,
+    or None."""
+    title = item.findtext("title") or ""
+    date = item.findtext("wp:post_date", namespaces=NS) or ""
+    kind = item.findtext("wp:post_type", namespaces=NS)
+    for earlier in imported:
+        if earlier["type"] == kind and (not date or earlier["date"] == date) and (
+                not title or collated(earlier["title"]) == collated(title)):
+            return earlier["post_id"]
+    return None
+
+
 def wordpress_import(path: Path) -> dict[str, Any]:
     """What WordPress's importer does with the WXR file at `path`, without WordPress: it
     fails (AssertionError) where the importer refuses the file or an item, and returns each
     post's content after the importer points it at the attachments it downloaded
-    (`posts`: post_id -> content; `links`: link -> post_id) and the attachments
-    (`attachments`: dicts of post_id, parent, url, file)."""
+    (`posts`: post_id -> content; `links`: link -> post_id), the attachments
+    (`attachments`: dicts of post_id, parent, url, file) and the items it skips as already
+    there (`skipped`: post_id -> the post_id of the earlier item it took for them)."""
     root = etree.parse(str(path)).getroot()
     assert root.tag == "rss" and root.nsmap.get("wp") == NS["wp"]
     channel = root.find("channel")
@@ -747,12 +771,20 @@ def wordpress_import(path: Path) -> dict[str, Any]:
     links: dict[str, str] = {}
     attachments: list[dict[str, Any]] = []
     seen: set[str] = set()
+    imported: list[dict[str, str]] = []
+    skipped: dict[str, str] = {}
     for item in channel.findall("item"):
         post_id = item.findtext("wp:post_id", namespaces=NS)
         assert post_id and post_id.isdigit() and post_id not in seen, post_id
         seen.add(post_id)
         kind = item.findtext("wp:post_type", namespaces=NS)
         assert kind in ("post", "page", "attachment"), kind
+        earlier = existing_post(imported, item)
+        if earlier is not None:
+            skipped[post_id] = earlier
+            continue
+        imported.append({"post_id": post_id, "type": kind, "title": item.findtext("title") or "",
+                         "date": item.findtext("wp:post_date", namespaces=NS) or ""})
         if kind != "attachment":
             posts[post_id] = item.findtext("content:encoded", namespaces=NS) or ""
             links[item.findtext("link")] = post_id
@@ -783,7 +815,47 @@ def wordpress_import(path: Path) -> dict[str, Any]:
     for from_url in sorted(remap, key=len, reverse=True):
         for post_id, content in posts.items():
             posts[post_id] = content.replace(from_url, remap[from_url])
-    return {"posts": posts, "links": links, "attachments": attachments}
+    return {"posts": posts, "links": links, "attachments": attachments, "skipped": skipped}
+
+
+def test_wxr_gives_posts_of_one_title_dates_the_importer_tells_apart(tmp_path: Path) -> None:
+    """WordPress's importer skips a post as "already exists" when an earlier one has its title
+    (any case or accents) at its date, or its title alone when it has no date: two undated
+    "Our menu" posts imported as one, and so did two "Weekly news" of one day. Each now
+    imports: an undated post is dated when the archive first captured it, and a post whose
+    title and date an earlier one has is a second later; a file attached to two posts keeps
+    the date the importer's copy of it serves both by. The same export gives the same dates."""
+    db = tmp_path / "blog.db"
+    photo = "https://static.wixstatic.com/media/ef56~mv2.jpg"
+    with Archive.open(db) as archive:
+        save(archive, f"{CAFE}/post/menu", title="Our menu", images=[photo])
+        save(archive, f"{CAFE}/post/menu-1", title="Our menu", images=[photo])
+        save(archive, f"{CAFE}/post/news-a", title="Weekly news", published="2024-03-10")
+        save(archive, f"{CAFE}/post/news-b", title="WEEKLY NEWS ", published="2024-03-10")
+        save(archive, f"{CAFE}/post/news-c", title="Wéekly news", published="2024-03-10")
+        save(archive, f"{CAFE}/post/other", title="Other", published="2024-03-10")
+        first_seen = dict(archive.conn.execute("SELECT url, first_seen FROM posts"))
+    dates = []
+    for name in ("one.xml", "two.xml"):
+        out = tmp_path / name
+        assert run("--format", "wxr", "--db", str(db), str(out)).exit_code == 0
+        imported = wordpress_import(out)
+        assert imported["skipped"] == {}
+        assert len(imported["posts"]) == 6
+        channel = etree.parse(str(out)).getroot().find("channel")
+        dates.append({item.findtext("link"): item.findtext("wp:post_date", namespaces=NS)
+                      for item in channel.findall("item")
+                      if item.findtext("wp:post_type", namespaces=NS) == "post"})
+    assert dates[0] == dates[1]
+    assert [dates[0][f"{CAFE}/post/{slug}"] for slug in ("news-a", "news-b", "news-c", "other")] \
+        == ["2024-03-10 00:00:00", "2024-03-10 00:00:01", "2024-03-10 00:00:02",
+            "2024-03-10 00:00:00"]
+    for slug in ("menu", "menu-1"):
+        seen = datetime.fromisoformat(first_seen[f"{CAFE}/post/{slug}"]).astimezone(UTC)
+        assert dates[0][f"{CAFE}/post/{slug}"] in (
+            seen.strftime("%Y-%m-%d %H:%M:%S"),  # captured in another second than the other
+            (seen + timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S"))
+    assert len({dates[0][f"{CAFE}/post/menu"], dates[0][f"{CAFE}/post/menu-1"]}) == 2
 
 
 def test_wxr_lists_video_and_document_files_as_attachments_and_embeds_players(
@@ -1010,6 +1082,10 @@ def test_wxr_dates_are_written_in_the_wordpress_sites_time_zone(tmp_path: Path) 
              modified="2024-01-16T08:00:00.120Z", images=[FULL])
         save(archive, f"{YOGA}/post/summer", published="2024-07-01T10:00:00+02:00")
         save(archive, f"{YOGA}/post/undated")
+        # An undated post is dated when first captured (an undated post the importer takes
+        # for any of its title): here a known instant.
+        archive.conn.execute("UPDATE posts SET first_seen = '2024-02-01T12:00:00+00:00' "
+                             "WHERE url = ?", (f"{YOGA}/post/undated",))
         # A day with no time (some Wix pages give no more): that day in the site's zone, not
         # midnight UTC, which New York would show the evening before.
         save(archive, f"{YOGA}/post/day", published="2024-03-10")
@@ -1029,7 +1105,8 @@ def test_wxr_dates_are_written_in_the_wordpress_sites_time_zone(tmp_path: Path) 
                                 "2024-01-16 09:00:00", "2024-01-16 08:00:00"],
         f"{YOGA}/post/summer": ["2024-07-01 10:00:00", "2024-07-01 08:00:00",
                                 "2024-07-01 10:00:00", "2024-07-01 08:00:00"],
-        f"{YOGA}/post/undated": ["", "", "", ""],
+        f"{YOGA}/post/undated": ["2024-02-01 13:00:00", "2024-02-01 12:00:00",
+                                 "2024-02-01 13:00:00", "2024-02-01 12:00:00"],
         f"{YOGA}/post/day": ["2024-03-10 00:00:00", "2024-03-09 23:00:00",
                              "2024-03-10 00:00:00", "2024-03-09 23:00:00"],
         FULL: ["2024-01-16 00:30:00", "2024-01-15 23:30:00", None, None]}  # its image
