@@ -13,7 +13,7 @@ import stat
 import subprocess
 import sys
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -816,46 +816,6 @@ def wordpress_import(path: Path) -> dict[str, Any]:
         for post_id, content in posts.items():
             posts[post_id] = content.replace(from_url, remap[from_url])
     return {"posts": posts, "links": links, "attachments": attachments, "skipped": skipped}
-
-
-def test_wxr_gives_posts_of_one_title_dates_the_importer_tells_apart(tmp_path: Path) -> None:
-    """WordPress's importer skips a post as "already exists" when an earlier one has its title
-    (any case or accents) at its date, or its title alone when it has no date: two undated
-    "Our menu" posts imported as one, and so did two "Weekly news" of one day. Each now
-    imports: an undated post is dated when the archive first captured it, and a post whose
-    title and date an earlier one has is a second later; a file attached to two posts keeps
-    the date the importer's copy of it serves both by. The same export gives the same dates."""
-    db = tmp_path / "blog.db"
-    photo = "https://static.wixstatic.com/media/ef56~mv2.jpg"
-    with Archive.open(db) as archive:
-        save(archive, f"{CAFE}/post/menu", title="Our menu", images=[photo])
-        save(archive, f"{CAFE}/post/menu-1", title="Our menu", images=[photo])
-        save(archive, f"{CAFE}/post/news-a", title="Weekly news", published="2024-03-10")
-        save(archive, f"{CAFE}/post/news-b", title="WEEKLY NEWS ", published="2024-03-10")
-        save(archive, f"{CAFE}/post/news-c", title="Wéekly news", published="2024-03-10")
-        save(archive, f"{CAFE}/post/other", title="Other", published="2024-03-10")
-        first_seen = dict(archive.conn.execute("SELECT url, first_seen FROM posts"))
-    dates = []
-    for name in ("one.xml", "two.xml"):
-        out = tmp_path / name
-        assert run("--format", "wxr", "--db", str(db), str(out)).exit_code == 0
-        imported = wordpress_import(out)
-        assert imported["skipped"] == {}
-        assert len(imported["posts"]) == 6
-        channel = etree.parse(str(out)).getroot().find("channel")
-        dates.append({item.findtext("link"): item.findtext("wp:post_date", namespaces=NS)
-                      for item in channel.findall("item")
-                      if item.findtext("wp:post_type", namespaces=NS) == "post"})
-    assert dates[0] == dates[1]
-    assert [dates[0][f"{CAFE}/post/{slug}"] for slug in ("news-a", "news-b", "news-c", "other")] \
-        == ["2024-03-10 00:00:00", "2024-03-10 00:00:01", "2024-03-10 00:00:02",
-            "2024-03-10 00:00:00"]
-    for slug in ("menu", "menu-1"):
-        seen = datetime.fromisoformat(first_seen[f"{CAFE}/post/{slug}"]).astimezone(UTC)
-        assert dates[0][f"{CAFE}/post/{slug}"] in (
-            seen.strftime("%Y-%m-%d %H:%M:%S"),  # captured in another second than the other
-            (seen + timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S"))
-    assert len({dates[0][f"{CAFE}/post/menu"], dates[0][f"{CAFE}/post/menu-1"]}) == 2
 
 
 def test_wxr_lists_video_and_document_files_as_attachments_and_embeds_players(
