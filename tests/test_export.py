@@ -12,6 +12,7 @@ import signal
 import stat
 import subprocess
 import sys
+import unicodedata
 from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
@@ -731,12 +732,35 @@ WORDPRESS_EXTENSIONS = frozenset((
     "ppsx", "pages", "key", "numbers", "zip", "gz", "rar", "7z", "tar"))
 
 
+def collated(title: str) -> str:
+    """A title as MySQL's utf8mb4_unicode_ci, WordPress's collation, compares it: any case,
+    accents ignored, spaces around trimmed (sanitize_post_field)."""
+    letters = unicodedata.normalize("NFKD", title.strip())
+    return "".join(c for c in letters if not unicodedata.combining(c)).casefold()
+
+
+def existing_post(imported: list[dict[str, str]], item: Any) -> str | None:
+    """WP_Import::process_posts' duplicate check, post_exists($title, '', $post_date,
+    $post_type) (wp-admin/includes/post.php), over the items `imported` so far: an item of the
+    type, with the title unless it has none, at the date unless it has none. Its wp:post_id,
+    or None."""
+    title = item.findtext("title") or ""
+    date = item.findtext("wp:post_date", namespaces=NS) or ""
+    kind = item.findtext("wp:post_type", namespaces=NS)
+    for earlier in imported:
+        if earlier["type"] == kind and (not date or earlier["date"] == date) and (
+                not title or collated(earlier["title"]) == collated(title)):
+            return earlier["post_id"]
+    return None
+
+
 def wordpress_import(path: Path) -> dict[str, Any]:
     """What WordPress's importer does with the WXR file at `path`, without WordPress: it
     fails (AssertionError) where the importer refuses the file or an item, and returns each
     post's content after the importer points it at the attachments it downloaded
-    (`posts`: post_id -> content; `links`: link -> post_id) and the attachments
-    (`attachments`: dicts of post_id, parent, url, file)."""
+    (`posts`: post_id -> content; `links`: link -> post_id), the attachments
+    (`attachments`: dicts of post_id, parent, url, file) and the items it skips as already
+    there (`skipped`: post_id -> the post_id of the earlier item it took for them)."""
     root = etree.parse(str(path)).getroot()
     assert root.tag == "rss" and root.nsmap.get("wp") == NS["wp"]
     channel = root.find("channel")
@@ -747,12 +771,20 @@ def wordpress_import(path: Path) -> dict[str, Any]:
     links: dict[str, str] = {}
     attachments: list[dict[str, Any]] = []
     seen: set[str] = set()
+    imported: list[dict[str, str]] = []
+    skipped: dict[str, str] = {}
     for item in channel.findall("item"):
         post_id = item.findtext("wp:post_id", namespaces=NS)
         assert post_id and post_id.isdigit() and post_id not in seen, post_id
         seen.add(post_id)
         kind = item.findtext("wp:post_type", namespaces=NS)
         assert kind in ("post", "page", "attachment"), kind
+        earlier = existing_post(imported, item)
+        if earlier is not None:
+            skipped[post_id] = earlier
+            continue
+        imported.append({"post_id": post_id, "type": kind, "title": item.findtext("title") or "",
+                         "date": item.findtext("wp:post_date", namespaces=NS) or ""})
         if kind != "attachment":
             posts[post_id] = item.findtext("content:encoded", namespaces=NS) or ""
             links[item.findtext("link")] = post_id
@@ -783,7 +815,7 @@ def wordpress_import(path: Path) -> dict[str, Any]:
     for from_url in sorted(remap, key=len, reverse=True):
         for post_id, content in posts.items():
             posts[post_id] = content.replace(from_url, remap[from_url])
-    return {"posts": posts, "links": links, "attachments": attachments}
+    return {"posts": posts, "links": links, "attachments": attachments, "skipped": skipped}
 
 
 def test_wxr_lists_video_and_document_files_as_attachments_and_embeds_players(
@@ -1010,6 +1042,10 @@ def test_wxr_dates_are_written_in_the_wordpress_sites_time_zone(tmp_path: Path) 
              modified="2024-01-16T08:00:00.120Z", images=[FULL])
         save(archive, f"{YOGA}/post/summer", published="2024-07-01T10:00:00+02:00")
         save(archive, f"{YOGA}/post/undated")
+        # An undated post is dated when first captured (an undated post the importer takes
+        # for any of its title): here a known instant.
+        archive.conn.execute("UPDATE posts SET first_seen = '2024-02-01T12:00:00+00:00' "
+                             "WHERE url = ?", (f"{YOGA}/post/undated",))
         # A day with no time (some Wix pages give no more): that day in the site's zone, not
         # midnight UTC, which New York would show the evening before.
         save(archive, f"{YOGA}/post/day", published="2024-03-10")
@@ -1029,7 +1065,8 @@ def test_wxr_dates_are_written_in_the_wordpress_sites_time_zone(tmp_path: Path) 
                                 "2024-01-16 09:00:00", "2024-01-16 08:00:00"],
         f"{YOGA}/post/summer": ["2024-07-01 10:00:00", "2024-07-01 08:00:00",
                                 "2024-07-01 10:00:00", "2024-07-01 08:00:00"],
-        f"{YOGA}/post/undated": ["", "", "", ""],
+        f"{YOGA}/post/undated": ["2024-02-01 13:00:00", "2024-02-01 12:00:00",
+                                 "2024-02-01 13:00:00", "2024-02-01 12:00:00"],
         f"{YOGA}/post/day": ["2024-03-10 00:00:00", "2024-03-09 23:00:00",
                              "2024-03-10 00:00:00", "2024-03-09 23:00:00"],
         FULL: ["2024-01-16 00:30:00", "2024-01-15 23:30:00", None, None]}  # its image

@@ -6,6 +6,7 @@ what they wrote."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -740,3 +741,75 @@ def test_a_link_to_a_post_a_filter_leaves_out_is_not_led_to_another_case_of_its_
     export(db, out, "--since", "2024")
     _, body = page(out, "ann.wixsite.com-yoga/2024-06-01-linking/index.md")
     assert links(body) == [("link", f"{SITE}/post/calm")]
+
+
+def jekyll_config() -> str:
+    """The `_config.yml` docs/datasette-and-exports.md gives Jekyll users, as written there."""
+    text = (REPO / "docs" / "datasette-and-exports.md").read_text(encoding="utf-8")
+    (config,) = [block for block in re.findall(r"```yaml\n(.*?)```", text, re.S)
+                 if "collections:" in block and "relative_links" in block]
+    return config
+
+
+def jekyll_missing() -> str | None:
+    """Why the Jekyll build cannot run here, or None."""
+    if shutil.which("jekyll") is None:
+        return "jekyll is not installed"
+    plugin = subprocess.run(["ruby", "-e", 'require "jekyll-relative-links"'],
+                            capture_output=True, timeout=HANG_GUARD)
+    return "the jekyll-relative-links gem is not installed" if plugin.returncode else None
+
+
+JEKYLL_MISSING = jekyll_missing()
+
+
+@pytest.mark.skipif(JEKYLL_MISSING is not None, reason=str(JEKYLL_MISSING))
+def test_jekyll_builds_the_export_as_a_collection_of_posts_with_their_media(
+        db: Path, tmp_path: Path) -> None:
+    """Exported into a collection with the documented `_config.yml`, Jekyll builds every post
+    as a page with its date and title, lists them (`site.wix`), and each page's images, cover,
+    video and links to other posts lead to files it published. An undated post has the build's
+    time as its date (Jekyll's default): the layout the docs suggest shows none then."""
+    site = tmp_path / "jekyll"
+    with Archive.open(db) as archive:
+        save(archive, f"{SITE}/post/undated", "No date.", title="Undated")
+    export(db, site / "_wix")
+    (site / "_config.yml").write_text(jekyll_config())
+    (site / "_layouts").mkdir()
+    (site / "_layouts" / "post.html").write_text(
+        '<h1>{{ page.title | escape }}</h1>'
+        '<time>{% if page.date != site.time %}{{ page.date | date: "%Y-%m-%d" }}{% endif %}'
+        '</time>'
+        '{% if page.cover_image %}<img src="{{ page.cover_image }}">{% endif %}{{ content }}')
+    (site / "index.html").write_text(
+        "---\n---\n{% for post in site.wix %}"
+        '<a href="{{ post.url }}">{{ post.title | escape }}</a>\n{% endfor %}')
+    result = subprocess.run(["jekyll", "build", "--strict_front_matter", "--quiet",
+                             "--source", str(site), "--destination", str(site / "_site")],
+                            capture_output=True, text=True, timeout=HANG_GUARD,
+                            env={**os.environ, "TZ": "UTC", "JEKYLL_ENV": "production"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    public = site / "_site"
+    listed_posts = dict((unquote(url), title) for url, title in
+                        re.findall(r'<a href="([^"]+)">([^<]*)</a>',
+                                   (public / "index.html").read_text(encoding="utf-8")))
+    assert listed_posts == {
+        "/ann.wixsite.com-yoga/2024-05-01-breathing/index.html": "Breathing",
+        "/ann.wixsite.com-yoga/2023-01-15-café-crème/index.html": "Café crème",
+        "/ann.wixsite.com-yoga/undated/index.html": "Undated"}
+    pages = {url: (public / url.lstrip("/")).read_text(encoding="utf-8") for url in listed_posts}
+    assert "<time>2024-05-01</time>" in pages[
+        "/ann.wixsite.com-yoga/2024-05-01-breathing/index.html"]
+    assert "<time>2023-01-15</time>" in pages[
+        "/ann.wixsite.com-yoga/2023-01-15-café-crème/index.html"]
+    assert "<time></time>" in pages["/ann.wixsite.com-yoga/undated/index.html"]
+    checked = set()
+    for url, html in pages.items():
+        for target in re.findall(r'(?:src|href)="([^"]+)"', html):
+            if urlsplit(target).scheme:
+                continue
+            path = unquote(urljoin(url, target)).lstrip("/")
+            assert (public / path).is_file(), (url, target)
+            checked.add(Path(path).suffix)
+    # The cover, images, the video, and links to the other post's page (not its .md).
+    assert checked == {".png", ".jpg", ".mp4", ".html"}

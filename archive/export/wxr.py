@@ -30,7 +30,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import format_datetime
 from html import escape as escape_html
 from html import unescape
@@ -184,19 +184,62 @@ def _parse_date(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _wp_dates(value: str | None, zone: tzinfo) -> tuple[str, str]:
-    """A date as WordPress writes one: in `zone`, the WordPress site's (its `post_date`, the
-    local time it shows), and in UTC (`post_date_gmt`); "" for none. A day with no time is
-    that day in `zone` from its midnight: read as midnight UTC, a site west of Greenwich
-    would show the evening before."""
+def _wp_instant(value: str | None, zone: tzinfo) -> datetime | None:
+    """A date as an instant; a day with no time is that day in `zone` from its midnight: read
+    as midnight UTC, a site west of Greenwich would show the evening before."""
     if value and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        parsed: datetime | None = datetime.fromisoformat(value.strip()).replace(tzinfo=zone)
-    else:
-        parsed = _parse_date(value)
-    if parsed is None:
+        return datetime.fromisoformat(value.strip()).replace(tzinfo=zone)
+    return _parse_date(value)
+
+
+def _wp_format(instant: datetime | None, zone: tzinfo) -> tuple[str, str]:
+    """An instant as WordPress writes one: in `zone`, the WordPress site's (its `post_date`,
+    the local time it shows), and in UTC (`post_date_gmt`); "" for none."""
+    if instant is None:
         return "", ""
-    return (parsed.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-            parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+    return (instant.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+            instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+
+
+def _wp_dates(value: str | None, zone: tzinfo) -> tuple[str, str]:
+    return _wp_format(_wp_instant(value, zone), zone)
+
+
+def _title_key(title: str) -> str:
+    """A title as WordPress's database compares two (utf8mb4_unicode_ci: any case, accents
+    ignored, spaces around trimmed), so titles it takes for one share a key."""
+    letters = unicodedata.normalize("NFKD", title.strip())
+    return "".join(c for c in letters if not unicodedata.combining(c)).casefold()
+
+
+class Identities:
+    """Gives each item a `post_date` WordPress's importer tells apart from the file's others.
+
+    The importer skips an item as "already exists" when post_exists(title, "", post_date,
+    post_type) finds one: an item of that type with its title at that date (any date when it
+    has none; any title when it has none). So an item whose title and date an earlier item of
+    its type has (two undated "Menu" posts, two posts of one title on one day, two files of
+    one name on one day) is written one second later, until it is unique; the first keeps its
+    date. One file (`source`: its URL) attached to two posts of one date keeps it: the
+    importer's copy of the first serves both. Items come in the export's order (post date,
+    then id), so the same selection gets the same dates in every export."""
+
+    def __init__(self) -> None:
+        self.taken: dict[str, dict[tuple[str, datetime], str | None]] = {}
+        self.dates: dict[str, set[datetime]] = {}
+
+    def unique(self, kind: str, title: str, instant: datetime,
+               source: str | None = None) -> datetime:
+        taken, dates = self.taken.setdefault(kind, {}), self.dates.setdefault(kind, set())
+        key = _title_key(title)
+        while (key, instant) in taken or (not key and instant in dates):
+            if source is not None and taken.get((key, instant)) == source:
+                return instant
+            # An untitled item matches any item of its date; one second on is another date.
+            instant += timedelta(seconds=1)
+        taken[key, instant] = source
+        dates.add(instant)
+        return instant
 
 
 def content_html(post: dict[str, Any]) -> str:
@@ -249,7 +292,9 @@ def html_text(text: str) -> str:
 
 
 def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None,
-          moved: dict[str, str], files: list[dict[str, Any]], zone: tzinfo) -> None:
+          moved: dict[str, str], files: list[dict[str, Any]], zone: tzinfo,
+          dated: datetime | None) -> None:
+    """The post's item; `dated`: its `post_date` (Identities.unique's)."""
     published = _parse_date(post.get("published"))
     with w.node("item"):
         # WordPress reads a title and an excerpt as HTML (the_title, the_excerpt), and keeps
@@ -271,9 +316,9 @@ def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None
                cdata=True)
         w.leaf(_q("wp", "post_id"), post["id"])
         # WordPress shows and orders posts by post_date, the site's local time.
-        date, date_gmt = _wp_dates(post.get("published"), zone)
+        date, date_gmt = _wp_format(dated, zone)
         modified, modified_gmt = _wp_dates(post.get("modified"), zone)
-        if not modified:
+        if not modified or (dated is not None and modified < date):
             modified, modified_gmt = date, date_gmt
         w.leaf(_q("wp", "post_date"), date, cdata=True)
         w.leaf(_q("wp", "post_date_gmt"), date_gmt, cdata=True)
@@ -341,14 +386,19 @@ def _unshown(content: str, files: list[dict[str, Any]]) -> str:
 
 
 def _attachment(w: _Writer, attachment_id: int, parent: dict[str, Any], url: str,
-                original: str, zone: tzinfo, alt: str | None = None) -> None:
+                original: str, zone: tzinfo, dated: datetime | None, identities: Identities,
+                alt: str | None = None) -> None:
+    """An attachment item of `parent`, dated as it is (`dated`), unless another file of its
+    name is (Identities)."""
     name = file_name(original) or f"image-{attachment_id}"
     with w.node("item"):
         w.leaf("title", name)
         w.leaf("link", url)
         w.leaf("guid", url, isPermaLink="false")
         w.leaf(_q("wp", "post_id"), attachment_id)
-        date, date_gmt = _wp_dates(parent.get("published"), zone)
+        if dated is not None:
+            dated = identities.unique("attachment", name, dated, original)
+        date, date_gmt = _wp_format(dated, zone)
         w.leaf(_q("wp", "post_date"), date, cdata=True)
         w.leaf(_q("wp", "post_date_gmt"), date_gmt, cdata=True)
         w.leaf(_q("wp", "post_name"), nicename(name), cdata=True)
@@ -403,6 +453,7 @@ def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[st
     """
     count = images = copies = files_written = file_copies = 0
     next_id = head.max_id + 1  # attachment ids follow the post ids so they never collide
+    identities = Identities()
     with etree.xmlfile(out, encoding="UTF-8") as xf:
         xf.write_declaration()
         w = _Writer(xf)
@@ -426,12 +477,18 @@ def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[st
                         if copy is not None:
                             moved[url] = copy
                 cover = full_size(post["cover_image"]) if post.get("cover_image") else None
-                _item(w, post, head, ids.get(cover) if cover else None, moved, files, zone)
+                # A post with no date is dated when the archive first captured it: undated,
+                # WordPress's importer would take any post of its title for it.
+                dated = _wp_instant(post.get("published") or post.get("first_seen"), zone)
+                if dated is not None:
+                    dated = identities.unique("post", html_text(post.get("title") or ""), dated)
+                _item(w, post, head, ids.get(cover) if cover else None, moved, files, zone,
+                      dated)
                 # The alt text the body gives each image (archive.image_alts), by full-size URL.
                 alts = body_images(post.get("body_html") or "")
                 for url, attachment_id in (ids | file_ids).items():
-                    _attachment(w, attachment_id, post, moved.get(url, url), url, zone,
-                                alts.get(url) if url in ids else None)
+                    _attachment(w, attachment_id, post, moved.get(url, url), url, zone, dated,
+                                identities, alts.get(url) if url in ids else None)
                 count += 1
                 images += len(ids)
                 files_written += len(file_ids)

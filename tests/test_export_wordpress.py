@@ -1,0 +1,153 @@
+"""WXR as WordPress's importer reads it: every post imports, none taken for another.
+
+The importer (wordpress-importer) skips an item as "already exists" when WordPress's
+post_exists() finds one of its type with its title at its date. Checked two ways: by those
+rules, read in the importer's and WordPress's source (tests/test_export.py
+`wordpress_import`), always; and, where WordPress (Debian's `wordpress` package), PHP with
+mysqli and MariaDB are installed, by WordPress's own post_exists() and wp_insert_post() on a
+real database (tests/wordpress/import_posts.php; the plugin is not packaged, so its loop is
+written out there)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from archive.export.wxr import NS
+from archive.store import Archive
+from tests.processes import HANG_GUARD
+from tests.test_export import CAFE, run, save, wordpress_import
+
+WORDPRESS = Path(os.environ.get("WORDPRESS_DIR", "/usr/share/wordpress"))
+IMPORT_POSTS = Path(__file__).parent / "wordpress" / "import_posts.php"
+PHOTO = "https://static.wixstatic.com/media/ef56~mv2.jpg"
+
+
+def same_titles(db: Path) -> dict[str, str]:
+    """An archive of posts WordPress's importer took for one another before 2026-12-07: two
+    undated "Our menu" (sharing an image), three "Weekly news" of one day in other cases and
+    accents, and another post of that day. Returns each post's URL with its first_seen."""
+    with Archive.open(db) as archive:
+        save(archive, f"{CAFE}/post/menu", title="Our menu", images=[PHOTO])
+        save(archive, f"{CAFE}/post/menu-1", title="Our menu", images=[PHOTO])
+        save(archive, f"{CAFE}/post/news-a", title="Weekly news", published="2024-03-10")
+        save(archive, f"{CAFE}/post/news-b", title="WEEKLY NEWS ", published="2024-03-10")
+        save(archive, f"{CAFE}/post/news-c", title="Wéekly news", published="2024-03-10")
+        save(archive, f"{CAFE}/post/other", title="Other", published="2024-03-10")
+        return dict(archive.conn.execute("SELECT url, first_seen FROM posts"))
+
+
+def test_wxr_gives_posts_of_one_title_dates_the_importer_tells_apart(tmp_path: Path) -> None:
+    """WordPress's importer skips a post as "already exists" when an earlier one has its title
+    (any case or accents) at its date, or its title alone when it has no date: two undated
+    "Our menu" posts imported as one, and so did two "Weekly news" of one day. Each now
+    imports: an undated post is dated when the archive first captured it, and a post whose
+    title and date an earlier one has is a second later; a file attached to two posts keeps
+    the date the importer's copy of it serves both by. The same export gives the same dates."""
+    db = tmp_path / "blog.db"
+    first_seen = same_titles(db)
+    dates = []
+    for name in ("one.xml", "two.xml"):
+        out = tmp_path / name
+        assert run("--format", "wxr", "--db", str(db), str(out)).exit_code == 0
+        imported = wordpress_import(out)
+        assert imported["skipped"] == {}
+        assert len(imported["posts"]) == 6
+        channel = etree.parse(str(out)).getroot().find("channel")
+        dates.append({item.findtext("link"): item.findtext("wp:post_date", namespaces=NS)
+                      for item in channel.findall("item")
+                      if item.findtext("wp:post_type", namespaces=NS) == "post"})
+    assert dates[0] == dates[1]
+    assert [dates[0][f"{CAFE}/post/{slug}"] for slug in ("news-a", "news-b", "news-c", "other")] \
+        == ["2024-03-10 00:00:00", "2024-03-10 00:00:01", "2024-03-10 00:00:02",
+            "2024-03-10 00:00:00"]
+    for slug in ("menu", "menu-1"):
+        seen = datetime.fromisoformat(first_seen[f"{CAFE}/post/{slug}"]).astimezone(UTC)
+        assert dates[0][f"{CAFE}/post/{slug}"] in (
+            seen.strftime("%Y-%m-%d %H:%M:%S"),  # captured in another second than the other
+            (seen + timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S"))
+    assert len({dates[0][f"{CAFE}/post/menu"], dates[0][f"{CAFE}/post/menu-1"]}) == 2
+
+
+def wordpress_missing() -> str | None:
+    """Why WordPress cannot run here, or None."""
+    if not (WORDPRESS / "wp-settings.php").is_file():
+        return f"WordPress is not installed ({WORDPRESS}; apt-get install wordpress)"
+    for program in ("php", "mariadbd", "mariadb-install-db", "mariadb-admin", "mariadb"):
+        if shutil.which(program) is None:
+            return f"{program} is not installed (apt-get install php-cli php-mysql mariadb-server)"
+    modules = subprocess.run(["php", "-m"], capture_output=True, text=True, timeout=HANG_GUARD)
+    return None if "mysqli" in modules.stdout.split() else "PHP has no mysqli (php-mysql)"
+
+
+WORDPRESS_MISSING = wordpress_missing()
+
+
+@pytest.fixture
+def wordpress(tmp_path: Path) -> Iterator[Path]:
+    """A MariaDB server of its own (no network: a socket in tmp_path) and a WordPress config
+    for it; yields the config's path. WordPress installs itself on first use."""
+    data, socket = tmp_path / "mariadb", tmp_path / "mariadb.sock"
+    as_root = ["--user=root"] if os.geteuid() == 0 else []
+    subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}", *as_root,
+                    "--auth-root-authentication-method=normal", "--skip-test-db"],
+                   check=True, capture_output=True, timeout=HANG_GUARD)
+    server = subprocess.Popen(["mariadbd", "--no-defaults", f"--datadir={data}", *as_root,
+                               f"--socket={socket}", "--skip-networking",
+                               f"--pid-file={tmp_path / 'mariadb.pid'}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + HANG_GUARD
+        while subprocess.run(["mariadb-admin", "--no-defaults", f"--socket={socket}", "-uroot",
+                              "ping"], capture_output=True).returncode:
+            assert server.poll() is None and time.monotonic() < deadline, "MariaDB did not start"
+            time.sleep(0.2)
+        subprocess.run(["mariadb", "--no-defaults", f"--socket={socket}", "-uroot", "-e",
+                        "CREATE DATABASE wordpress CHARACTER SET utf8mb4"],
+                       check=True, timeout=HANG_GUARD)
+        content = tmp_path / "wp-content"
+        content.mkdir()
+        config = tmp_path / "wp-config.php"
+        config.write_text(
+            "<?php\n"
+            "define('DB_NAME', 'wordpress'); define('DB_USER', 'root');\n"
+            f"define('DB_PASSWORD', ''); define('DB_HOST', 'localhost:{socket}');\n"
+            "define('DB_CHARSET', 'utf8mb4'); define('DB_COLLATE', '');\n"
+            f"define('WP_CONTENT_DIR', '{content}'); define('ABSPATH', '{WORDPRESS}/');\n"
+            "$table_prefix = 'wp_';\n")
+        yield config
+    finally:
+        server.terminate()
+        server.wait(timeout=HANG_GUARD)
+
+
+@pytest.mark.skipif(WORDPRESS_MISSING is not None, reason=str(WORDPRESS_MISSING))
+def test_wordpress_imports_every_post_of_one_title(wordpress: Path, tmp_path: Path) -> None:
+    """WordPress's own duplicate check on a real database (MariaDB's utf8mb4 collation: any
+    case, accents ignored) takes none of these posts for another; before 2026-12-07 it skipped
+    three of the six, and the second post's image."""
+    db = tmp_path / "blog.db"
+    same_titles(db)
+    out = tmp_path / "wordpress.xml"
+    assert run("--format", "wxr", "--db", str(db), str(out)).exit_code == 0
+    result = subprocess.run(["php", str(IMPORT_POSTS), str(wordpress), str(out)],
+                            capture_output=True, text=True, timeout=HANG_GUARD)
+    assert result.returncode == 0, result.stdout + result.stderr
+    imported = json.loads(result.stdout)
+    assert imported["skipped"] == []
+    posts = [(post["title"], post["date"]) for post in imported["posts"]
+             if post["type"] == "post"]
+    assert len(posts) == 6
+    assert [date for title, date in posts if "ekly news" in title.casefold()] == [
+        "2024-03-10 00:00:00", "2024-03-10 00:00:01", "2024-03-10 00:00:02"]
+    assert len([title for title, _ in posts if title == "Our menu"]) == 2
+    assert len([post for post in imported["posts"] if post["type"] == "attachment"]) == 2
