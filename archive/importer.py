@@ -238,7 +238,7 @@ class _Importer:
         exchange = captures.Exchange(
             url=entry.url, method="GET", request_headers=[], status=payload.status or 0,
             response_headers=payload.headers, body=payload.body, record_id=entry.record_id,
-            fetched_at=entry.date,
+            fetched_at=entry.date, header_encoding="utf-8",  # as warcio read them
             protocol=payload.protocol if payload.protocol.startswith("HTTP/") else "HTTP/1.1")
         row = self.writer.write(exchange, revisit_of)
         if row.kind == "response" and payload.body:

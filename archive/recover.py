@@ -229,8 +229,11 @@ class _Spool:
         writer = WARCWriter(self.handle, gzip=True, warc_version="1.1")
         record = writer.create_warc_record(
             target, "response", payload=io.BytesIO(memento.body), length=len(memento.body),
+            # In ASCII as a crawl's capture (captures.ascii_headers): warcio's own escaping
+            # rewrites the line.
             http_headers=StatusAndHeaders(f"{memento.status} {reason}".strip(),
-                                          memento.headers, protocol="HTTP/1.1"),
+                                          captures.ascii_headers(memento.headers),
+                                          protocol="HTTP/1.1"),
             warc_headers_dict={"WARC-Record-ID": rid,
                                "WARC-Date": captures.warc_date(memento.captured_at)})
         writer.write_record(record)
