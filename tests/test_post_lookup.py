@@ -3,6 +3,7 @@ slash, and a host's `www.` spelling, which is the same site as its bare one."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -128,8 +129,8 @@ def test_many_urls_are_held_as_show_finds_each(tmp_path: Path) -> None:
     old, new = "https://old.example/post/moved-away", "https://new.example/post/moved-away"
     with Archive.open(db) as archive:
         archive.save_article(article(ACCENTED))
-        archive.save_article(Article(**{**article("https://cafe.example/post/x").__dict__,
-                                        "canonical_url": "https://cafe.example/post/named"}))
+        archive.save_article(dataclasses.replace(article("https://cafe.example/post/x"),
+                                                 canonical_url="https://cafe.example/post/named"))
         archive.save_article(article(old))
         archive.save_articles([Fetch(article(new), "2025-01-01T00:00:00+00:00", moved_from=old)])
     held = ["https://cafe.example/post/caf%c3%a9-au-lait/", "https://cafe.example/post/café-au-lait",
