@@ -564,9 +564,9 @@ class Archive:
         """The post URLs of `urls` that name an archived post, as `post` finds one (_post_id):
         at that URL, spelled in any way a crawl takes for it, or at the address its site moved
         to (a crawl followed the move). Read in bulk: the stored spellings 500 at a time, the
-        canonical URLs (no index) in one scan of the posts per 500, and the posts of a site
-        archived off its root once. One by one, a recover's 5,000 URLs captured only as 404s
-        at a moved site of 5,000 posts took 64 ms each (2026-12-07)."""
+        canonical URLs (no index) in one scan of the posts (_canonical_among), and the posts
+        of a site archived off its root once. One by one, a recover's 5,000 URLs captured only
+        as 404s at a moved site of 5,000 posts took 64 ms each (2026-12-07)."""
         spellings = {url: [key, *url_twins(key)] for url in urls if (key := url.strip())}
         every = sorted({spelling for each in spellings.values() for spelling in each})
         stored = {url for (url,) in in_chunks(
@@ -579,14 +579,12 @@ class Archive:
                        for spelling in each)
                 or self._post_id_before_a_move(each[0], moved) is not None}
 
-    def _post_id(self, url_or_id: str | int,
-                 moved: dict[str, dict[str, int]] | None = None) -> int | None:
+    def _post_id(self, url_or_id: str | int) -> int | None:
         """The id of the post `url_or_id` names: its id, URL or canonical URL, or its URL as
         `show` and `search` print it (a non-Latin slug decoded), or spelled in any way a crawl
         takes for it (normalize_url: `%c3%a9`, a trailing slash, a tracking query), or with its
         site's root spelled as a twin of the archived one (site_twins: the other scheme, or
-        none; its host's `www.` added or taken off); None when it names none. `moved` keeps
-        _moved_posts' reads for the next call."""
+        none; its host's `www.` added or taken off); None when it names none."""
         key = str(url_or_id).strip()
         if key.isdigit():
             row = self.conn.execute("SELECT id FROM posts WHERE id = ?", (int(key),)).fetchone()
@@ -596,7 +594,7 @@ class Archive:
             found = self._post_id_as_spelled(twin)
             if found is not None:
                 break
-        return found if found is not None else self._post_id_before_a_move(key, moved)
+        return found if found is not None else self._post_id_before_a_move(key)
 
     def _canonical_among(self, urls: Sequence[str]) -> set[str]:
         """The canonical URLs of archived posts among `urls`. canonical_url has no index: each
@@ -614,7 +612,8 @@ class Archive:
                                moved: dict[str, dict[str, int]] | None = None) -> int | None:
         """The post `url` named before its site moved to another host: the site's archived
         address (the one its crawls are given) and the path of a post of that site now
-        archived at the new host (archive.ingest._follow_moves); None when it names none."""
+        archived at the new host (archive.ingest._follow_moves); None when it names none.
+        `moved` keeps each site's _moved_posts for the next call."""
         normalized = _normalized(url if "://" in url else f"https://{url}")
         if normalized is None:
             return None
