@@ -117,6 +117,9 @@ class Exchange:
     protocol: str = "HTTP/1.1"
     digest: str | None = None  # payload_digest(body), if the caller computed it already
     fetched_from: str | None = None  # the mirror URL fetched for `url`, if not `url` itself
+    # How the headers' text stands for the bytes sent (ascii_headers): latin-1 as Scrapy
+    # reads them, utf-8 as warcio reads a WARC's.
+    header_encoding: str = "latin-1"
 
 
 class CaptureRow(NamedTuple):
@@ -176,25 +179,33 @@ def _ascii_host(netloc: str) -> str:
 _HEADER_ASCII = _URL_ASCII + " \t"
 
 
-def _ascii_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Header lines a WARC record can hold (ASCII): a value with other characters escaped as
-    warcio's writer escapes it (RFC 8187: `filename*=UTF-8''…`) where that leaves it ASCII, else
-    with each of those characters percent-encoded and the rest as it is. warcio's own escaping
-    left a Link header naming an IRI, with a parameter, as it was, and its writer then raised
-    UnicodeEncodeError: the crawl lost the post, an import stopped with a traceback."""
-    from warcio.statusandheaders import StatusAndHeaders
-
+def ascii_headers(headers: list[tuple[str, str]],
+                  encoding: str = "latin-1") -> list[tuple[str, str]]:
+    """Header lines a WARC record can hold (ASCII): each byte of a name or value outside
+    printable ASCII percent-encoded, as the server sent it, and nothing else changed. Text
+    to bytes by `encoding`: latin-1, one character a byte, as Scrapy and http.client read
+    them (a crawl, a recover), or utf-8 for headers warcio read (an import; a line that is
+    no UTF-8 it read as latin-1, and is then stored as the UTF-8 of those characters).
+    A URL (Location, Link, Content-Location) so keeps its meaning, in its ASCII form.
+    warcio's own escaping (RFC 8187) rewrote every `key=value` of such a line as
+    `key*=UTF-8''value` (`charset*=UTF-8''utf-8`: no charset at replay; `lang*=UTF-8''fr`
+    became `lang**=UTF-8''UTF-8%27%27fr`), quoted a whole Location (`https%3A//…`: a replayed
+    redirect went nowhere), and encoded each byte of a crawl's header twice (`é`, sent as
+    C3 A9, stored as `%C3%83%C2%A9`); an IRI in a Link made its writer raise."""
     if all(name.isascii() and value.isascii() for name, value in headers):
         return headers
-    lines = []
-    for name, value in headers:
-        if not value.isascii():
-            line = StatusAndHeaders("", [(name, value)])
-            line.percent_encode_non_ascii_headers()
-            escaped = line.headers[0][1]
-            value = escaped if escaped.isascii() else quote(value, safe=_HEADER_ASCII)
-        lines.append((name if name.isascii() else quote(name, safe=_URL_ASCII), value))
-    return lines
+
+    def escaped(text: str, safe: str) -> str:
+        if text.isascii():
+            return text
+        try:
+            raw = text.encode(encoding)
+        except UnicodeEncodeError:  # a character no byte of `encoding` stands for
+            raw = text.encode("utf-8", "surrogatepass")
+        return quote(raw, safe=safe)
+
+    return [(escaped(name, _URL_ASCII), escaped(value, _HEADER_ASCII))
+            for name, value in headers]
 
 
 def build_records(exchange: Exchange,
@@ -210,8 +221,8 @@ def build_records(exchange: Exchange,
         reason = HTTPStatus(exchange.status).phrase
     except ValueError:
         reason = ""
-    headers = _ascii_headers([(k, v) for k, v in exchange.response_headers
-                              if k.lower() not in HOP_HEADERS])
+    headers = ascii_headers([(k, v) for k, v in exchange.response_headers
+                             if k.lower() not in HOP_HEADERS], exchange.header_encoding)
     http_headers = StatusAndHeaders(f"{exchange.status} {reason}".strip(), headers,
                                     protocol=exchange.protocol)
     digest = exchange.digest or payload_digest(exchange.body)
@@ -235,7 +246,7 @@ def build_records(exchange: Exchange,
     # allows one in WARC-Target-URI: `/post/primeras-imágenes`), which HTTP headers cannot hold.
     target = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
                    safe=_URL_ASCII)
-    request_headers = _ascii_headers(list(exchange.request_headers))
+    request_headers = ascii_headers(list(exchange.request_headers), exchange.header_encoding)
     if not any(k.lower() == "host" for k, _ in request_headers):
         request_headers.insert(0, ("Host", _ascii_host(parts.netloc)))
     request = writer.create_warc_record(

@@ -238,7 +238,7 @@ class _Importer:
         exchange = captures.Exchange(
             url=entry.url, method="GET", request_headers=[], status=payload.status or 0,
             response_headers=payload.headers, body=payload.body, record_id=entry.record_id,
-            fetched_at=entry.date,
+            fetched_at=entry.date, header_encoding="utf-8",  # as warcio read them
             protocol=payload.protocol if payload.protocol.startswith("HTTP/") else "HTTP/1.1")
         row = self.writer.write(exchange, revisit_of)
         if row.kind == "response" and payload.body:
@@ -286,25 +286,21 @@ class _BlogMoves:
     whichever was captured, imported or recovered first."""
 
     def __init__(self, conn: sqlite3.Connection, urls: Sequence[str]) -> None:
-        self.new: dict[tuple[str, str, str], str] = {}
+        self.new: dict[tuple[str, str, str], str] = {}  # /post/ URLs archived or imported
         self.old: dict[tuple[str, str, str], str] = {}  # posts archived at an old URL
+        self.held: dict[tuple[str, str, str], str] = {}  # posts archived at a /post/ URL
         roots = {site_root(url) for url in urls if blog_move_key(url)}
         # A range of the posts' URL index (normalised URLs are ASCII): substr() read every
         # post's URL once a site, 0.24 s of a million-post archive for each site imported.
         archived = [url for root in sorted(roots) for (url,) in conn.execute(
             "SELECT url FROM posts WHERE url >= ? AND url < ?", (root, root + "\uffff"))]
-        for url in archived:  # the archived /post/ spelling before the pages'
+        for url in archived:
             if found := blog_move_key(url):
-                if found[0]:
-                    self.old.setdefault(found[1], url)
-                else:
-                    self._note_new(found[1], url)
+                (self.old if found[0] else self.held).setdefault(found[1], url)
+        self.new = dict(self.held)  # the archived /post/ spelling before the pages'
         for url in urls:
             if (found := blog_move_key(url)) and not found[0]:
-                self._note_new(found[1], url)
-
-    def _note_new(self, key: tuple[str, str, str], url: str) -> None:
-        self.new.setdefault(key, url)
+                self.new.setdefault(found[1], url)
 
     def target(self, url: str) -> str:
         """Where a post page captured at `url` is archived: at its /post/ URL if it is an old
@@ -316,6 +312,22 @@ class _BlogMoves:
         """The old blog URL the post of the /post/ URL `url` is archived at, if it is."""
         found = blog_move_key(url)
         return self.old.get(found[1]) if found and not found[0] else None
+
+    def archived_as(self, url: str) -> str | None:
+        """The URL of the archived post that `url` names by its other blog's URL: the /post/
+        URL of an old blog URL's post, the old blog URL of a /post/ URL's post; else None."""
+        found = blog_move_key(url)
+        return None if found is None else (self.held if found[0] else self.old).get(found[1])
+
+
+def held_at_other_blog_url(conn: sqlite3.Connection, urls: Sequence[str]) -> dict[str, str]:
+    """Of these post URLs (as archived), each that names a post archived under its other
+    blog's URL (_BlogMoves.archived_as: an old blog URL whose /post/ post is archived, a
+    /post/ URL whose post is archived at its old blog URL), and that post's URL. A URL
+    captured only as a 404 is then no post "captured only as gone": Wix redirected its old
+    blog's URLs, until a lapsed plan or a deleted post made one answer 404."""
+    moves = _BlogMoves(conn, urls)  # archived_as reads its archived posts, not `urls`
+    return {url: held for url in urls if (held := moves.archived_as(url)) is not None}
 
 
 def _iso(moment: datetime) -> str:
@@ -748,13 +760,25 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
         if payload is not None:
             importer.store(entry, payload)
     importer.commit()
+    # A 404 at a /post/ URL whose post is archived at its old blog URL is that post's, as a
+    # page there would be (_BlogMoves.moved_from). One at an old URL is no deletion of its
+    # /post/ post (Wix's redirect lost): a skip (maybe_gone).
+    gone_urls = {importer.post_url(e.url) for e in [*gone, *gone_before]}
+    unarchived = sorted(gone_urls - _last_seen(archive, gone_urls).keys())
+    moves = _BlogMoves(archive.conn, unarchived)
+    elsewhere = {url: old for url in unarchived if (old := moves.moved_from(url))}
+
+    def post_url(captured: str) -> str:
+        url = importer.post_url(captured)
+        return elsewhere.get(url, url)
+
     raw: dict[str, set[str]] = {}  # post URL -> the URLs its captures were taken under
     for entry in [*gone, *pages]:
-        raw.setdefault(importer.post_url(entry.url), set()).add(entry.url)
+        raw.setdefault(post_url(entry.url), set()).add(entry.url)
     seen = _last_seen(archive, raw)
-    before = {importer.post_url(e.url) for e in gone_before}
-    result.gone_only = sorted(({importer.post_url(e.url) for e in gone} | before)
-                              - {importer.post_url(e.url) for e in pages} - paged_before
+    before = {post_url(e.url) for e in gone_before}
+    result.gone_only = sorted(({post_url(e.url) for e in gone} | before)
+                              - {post_url(e.url) for e in pages} - paged_before
                               - seen.keys() - _last_seen(archive, before).keys())
     # Each site's two latest sightings, read once: the latest of a post's other posts is one
     # of them. Read a post at a time, a lapsed blog's 3,000 404s read 9 million rows (5 s).

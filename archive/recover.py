@@ -40,7 +40,7 @@ from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from archive import captures, webarchive
-from archive.importer import ImportResult, SiteCounts, import_files
+from archive.importer import ImportResult, SiteCounts, held_at_other_blog_url, import_files
 from archive.site_match import held_root, spelling_tie_break
 from archive.store import Archive
 from crawler import wayback
@@ -229,8 +229,11 @@ class _Spool:
         writer = WARCWriter(self.handle, gzip=True, warc_version="1.1")
         record = writer.create_warc_record(
             target, "response", payload=io.BytesIO(memento.body), length=len(memento.body),
+            # In ASCII as a crawl's capture (captures.ascii_headers): warcio's own escaping
+            # rewrites the line.
             http_headers=StatusAndHeaders(f"{memento.status} {reason}".strip(),
-                                          memento.headers, protocol="HTTP/1.1"),
+                                          captures.ascii_headers(memento.headers),
+                                          protocol="HTTP/1.1"),
             warc_headers_dict={"WARC-Record-ID": rid,
                                "WARC-Date": captures.warc_date(memento.captured_at)})
         writer.write_record(record)
@@ -527,14 +530,17 @@ class _Recovery:
 
     def gone_only(self, found: Iterable[tuple[wayback.Row, str]]) -> list[str]:
         """The post URLs (as archived: the site's spelling, normalized) of the captures
-        `found` that were only ever 404/410s and that the archive holds no post at, nor at
-        the address the blog moved to (an earlier crawl's post is marked deleted instead, or
-        lives on there), sorted."""
+        `found` that were only ever 404/410s and that the archive holds no post at (an
+        earlier crawl's post is marked deleted instead, or lives on), nor at the address the
+        blog moved to (Archive.held_posts), nor under its other blog URL (an old
+        /single-post/ URL's /post/ one and back: held_at_other_blog_url), sorted."""
         kinds: dict[str, set[str]] = {}
         for row, kind in found:
             kinds.setdefault(normalize_url(self.site.canonical(row.url)), set()).add(kind)
-        return sorted(url for url, seen in kinds.items()
-                      if seen == {"gone"} and not self.archive.holds_post(url))
+        only_gone = [url for url, seen in kinds.items() if seen == {"gone"}]
+        held = self.archive.held_posts(only_gone)
+        held.update(held_at_other_blog_url(self.archive.conn, only_gone))
+        return sorted(url for url in only_gone if url not in held)
 
     def list_word(self, word: str) -> list[tuple[wayback.Row, str]]:
         """The captures of the posts at /<word>/<slug> (and /<word>/YYYY/MM/DD/<slug>)."""

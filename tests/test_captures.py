@@ -31,6 +31,7 @@ from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Gate
 from tests.processes import wait_until
+from tests.pywb import MISSING, pywb_bin, wayback
 
 FAST = ["--delay", "0", "--no-autothrottle"]
 
@@ -408,6 +409,7 @@ def test_response_record_is_warcio_write_record_byte_for_byte():
     from warcio.warcwriter import WARCWriter
 
     body = bytes(range(256)) * 4000  # past warcio's 16 KB pieces
+    # X-Title as Scrapy reads it (Latin-1), stored percent-encoded (captures.ascii_headers).
     exchange = captures.Exchange(
         "http://example.com/post/a?lang=fr", "GET", [("User-Agent", "test")], 200,
         [("Content-Type", "text/html; charset=utf-8"), ("Transfer-Encoding", "chunked"),
@@ -419,7 +421,7 @@ def test_response_record_is_warcio_write_record_byte_for_byte():
     writer.write_record(writer.create_warc_record(
         exchange.url, "response", payload=io.BytesIO(body), length=len(body),
         http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
-                                                 ("X-Title", "Caf\u00e9")], protocol="HTTP/1.1"),
+                                                 ("X-Title", "Caf%E9")], protocol="HTTP/1.1"),
         warc_headers_dict={"WARC-Record-ID": exchange.record_id, "WARC-Date": row.fetched_at,
                            "WARC-Payload-Digest": captures.payload_digest(body)}))
     assert zlib.decompress(response, zlib.MAX_WBITS + 16) == expected.getvalue()
@@ -644,12 +646,14 @@ def test_the_unnamed_file_of_a_writer_killed_beginning_it_is_removed(tmp_path: P
     assert sorted(p.name for p in directory.iterdir()) == named
 
 
-def _answer_with_raw_header(page: bytes, header: bytes) -> Callable[[Any], bool]:
+def _answer_with_raw_header(page: bytes, header: bytes, status: bytes = b"200 OK",
+                            content_type: bytes = b"text/html; charset=utf-8"
+                            ) -> Callable[[Any], bool]:
     """A takeover answering `page` with one header line sent as raw bytes (UTF-8, as servers
     send an IRI)."""
     def answer(handler: Any) -> bool:
-        handler.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-                            + header + b"\r\n" + f"Content-Length: {len(page)}\r\n"
+        handler.wfile.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: " + content_type
+                            + b"\r\n" + header + b"\r\n" + f"Content-Length: {len(page)}\r\n"
                             "Connection: close\r\n\r\n".encode() + page)
         handler.close_connection = True
         return True
@@ -674,9 +678,51 @@ def test_a_response_header_in_raw_utf8_is_captured_and_its_post_archived(tmp_pat
     summary = json.loads(result.stdout)
     assert summary["counts"]["new"] == 3 and summary["counts"]["failed"] == 0, summary["errors"]
     assert _response_header(captures.captures_dir(db), url, "Link") == \
-        "<https://example.com/post/im%C3%A1genes>; rel=preload"  # the bytes sent (was Ã¡'s)
+        "<https://example.com/post/im%C3%A1genes>; rel=preload"  # the bytes sent, each once
     checked = wixarchive("check", "--db", str(db))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
+def test_header_lines_in_raw_utf8_are_captured_as_sent_and_replay(tmp_path: Path):
+    """A post moved to a non-Latin slug, its old URL redirected by a Location in raw UTF-8,
+    its page sent with a Content-Type and a Link holding raw UTF-8 in a parameter. Each is
+    captured as sent, its non-ASCII bytes percent-encoded once and nothing else changed, and
+    a replay (pywb) follows the redirect to the page. Until 2026-12-07 warcio's escaping
+    stored `/post/im%C3%83%C2%A1genes-…` (each byte encoded twice: the replayed redirect led
+    to no capture), `charset*=UTF-8''utf-8` (no charset at replay), `rel*=UTF-8''preload` and
+    `lang**=UTF-8''UTF-8%27%27fr` (from `lang*=UTF-8''fr`)."""
+    blog = SampleBlog(seed=16, post_count=3)
+    db = tmp_path / "archive.db"
+    post = blog.posts[0]
+    moved = f"/post/imágenes-{post.slug}"
+    link = "<https://example.com/post/imágenes>; rel=preload; title=\"Été\"; lang*=UTF-8''fr"
+    with serve_blog(blog) as server:
+        server.takeovers[post.url_path] = _answer_with_raw_header(
+            b"", b"Location: " + moved.encode(), status=b"301 Moved Permanently")
+        server.takeovers[moved] = _answer_with_raw_header(
+            server.respond(post.url_path).body, b"Link: " + link.encode(),
+            content_type='text/html; charset=utf-8; title="Été"'.encode())
+        result = wixarchive("crawl", server.url, "--db", str(db), "--json", *FAST)
+        old_url = server.url + post.url_path
+        new_url = server.url + "/post/im%C3%A1genes-" + post.slug
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["counts"]["new"] == 3
+    folder = captures.captures_dir(db)
+    assert _response_header(folder, old_url, "Location") == \
+        f"/post/im%C3%A1genes-{post.slug}"
+    assert _response_header(folder, new_url, "Link") == (
+        "<https://example.com/post/im%C3%A1genes>; rel=preload; title=\"%C3%89t%C3%A9\"; "
+        "lang*=UTF-8''fr")
+    assert _response_header(folder, new_url, "Content-Type") == \
+        'text/html; charset=utf-8; title="%C3%89t%C3%A9"'
+    # mp_: pywb's replay of the page as it was (id_ passes the Location on unreplayed).
+    with wayback(tmp_path / "pywb", warcs=sorted(folder.glob("*.warc.gz"))) as base, \
+            urllib.request.urlopen(f"{base}2030mp_/{old_url}") as replayed:
+        assert replayed.status == 200, replayed.url
+        assert replayed.url.endswith(f"mp_/{new_url}"), replayed.url
+        assert "charset=utf-8" in replayed.headers["Content-Type"]
+        assert post.title.encode() in replayed.read()
 
 
 def _response_header(directory: Path, url: str, name: str) -> str | None:

@@ -22,7 +22,7 @@ from archive.schedule.locks import is_locked, lock_path
 from archive.store import Archive
 from benchmarks.soak import Soak
 from crawler.sample_site import SampleBlog, serve_blog
-from crawler.sample_site.server import Gate
+from crawler.sample_site.server import Gate, error_response
 from tests.processes import Output, crawler_command, run_crawl, running, wait_until
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
@@ -214,6 +214,57 @@ def test_a_crawl_killed_after_its_site_moved_keeps_the_move_in_its_run(tmp_path:
     ], run["errors"]
     assert (resumed["status"], resumed["counts"]["new"]) == ("ok", 40 - listed_run["new"])
     assert (finished["status"], finished["errors"]) == ("ok", [move])
+
+
+@pytest.mark.parametrize("robots", ["served", "missing"])
+def test_a_crawl_killed_before_its_first_page_after_its_site_moved_keeps_the_move(
+        tmp_path: Path, robots: str):
+    """The same blog, its crawl killed (SIGKILL of its whole process tree) once robots.txt
+    showed the move (redirected there, served or a 404) and before any page was stored:
+    every post request is held. The run is in the archive from the moment the move was
+    learnt, with the move noted, so `runs` closes it as killed and shows the move, and the
+    next crawl, learning it again, records it once. Until 2026-12-07 nothing of that crawl
+    was recorded (its run row was made with its first page, the note sent with the pages)."""
+    blog = SampleBlog(seed=13, post_count=6)
+    db = tmp_path / "archive.db"
+    with serve_blog(blog) as new_home, serve_blog(blog, host="127.0.0.2") as old_home:
+        old_home.moved_to = new_home.url
+        if robots == "missing":
+            new_home.overrides["/robots.txt"] = error_response(404)
+        gate = new_home.gate = Gate("/post/")
+        with running(crawler_command(old_home.url, db, "LOG_LEVEL=INFO"),
+                     start_new_session=True) as (proc, _out, _err):
+            try:
+                wait_until(lambda: gate.held, "a post request held by the server", proc)
+                tree = _descendants(proc.pid)
+                for pid in tree:  # the whole tree, each by its pid: none outlives the kill
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                proc.wait()
+                wait_until(lambda: not any(map(_running, tree)), "the crawl's processes to end")
+            finally:
+                gate.release()
+        assert _stored_posts(db) == 0
+        listed = subprocess.run([sys.executable, "-m", "archive.cli", "runs", "--json",
+                                 "--db", str(db)], capture_output=True, text=True, timeout=120)
+        new_home.gate = None
+        resumed = run_crawl(old_home.url, db)
+    assert listed.returncode == 0, listed.stderr
+    new_root = new_home.url + "/"
+    move = (f"moved: its address now redirects to {new_root}, where it was crawled (name "
+            f"{new_root} from now on: it continues this site)")
+    (listed_run,) = json.loads(listed.stdout)
+    assert (listed_run["status"], listed_run["first_error"], listed_run["new"]) == (
+        "interrupted", move, 0), listed_run
+    with Archive.open(db, readonly=True) as archive:
+        (finished, killed) = archive.runs()
+        assert len(archive.known_posts(old_home.url)) == 6
+    assert killed["errors"] == [
+        move, f"its process (pid {proc.pid}) ended before the run was closed: killed or crashed"
+    ], killed["errors"]
+    assert (resumed["status"], resumed["counts"]["new"]) == ("ok", 6)
+    assert (finished["status"], finished["errors"][0]) == ("ok", move)
+    assert finished["errors"].count(move) == 1  # a 404 robots.txt is said after it
 
 
 def _descendants(pid: int) -> list[int]:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.captures import captures_dir
 from crawler.sample_site import SampleBlog, serve_blog
 from tests.webarchives import table, wixarchive, write_warc
 
@@ -116,15 +119,18 @@ def test_a_capture_with_a_response_header_in_raw_utf8_is_imported(tmp_path: Path
     """A response header holding raw UTF-8 where warcio's escaping leaves some (a Link header
     naming an IRI, with a parameter) stopped the whole import with a UnicodeEncodeError
     traceback as the capture was rewritten into the archive's files; its post and the file's
-    other posts are imported, the header kept with its non-ASCII letters percent-encoded."""
+    other posts are imported, the header kept with its non-ASCII bytes percent-encoded and
+    nothing else changed (warcio's escaping, until 2026-12-07, stored `rel*=UTF-8''preload;
+    lang**=UTF-8''UTF-8%27%27fr` for `rel=preload; lang*=UTF-8''fr`)."""
     blog = SampleBlog(seed=8, post_count=2)
     with serve_blog(blog) as server:
         base = server.url
         pages = [server.respond(post.url_path).body for post in blog.posts]
     urls = [f"{base}{post.url_path}" for post in blog.posts]
     warc = tmp_path / "raw-header.warc"
-    _raw_warc(warc, [(urls[0], "Link: <https://example.com/post/imágenes>; rel=preload"
-                      .encode(), pages[0]), (urls[1], b"X-Wix-Request-Id: 1", pages[1])])
+    link = "<https://example.com/post/imágenes>; rel=preload; lang*=UTF-8''fr"
+    _raw_warc(warc, [(urls[0], f"Link: {link}".encode(), pages[0]),
+                     (urls[1], b"X-Wix-Request-Id: 1", pages[1])])
     db = tmp_path / "archive.db"
     result = wixarchive("import", str(warc), "--db", str(db), "--json")
     assert result.returncode == 0, result.stderr
@@ -132,3 +138,8 @@ def test_a_capture_with_a_response_header_in_raw_utf8_is_imported(tmp_path: Path
     assert sorted(table(db, "SELECT url FROM posts")) == sorted((url,) for url in urls)
     checked = wixarchive("check", "--db", str(db))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    stored = [record.http_headers.get_header("Link")
+              for path in sorted(captures_dir(db).glob("*.warc.gz"))
+              for record in ArchiveIterator(path.open("rb")) if record.rec_type == "response"
+              and record.rec_headers.get_header("WARC-Target-URI") == urls[0]]
+    assert stored == ["<https://example.com/post/im%C3%A1genes>; rel=preload; lang*=UTF-8''fr"]

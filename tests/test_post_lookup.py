@@ -3,6 +3,7 @@ slash, and a host's `www.` spelling, which is the same site as its bare one."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -115,3 +116,31 @@ def test_show_and_history_say_a_post_is_missing_in_the_same_words(tmp_path: Path
         for command, result in said.items():
             assert result.returncode == 1, (command, result.stdout)
             assert result.stderr == f"Error: no post {ref!r} in {db}\n", (command, result.stderr)
+
+
+def test_many_urls_are_held_as_show_finds_each(tmp_path: Path) -> None:
+    """`recover` asks which of the post URLs captured only as 404s the archive holds, all at
+    once (Archive.held_posts): the answer is `show`'s for each (Archive.post) for every
+    spelling, a canonical URL, and a post of a moved site asked for at its old address, past
+    one IN list (500) too. Asked one by one they took 0.5 s each at 35,000 posts."""
+    from archive.ingest import Fetch
+
+    db = tmp_path / "archive.db"
+    old, new = "https://old.example/post/moved-away", "https://new.example/post/moved-away"
+    with Archive.open(db) as archive:
+        archive.save_article(article(ACCENTED))
+        archive.save_article(dataclasses.replace(article("https://cafe.example/post/x"),
+                                                 canonical_url="https://cafe.example/post/named"))
+        archive.save_article(article(old))
+        archive.save_articles([Fetch(article(new), "2025-01-01T00:00:00+00:00", moved_from=old)])
+    held = ["https://cafe.example/post/caf%c3%a9-au-lait/", "https://cafe.example/post/café-au-lait",
+            "http://www.cafe.example/post/caf%C3%A9-au-lait", "https://cafe.example/post/named",
+            old, "http://www.old.example/post/moved-away/", new]
+    not_held = [f"https://cafe.example/post/gone-{n}" for n in range(600)] + [
+        "https://old.example/post/never", "https://other.example/post/x", "http://[bad"]
+    with Archive.open(db, readonly=True) as archive:
+        assert archive.post(old)["url"] == new  # type: ignore[index]
+        for asked in (held + not_held[:5], held + not_held):
+            found = archive.held_posts(asked)
+            assert found == set(held)
+            assert found == {url for url in asked if archive.post(url) is not None}

@@ -189,3 +189,43 @@ def test_a_later_recover_finding_the_post_url_moves_the_post_archived_at_its_old
         assert result.returncode == 0, result.stderr
     assert table(db, "SELECT url FROM sites") == [("http://www.counsel.example/",)]
     blog.check(db, "recover", site="http://www.counsel.example")
+
+
+GONE = b"<html><body>404</body></html>"
+
+
+@pytest.mark.parametrize("command", ["recover", "import"])
+def test_a_post_archived_under_its_other_blog_url_is_not_captured_only_as_gone(
+        tmp_path: Path, command: str):
+    """Wix redirected each old blog URL to its /post/ URL, until it did not: the web archive
+    holds one post's old URL only as a 404 (its /post/ page archived), and another's /post/
+    URL only as a 404 (its old page archived). Neither is a post "captured only as gone,
+    never as a page": each is archived, under its other URL. (Until 2026-12-07 recover named
+    both, import the second.) A post URL of neither blog archived is still named. The 404 at
+    the /post/ URL is the post's own, as a page there would be (importer._BlogMoves): the
+    post is deleted then, another post still served; the old URL's 404 deletes nothing."""
+    blog = MovedBlog()
+    old_only_gone = f"{SITE}/single-post/2017/03/03/{blog.kept.title()}"
+    new_only_gone = f"{SITE}/post/{blog.only_old.rsplit('/', 1)[1]}"
+    never = f"{SITE}/post/never-archived"
+    kept = next(capture for capture in blog.new_blog if capture[0] == f"{SITE}/post/{blog.kept}")
+    warc = tmp_path / "years.warc.gz"
+    write_captures(warc, [*blog.old_blog, *blog.new_blog,
+                          (old_only_gone, "2022-01-02T12:00:00Z", 404, GONE, []),
+                          # Seen again the day its neighbour answered 404: the site was alive.
+                          (kept[0], "2022-01-03T11:00:00Z", 200, kept[3] + b"<!-- -->", []),
+                          (new_only_gone, "2022-01-03T12:00:00Z", 404, GONE, []),
+                          (never, "2022-01-04T12:00:00Z", 404, GONE, [])])
+    db = tmp_path / "blog.db"
+    if command == "recover":
+        with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+            result = wixarchive("recover", SITE, "--from", base, "--db", str(db), "--delay",
+                                "0", "--no-images", "--json")
+    else:
+        result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["captured_only_gone"] == [never], result.stdout
+    assert sorted(table(db, "SELECT url, deleted_at FROM posts")) == sorted([
+        (f"{SITE}/post/{blog.moved}", None), (f"{SITE}/post/{blog.kept}", None),
+        (f"{SITE}/post/{blog.moved}?lang=fr", None),
+        (blog.only_old, "2022-01-03T12:00:00+00:00")])

@@ -61,18 +61,9 @@ _FIXES = {errno.ENOSPC: "free space on its disk", errno.EDQUOT: "free space on i
 
 
 def _headers(headers: Any) -> list[tuple[str, str]]:
-    return [(_header_text(name), _header_text(value))
+    # Latin-1: one character a byte, so captures.ascii_headers gives back the bytes as sent.
+    return [(name.decode("latin-1"), value.decode("latin-1"))
             for name, values in headers.items() for value in values]
-
-
-def _header_text(raw: bytes) -> str:
-    """A header's bytes as text: UTF-8 where they are (a Link naming an IRI, a download's
-    `filename="résumé.pdf"`), as warcio reads a WARC's headers for an import, else Latin-1.
-    Read as Latin-1, a raw UTF-8 é was captured as Ã© (percent-encoded %C3%83%C2%A9)."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
 
 
 def exchange_of(request: Request, response: Response) -> captures.Exchange:

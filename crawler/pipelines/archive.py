@@ -117,10 +117,28 @@ class ArchivePipeline:
         await handled  # one page at a time per slot: the worker's pace holds the crawl back
         return item
 
+    async def keep_move(self, site: str) -> None:
+        """The site's move, learnt from robots.txt before any page: its run is started now and
+        keeps the note (Archive.note_run), so a crawl killed before its first page is stored
+        still records it, closed as killed by the next command (close_dead_runs). With the
+        archive busy past its timeout, the pages carry the note instead, as they would."""
+        note = self._move_to_note()
+        if note is None:
+            return
+        try:
+            await self._worker()
+            if self.run_id is not None and self.archive is not None:
+                await asyncio.to_thread(self.archive.note_run, self.run_id, note)
+                self.move_noted = True
+        except (ArchiveError, OSError) as exc:
+            self.crawler.spider.logger.info("%s: its move is noted with its first page: %s",
+                                            site, exc)
+
     def _move_to_note(self) -> str | None:
         """The site's move (learnt from robots.txt, before any page), for its run to keep as
         its end records it (CrawlSummary.recorded_errors): sent with each page until one is
-        committed, so a crawl killed outright does not lose it (close_dead_runs keeps it)."""
+        committed (unless keep_move noted it at once), so a crawl killed outright does not
+        lose it (close_dead_runs keeps it)."""
         moved_to = self.crawler.stats.get_value(MOVED_TO)
         return moved_note(moved_to) if moved_to and not self.move_noted else None
 

@@ -230,17 +230,28 @@ class WixBlogSpider(scrapy.Spider):
 
     # -- discovery -------------------------------------------------------------------------
 
-    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+    async def parse_robots(self, response: Response) -> AsyncIterator[scrapy.Request]:
         robots_read(self.crawler, response)
         self._follow_move(response)
-        yield from self._named_post()
+        await self._keep_move()
+        for request in self._named_post():
+            yield request
         if self.settings.getbool("ROBOTSTXT_OBEY"):
             self._honour_crawl_delay(response)
         found = [u for u in sitemaps_from_robots(response.text) if self._in_site(u)]
         for url in found or [self.fetch_root + "sitemap.xml"]:
-            yield from self._sitemap_request(url)
+            for request in self._sitemap_request(url):
+                yield request
 
-    def on_robots_error(self, failure: Failure) -> list[scrapy.Request]:
+    async def _keep_move(self) -> None:
+        """A move learnt (MOVED_TO) is in the archive before the next request goes out: the
+        run's row is made now, noting it (ArchivePipeline.keep_move). A crawl killed before
+        its first page was stored recorded nothing of it."""
+        pipeline = getattr(self.crawler, "wixarchive_pipeline", None)
+        if pipeline is not None and self.crawler.stats.get_value(MOVED_TO):
+            await pipeline.keep_move(self.site)
+
+    def on_robots_error(self, failure: Failure) -> AsyncIterator[scrapy.Request]:
         robots_read(self.crawler, failure)
         self.on_error(failure)
         if failure.check(*CONNECTION_ERRORS) or tls_failed(failure):
@@ -257,7 +268,15 @@ class WixBlogSpider(scrapy.Spider):
             raise CloseSpider(f"{ROBOTS_UNREACHABLE}: {describe(failure, self.settings)}")
         if response is not None:
             self._follow_move(response)
-        return [*self._named_post(), *self._sitemap_request(self.fetch_root + "sitemap.xml")]
+        return self._discover_without_robots()
+
+    async def _discover_without_robots(self) -> AsyncIterator[scrapy.Request]:
+        """The named post and the sitemap, after a robots.txt that answered no rules (a move
+        it showed kept first: _keep_move)."""
+        await self._keep_move()
+        for request in [*self._named_post(),
+                        *self._sitemap_request(self.fetch_root + "sitemap.xml")]:
+            yield request
 
     def _follow_move(self, robots: Response) -> None:
         """robots.txt is the first request: when the address asked for redirected it to
