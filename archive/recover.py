@@ -529,12 +529,13 @@ class _Recovery:
         """The post URLs (as archived: the site's spelling, normalized) of the captures
         `found` that were only ever 404/410s and that the archive holds no post at, nor at
         the address the blog moved to (an earlier crawl's post is marked deleted instead, or
-        lives on there), sorted."""
+        lives on there), nor in another letter case of its slug, sorted."""
         kinds: dict[str, set[str]] = {}
         for row, kind in found:
             kinds.setdefault(normalize_url(self.site.canonical(row.url)), set()).add(kind)
-        return sorted(url for url, seen in kinds.items()
-                      if seen == {"gone"} and not self.archive.holds_post(url))
+        gone = {url for url, seen in kinds.items()
+                if seen == {"gone"} and not self.archive.holds_post(url)}
+        return sorted(gone - self.archive.held_in_any_case(gone))
 
     def list_word(self, word: str) -> list[tuple[wayback.Row, str]]:
         """The captures of the posts at /<word>/<slug> (and /<word>/YYYY/MM/DD/<slug>)."""
