@@ -777,9 +777,10 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
         raw.setdefault(post_url(entry.url), set()).add(entry.url)
     seen = _last_seen(archive, raw)
     before = {post_url(e.url) for e in gone_before}
-    result.gone_only = sorted(({post_url(e.url) for e in gone} | before)
-                              - {post_url(e.url) for e in pages} - paged_before
-                              - seen.keys() - _last_seen(archive, before).keys())
+    gone_only = (({post_url(e.url) for e in gone} | before)
+                 - {post_url(e.url) for e in pages} - paged_before
+                 - seen.keys() - _last_seen(archive, before).keys())
+    result.gone_only = sorted(gone_only - archive.held_in_any_case(gone_only))
     # Each site's two latest sightings, read once: the latest of a post's other posts is one
     # of them. Read a post at a time, a lapsed blog's 3,000 404s read 9 million rows (5 s).
     sightings: dict[int, list[tuple[str, int]]] = {}

@@ -533,14 +533,16 @@ class _Recovery:
         `found` that were only ever 404/410s and that the archive holds no post at (an
         earlier crawl's post is marked deleted instead, or lives on), nor at the address the
         blog moved to (Archive.held_posts), nor under its other blog URL (an old
-        /single-post/ URL's /post/ one and back: held_at_other_blog_url), sorted."""
+        /single-post/ URL's /post/ one and back: held_at_other_blog_url), nor in another
+        letter case of its slug (Archive.held_in_any_case), sorted."""
         kinds: dict[str, set[str]] = {}
         for row, kind in found:
             kinds.setdefault(normalize_url(self.site.canonical(row.url)), set()).add(kind)
         only_gone = [url for url, seen in kinds.items() if seen == {"gone"}]
         held = self.archive.held_posts(only_gone)
         held.update(held_at_other_blog_url(self.archive.conn, only_gone))
-        return sorted(url for url in only_gone if url not in held)
+        gone = {url for url in only_gone if url not in held}
+        return sorted(gone - self.archive.held_in_any_case(gone))
 
     def list_word(self, word: str) -> list[tuple[wayback.Row, str]]:
         """The captures of the posts at /<word>/<slug> (and /<word>/YYYY/MM/DD/<slug>)."""

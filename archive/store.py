@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import unquote, urlsplit
 
 from archive import schema, search_upkeep, upgrades
 from archive.chunked import CHUNK, in_chunks
@@ -579,6 +580,25 @@ class Archive:
                        for spelling in each)
                 or self._post_id_before_a_move(each[0], moved) is not None}
 
+    def held_in_any_case(self, urls: Iterable[str]) -> set[str]:
+        """Those of the post `urls` whose slug the archive holds a post at in some letter
+        case (`/post/My-Slug`: the post archived at `/post/my-slug`): Wix's slugs are
+        lower-case, the old blog's mixed-case ones moved to them case-folded. Each site's post
+        URLs read once."""
+        named: dict[str, list[str]] = {}
+        for url in urls:
+            try:
+                named.setdefault(archived_root(self.conn, url), []).append(url)
+            except ValueError:  # BadURL: no site to look in
+                continue
+        held: set[str] = set()
+        for root, wanted in named.items():
+            keys = {_case_key(url) for (url,) in self.conn.execute(
+                "SELECT p.url FROM posts p JOIN sites s ON s.id = p.site_id WHERE s.url = ?",
+                (root,))}
+            held |= {url for url in wanted if _case_key(url) in keys}
+        return held
+
     def _post_id(self, url_or_id: str | int) -> int | None:
         """The id of the post `url_or_id` names: its id, URL or canonical URL, or its URL as
         `show` and `search` print it (a non-Latin slug decoded), or spelled in any way a crawl
@@ -823,3 +843,10 @@ class Archive:
         """Every full-text index made again from the posts' text."""
         with self.transaction() as conn:
             search_upkeep.rebuild_search_indexes(conn)
+
+
+def _case_key(url: str) -> tuple[str, str]:
+    """A post URL's path (decoded, case-folded, no trailing slash) and query: one key for every
+    letter case of its slug. Its site's host is left out: the URLs compared are one site's."""
+    parts = urlsplit(url)
+    return unquote(parts.path).casefold().rstrip("/"), parts.query

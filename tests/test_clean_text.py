@@ -2020,3 +2020,39 @@ def test_the_ratings_widget_under_the_header_is_chrome(rating: str) -> None:
         "Planting garlic in autumn", "Feb 4", 3)
     assert result.body == ["Set each clove two inches deep, pointed end up."]
     assert rating in result.chrome
+
+
+_GARLIC_TAIL = ("\n\nSet each clove two inches deep, pointed end up.\n\n"
+                "Water them once, then leave them be until spring.\n\n"
+                "3 views\n0 comments\nPost not marked as liked\n")
+
+
+@pytest.mark.parametrize("opening", [
+    "Planting garlic in autumn\nSource: https://www.rhs.org/garlic",
+    "My grandmother planted her garlic a month before the ground froze, every year.\n"
+    "Source: https://www.rhs.org/garlic",
+    "\u201cThe best time to plant a tree was twenty years ago.\u201d\n"
+    "Link: https://quotes.example.com/tree",
+])
+def test_an_articles_own_source_line_under_its_first_line_is_kept(opening: str) -> None:
+    """A copy of a post whose second line cites a source ("Source: https://…"): read as a
+    scraper's preamble, its first line and the citation were dropped (a paragraph became the
+    title). A preamble's first line is the page's <title>: "Post | Site", shown again by the
+    page, or its address is a Wix post's; this one is none of them."""
+    for dialect in (None, "text"):  # Markdown joins the two lines into one paragraph
+        result = clean_text(opening + _GARLIC_TAIL, dialect)
+        first, source = opening.split("\n")
+        assert source in result.body, dialect
+        assert first in (result.title, result.body[0]), dialect
+
+
+def test_a_scrapers_address_of_a_wix_post_under_its_title_is_chrome() -> None:
+    """A scraper's title and the post's own address, over a copy that does not show the title
+    again: still the preamble (a Wix post's address witnesses it)."""
+    page = ("Planting garlic in autumn\nSource: https://www.example.com/post/planting-garlic"
+            + _GARLIC_TAIL)
+    for dialect in (None, "text"):
+        result = clean_text(page, dialect)
+        assert result.title == "Planting garlic in autumn", dialect
+        assert result.body == ["Set each clove two inches deep, pointed end up.",
+                               "Water them once, then leave them be until spring."], dialect

@@ -221,6 +221,10 @@ def test_language_indexes_and_translations_on_other_hosts():
     assert not is_language_index("https://x.example/sitemap.xml")
     assert not is_language_index("https://x.example/pages-sitemap.xml")
     assert not is_language_index("https://x.example/french/sitemap.xml")
+    # BCP 47, as Wix writes a language with no two-letter code, a script or a region.
+    for tag in ("fil", "haw", "zh-hant", "zh-hant-tw", "es-419"):
+        assert is_language_index(f"https://x.example/{tag}/sitemap.xml"), tag
+    assert not is_language_index("https://x.example/blog/sitemap.xml")
     entry = SitemapEntry("https://x.example/post/a", translations=(
         "https://fr.x.example/post/a", "https://x.example/es/post/a", "http://[bad",
         "mailto:a@fr.x.example"))
@@ -247,3 +251,20 @@ def test_a_pages_languages_are_its_hreflang_alternates_under_a_language_prefix()
     assert language_roots(home, "https://ann.wixsite.com/yoga", "https://ann.wixsite.com/yoga/"
                           ) == ["https://ann.wixsite.com/yoga/fr/"]
     assert language_roots(b"", "https://x.example/", "https://x.example/") == []
+
+
+def test_a_three_letter_language_or_a_script_is_a_language_prefix_and_a_short_word_is_not():
+    """BCP 47 tags (hreflang's) with a three-letter language (`fil`, `haw`) or a script
+    (`zh-hant`) were not read as languages: those translations were never crawled. A three-letter
+    path word (`/art/`) is a language only where the alternate's hreflang names it."""
+    page = b"""<html><head>
+<link rel="alternate" hreflang="fil" href="https://x.example/fil/blog"/>
+<link rel="alternate" hreflang="haw" href="https://x.example/haw/blog"/>
+<link rel="alternate" hreflang="zh-Hant" href="https://x.example/zh-hant/blog"/>
+<link rel="alternate" hreflang="zh-Hant-TW" href="https://x.example/zh-hant-tw/blog"/>
+<link rel="alternate" hreflang="en-gb" href="https://x.example/art/blog"/>
+<link rel="alternate" hreflang="de" href="https://x.example/blog/blog"/>
+</head><body></body></html>"""
+    assert language_roots(page, "https://x.example/blog", "https://x.example/") == [
+        "https://x.example/fil/", "https://x.example/haw/", "https://x.example/zh-hant/",
+        "https://x.example/zh-hant-tw/"]

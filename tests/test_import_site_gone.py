@@ -109,3 +109,38 @@ def test_a_404_at_the_address_a_blog_moved_to_is_counted_under_the_site_archived
     assert said.returncode == 0, said.stderr
     assert f"\n{old}/: 0 posts captured" in "\n" + said.stdout, said.stdout
     assert f"{new}/:" not in said.stdout and "added a site" not in said.stderr, said
+
+
+def test_a_404_at_another_letter_case_of_an_archived_post_is_not_named_gone(
+        tmp_path: Path) -> None:
+    """Wix answers a post's slug in any letter case (its canonical URL lower-case): a 404
+    captured at `/post/My-Slug` of a post archived at `/post/my-slug` was named "captured only
+    as gone (404/410), never as a page: nothing to archive", in the run importing both and in
+    a later one importing the 404 beside another post; a 404 at a slug no post has is still
+    named."""
+    blog = SampleBlog(seed=4, post_count=2)
+    with serve_blog(blog) as server:
+        base = server.url
+        post, second = blog.posts
+        page, second_page = (server.respond(p.url_path).body for p in blog.posts)
+        missing = server.respond("/post/no-such-post").body
+    url = f"{base}/post/{post.slug}"
+    other_case = f"{base}/post/{post.slug.title()}"
+    assert other_case != url
+    never = f"{base}/post/Never-Archived"
+    both, alone = tmp_path / "both.warc.gz", tmp_path / "alone.warc.gz"
+    write_captures(both, [(url, "2021-05-01T12:00:00Z", 200, page),
+                          (other_case, "2022-01-01T12:00:00Z", 404, missing)])
+    write_captures(alone, [(f"{base}/post/{second.slug}", "2022-02-01T11:00:00Z", 200,
+                            second_page),
+                           (other_case, "2022-02-01T12:00:00Z", 404, missing),
+                           (never, "2022-02-01T12:01:00Z", 404, missing)])
+    db = tmp_path / "archive.db"
+    first = wixarchive("import", str(both), "--db", str(db), "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["captured_only_gone"] == []
+    later = wixarchive("import", str(alone), "--db", str(db), "--json")
+    assert later.returncode == 0, later.stderr
+    assert json.loads(later.stdout)["captured_only_gone"] == [never]
+    assert sorted(table(db, "SELECT url FROM posts")) == sorted([(url,), (
+        f"{base}/post/{second.slug}",)])

@@ -422,7 +422,12 @@ def test_a_dashed_word_widened_to_its_spellings_says_to_write_not(db: Path, type
     ('garten -"strasse"', 'garten NOT "strasse"', ["Drei"]),
     # A prefix is not widened (strass* is no prefix of straße), by the ranked search either.
     ("garten -strass*", "garten NOT strass*", ["Drei", "Eins"]),
-    ('garten -"strasse" -"fluss"', 'garten NOT ("strasse" OR "fluss")', ["Drei"])])
+    ('garten -"strasse" -"fluss"', 'garten NOT ("strasse" OR "fluss")', ["Drei"]),
+    # Beside OR, where it stands, as the NOT the ranked search asks for binds (tighter than
+    # OR): the box read `(garten OR fluss) NOT strasse`, leaving out Eins (Straße am Fluss).
+    ('garten -"strasse" OR fluss', 'garten NOT "strasse" OR fluss', ["Drei", "Eins"]),
+    ("garten -strasse OR fluss", "garten NOT strasse OR fluss", ["Drei", "Eins"]),
+    ("fluss OR garten* -strasse", "fluss OR garten* NOT strasse", ["Drei", "Eins"])])
 def test_the_box_reads_a_dashed_phrase_or_prefix_as_the_not_the_ranked_search_asks_for(
         db: Path, typed: str, as_written: str, expected: list[str]) -> None:
     """The ranked search refuses `garten -"strasse"` and `garten -strass*`, telling to write

@@ -71,7 +71,15 @@ def table_match(text: str) -> str:
         pass
     # FTS5 syntax reads `-knead` (`-"knead"`, `-knea*`) as columns to leave out (`breath*
     # -knead`: no column knead), which the ranked search refuses, telling to write NOT knead:
-    # the box reads it so, rather than as its words (the posts *with* knead).
+    # the box reads it so, rather than as its words (the posts *with* knead). Where it stands
+    # first: beside OR, `garten -strasse OR fluss` is `(garten NOT strasse) OR fluss`, as the
+    # NOT the ranked search asks for binds, not `(garten OR fluss) NOT strasse`.
+    try:
+        expression = fts_query(_AND_LEFT_OUT.sub(lambda m: f" NOT {m.group(1)}", text))
+        _check_syntax(expression)
+        return expression
+    except (SearchError, sqlite3.Error):
+        pass  # a search opening on `-knead`: no word before its NOT
     kept = _AND_LEFT_OUT.sub(" ", text)
     # A phrase stays as typed; a word is quoted, a prefix's stem too (`"OR"*`: bare, `-OR*` was
     # the operator OR, which FTS5 cannot parse, and the page failed).

@@ -42,8 +42,12 @@ _PREAMBLE_END = re.compile(r"^(?:Markdown|Text) Content:$")
 # A scraper's header: the page's title (a heading or a line), then its address on a line of its
 # own ("**URL:** https://…", "Source: https://…"), maybe a rule under them.
 _PREAMBLE_ADDRESS = re.compile(
-    r"^(?:\*\*)?(?:URL|Source|Source URL|Page URL|Link|Address)\s*:(?:\*\*)?\s*<?https?://\S+$",
+    r"^(?:\*\*)?(?:URL|Source|Source URL|Page URL|Link|Address)\s*:(?:\*\*)?\s*<?https?://"
+    r"[^/\s]+(?P<path>\S*)$",
     re.IGNORECASE)
+# A Wix blog post's address (and the older builds' single-post one).
+_PREAMBLE_POST_PATH = re.compile(r"^(?:/[^/\s]+)*?/(?:post|single-post)/[^/\s]")
+PREAMBLE_TITLE_WITHIN = 200  # lines where the page shows its <title> again (the post header)
 # YAML front matter a scraper or a notes tool puts first: "---", "key: value" lines (nested ones
 # indented, list items "- x"), "---"; its "title:" (or "name:") is the document's title.
 FRONT_MATTER_LINES = 40
@@ -112,9 +116,12 @@ class PageRules(ShapeRules):
             return 0
         if (front := self.front_matter()) is not None:
             return front
-        if len(self.c) > 1 and _PREAMBLE_ADDRESS.match(self.ln(1).text):
+        if len(self.c) > 1 and (address := _PREAMBLE_ADDRESS.match(self.ln(1).text)):
             end = 2
             self.doc_title = self.ln(0).text.lstrip("#").strip()
+            if not self._preamble_witnessed(address.group("path")):
+                self.doc_title = None  # an article's first line and the source it cites
+                return 0
             for j in range(end):
                 self.chrome(j)
             self.pos = end
@@ -132,6 +139,16 @@ class PageRules(ShapeRules):
             if when := _PREAMBLE_PUBLISHED.match(self.ln(k).text):
                 self.preamble_published = when.group(1)
         return 0
+
+    def _preamble_witnessed(self, path: str) -> bool:
+        """Whether a first line over an address line is a scraper's <title> (needs doc_title
+        set): "Post | Site" as Wix writes it, a line the page shows again (the post's
+        header), or the address is a Wix post's. An article may open on a line and the source
+        it cites ("Source: https://…"), which is none of these."""
+        if _PREAMBLE_POST_PATH.search(path) or " | " in (self.doc_title or ""):
+            return True
+        return any(self.doc_title_share(self.ln(k).text) >= DOC_TITLE_SHARE
+                   for k in range(2, min(len(self.c), PREAMBLE_TITLE_WITHIN)))
 
     def front_matter(self) -> int | None:
         """YAML front matter opening the dump, marked chrome: the first content position under

@@ -10,8 +10,11 @@ import lxml.html
 
 from crawler.discover.urls import in_site, resolve
 
-# A language prefix as Wix spells it: `fr`, `pt-br`, `zh-hant` (as a language index's path).
-_LANGUAGE = re.compile(r"^[a-z]{2}(?:-[a-z0-9]{2,4})?$", re.IGNORECASE)
+# A language prefix as Wix spells it, a BCP 47 tag (hreflang's): a language of two letters or,
+# with no two-letter code, three (`fr`, `fil`, `haw`), maybe a script (`zh-hant`) and a region
+# (`pt-br`, `zh-hant-tw`, `es-419`). A language index's path uses it too.
+LANGUAGE_TAG = r"[a-z]{2,3}(?:-[a-z]{4})?(?:-(?:[a-z]{2}|\d{3}))?"
+_LANGUAGE = re.compile(rf"^{LANGUAGE_TAG}$", re.IGNORECASE)
 
 
 def language_roots(html: bytes, page_url: str, root: str) -> list[str]:
@@ -26,15 +29,15 @@ def language_roots(html: bytes, page_url: str, root: str) -> list[str]:
         return []
     page = _below(page_url, root)
     found: list[str] = []
-    for href in doc.xpath('//link[@rel="alternate"][@hreflang]/@href'):
+    for link in doc.xpath('//link[@rel="alternate"][@hreflang][@href]'):
         try:
-            url = resolve(page_url, href).split("#", 1)[0]
+            url = resolve(page_url, link.get("href")).split("#", 1)[0]
         except ValueError:
             continue
         if urlsplit(url).query or not in_site(url, root):
             continue
         language, _, rest = _below(url, root).partition("/")
-        if _LANGUAGE.match(language) and rest == page:
+        if _LANGUAGE.match(language) and rest == page and _named(language, link.get("hreflang")):
             found.append(f"{root}{language}/")
     return list(dict.fromkeys(found))
 
@@ -45,3 +48,10 @@ def _below(url: str, root: str) -> str:
     if not root_path:
         return path
     return path[len(root_path):].strip("/") if (path + "/").startswith(root_path + "/") else path
+
+
+def _named(prefix: str, hreflang: str) -> bool:
+    """Whether a prefix is the alternate's language: a two-letter one is (Wix's prefixes); one of
+    three letters only when hreflang names it (`fil`), so a page's short word (`/art/`) is not."""
+    language = prefix.split("-", 1)[0].lower()
+    return len(language) == 2 or hreflang.split("-", 1)[0].strip().lower() == language

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from crawler.discover.languages import LANGUAGE_TAG
 from crawler.discover.urls import BadURL, in_any_site, is_post_url, parses, site_root
 
 _SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
@@ -22,7 +23,7 @@ _POSTS_SITEMAP = re.compile(r"blog-posts-sitemap\.xml", re.IGNORECASE)
 # A multilingual site's index lists each language's own index at /<language>/sitemap.xml
 # (/fr/sitemap.xml, /pt-br/sitemap.xml; under a free-plan site's path too), which lists that
 # language's /fr/blog-posts-sitemap.xml.
-_LANGUAGE_INDEX = re.compile(r"/[a-z]{2}(?:-[a-z0-9]{2,4})?/sitemap\.xml$", re.IGNORECASE)
+_LANGUAGE_INDEX = re.compile(rf"/{LANGUAGE_TAG}/sitemap\.xml$", re.IGNORECASE)
 
 # sitemaps.org: a sitemap (or index) lists at most 50,000 URLs, and is at most 50 MB unpacked.
 MAX_URLS = 50_000
