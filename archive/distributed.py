@@ -171,8 +171,6 @@ class RedisWriter:
                            or self.settings.get("WIXARCHIVE_VIDEO_BASE") or None)
         # `--refetch`: every post fetched in full, with no conditional request.
         self.refetch = bool(self.settings.get("WIXARCHIVE_REFETCH", False))
-        # The ids of the messages stored (protocol.MESSAGE_ID): a copy sent again is dropped.
-        self.delivered: set[str] = set()
         self.stopping = False
         self.stop_signal: int | None = None  # the signal that asked for the stop, if one did
         self.crawl_id = uuid.uuid4().hex.encode()  # p.CRAWL while this writer's crawl runs
@@ -603,7 +601,7 @@ class RedisWriter:
         total = 0
         deadline = None if seconds is None else time.monotonic() + seconds
         while raw := _within(self.server.lrange(p.RESULTS, 0, BATCH - 1), BATCH_BYTES):
-            messages = [m for m in map(p.decode_message, raw) if self._first_copy(m)]
+            messages = [p.decode_message(message) for message in raw]
             tallies: list[tuple[SiteCrawl, dict[str, Any], list[tuple[str, str]]]] = []
             try:
                 rows, files = self._write_captures(archive, messages,
@@ -638,16 +636,6 @@ class RedisWriter:
             if deadline is not None and time.monotonic() >= deadline:
                 return total, False  # the loop renews the writer's key, then comes back
         return total, True
-
-    def _first_copy(self, message: dict[str, Any]) -> bool:
-        """Whether `message` is not a copy of one stored already (protocol.MESSAGE_ID)."""
-        sent = message.get(p.MESSAGE_ID)
-        if sent is None:
-            return True
-        if sent in self.delivered:
-            return False
-        self.delivered.add(sent)
-        return True
 
     def _write_captures(self, archive: Archive, messages: list[dict[str, Any]], *,
                         written_before: bool = False,

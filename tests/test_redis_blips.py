@@ -11,6 +11,7 @@ import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -96,6 +97,13 @@ class ReplyCutter:
 
     def close(self) -> None:
         self.listener.close()
+
+
+def script_cutter(server: RedisServer, script: str, **cutting: Any) -> ReplyCutter:
+    """A ReplyCutter of the runs of `script` (its EVALSHA), loaded first: a first EVALSHA
+    answered NOSCRIPT would be the one cut."""
+    sha = server.client().script_load(script)
+    return ReplyCutter(server.port, sha.encode(), **cutting)
 
 
 def link_through(server: RedisServer, cut: bytes) -> tuple[ReplyCutter, redis.Redis, CrawlLink]:
@@ -228,10 +236,11 @@ def test_a_writer_whose_start_lost_a_reply_crawls_on(
 def test_a_robots_txt_result_whose_push_lost_its_reply_is_counted_and_captured_once(
         tmp_path: Path, redis_server: RedisServer):
     """The result of a request nobody leased (the robots.txt of the media host, which a
-    worker's robots middleware fetches) is pushed as is (RPUSH); its reply cut, the worker's
+    worker's robots middleware fetches) was pushed as is (RPUSH); its reply cut, the worker's
     client sent it again: the run counted that download twice and the archive held its capture
-    twice (WARC records written twice; for a site's own, its run's requests counted twice). The
-    writer takes one copy now: the run's counts and captures are those of a crawl with no cut."""
+    twice (WARC records written twice; for a site's own, its run's requests counted twice). It
+    is pushed once now (PUSH_RESULT): the run's counts and captures are those of a crawl with
+    no cut."""
     pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
     from warcio.archiveiterator import ArchiveIterator
 
@@ -259,7 +268,7 @@ def test_a_robots_txt_result_whose_push_lost_its_reply_is_counted_and_captured_o
                               == media + "/robots.txt" for record in ArchiveIterator(stream))
         return run["counts"], robots
 
-    cutter = ReplyCutter(redis_server.port, b"\r\nRPUSH\r\n")
+    cutter = script_cutter(redis_server, p.PUSH_RESULT)
     with blogs(1, posts=6) as (server,), serve_blog(server.blog, host=loopback(9)) as media:
         plain_counts, plain_robots = crawl("plain", redis_server.url, server.url, media.url)
         try:
