@@ -172,6 +172,7 @@ class RedisWriter:
         # `--refetch`: every post fetched in full, with no conditional request.
         self.refetch = bool(self.settings.get("WIXARCHIVE_REFETCH", False))
         self.stopping = False
+        self.rounds = 0  # the rounds of the crawl's loop begun (blips in a row: `crawl`)
         self.stop_signal: int | None = None  # the signal that asked for the stop, if one did
         self.crawl_id = uuid.uuid4().hex.encode()  # p.CRAWL while this writer's crawl runs
         # What p.CRAWL says once this writer is done: ended, or lost (tells its workers).
@@ -217,12 +218,22 @@ class RedisWriter:
             active: dict[str, SiteCrawl] = {}
             try:
                 self._queue_sites(archive, jobs, active)
+                blip_since: float | None = None
+                begun = 0
                 while True:
                     try:
                         self._loop(archive, active, finish, on_progress)
                         break
                     except blips.BLIPS:
-                        self.link.after_blip()  # back with this crawl: the loop goes on
+                        # Back with this crawl, the loop goes on, but blips in a row are given
+                        # up GRACE_SECONDS after the first (blips.NoReply): a command of the
+                        # round that never gets a reply, while Redis answers the crawl's check,
+                        # was sent again for ever. A round begun since, past the one the last
+                        # blip restarted, got every reply: this blip is the first of a row.
+                        if blip_since is None or self.rounds > begun + 1:
+                            blip_since = time.monotonic()
+                        begun = self.rounds
+                        self.link.after_blip(blip_since)
             except QueueLost:
                 self.end_mark = p.CRAWL_LOST
                 lost = f"Redis at {p.shown(self.url)} {p.QUEUE_LOST}"
@@ -258,8 +269,7 @@ class RedisWriter:
                 deadline = deadline or time.monotonic() + blips.GRACE_SECONDS
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise redis.ConnectionError(
-                        f"no reply for {blips.GRACE_SECONDS:.0f} s") from None
+                    raise blips.NoReply(f"no reply for {blips.GRACE_SECONDS:.0f} s") from None
                 blips.crawl_after_blip(self.server, left)
 
     def _claim(self, archive: Archive) -> None:
@@ -497,6 +507,7 @@ class RedisWriter:
         stop_deadline: float | None = None
         waiting = WaitingForWorkers(self.url, time.monotonic())
         while active:
+            self.rounds += 1
             self.server.set(p.WRITER, self.me, ex=WRITER_SECONDS)
             self.reap(keys=[p.LEASES, p.LEASE_DATA, p.REDOS, p.PENDING, p.RESULTS],
                       args=[p.MAX_REDOS])

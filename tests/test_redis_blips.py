@@ -44,15 +44,17 @@ class QueueLost(Exception):
 
 
 class ReplyCutter:
-    """Relays 127.0.0.1:port to Redis; the first `times` commands naming `cut` are run, and
-    their connections closed before the reply reaches the client (`run` False: closed before
-    Redis gets them, as when Redis is away)."""
+    """Relays 127.0.0.1:port to Redis; past the first `after`, the first `times` commands naming
+    `cut` are run, and their connections closed before the reply reaches the client (`run`
+    False: closed before Redis gets them, as when Redis is away)."""
 
-    def __init__(self, redis_port: int, cut: bytes, times: int = 1, run: bool = True) -> None:
+    def __init__(self, redis_port: int, cut: bytes, times: int = 1, run: bool = True,
+                 after: int = 0) -> None:
         self.redis_port = redis_port
         self.cut = cut
         self.times = times
         self.run = run
+        self.passed = after  # commands naming `cut` still let through
         self.cuts = 0
         self.lock = threading.Lock()
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -76,7 +78,9 @@ class ReplyCutter:
         with contextlib.suppress(OSError):
             while data := client.recv(65536):
                 with self.lock:
-                    if self.cut in data and self.cuts < self.times:
+                    if self.cut in data and self.passed:
+                        self.passed -= 1
+                    elif self.cut in data and self.cuts < self.times:
                         self.cuts += 1
                         cutting.set()
                         if not self.run:
@@ -382,3 +386,37 @@ def test_a_writer_whose_claim_never_gets_a_reply_gives_up_after_the_grace(
         f"Error: cannot use Redis at {cutter.url}: no reply for {GRACE_SECONDS:.0f} s"), err
     assert "Traceback" not in err
     assert not db.exists() or runs(db) == []
+
+
+@pytest.mark.parametrize("cut", [b"\r\nLTRIM\r\n", b"\r\nLRANGE\r\n"],
+                         ids=["sent-again", "round-again"])
+def test_a_writer_whose_command_never_gets_a_reply_gives_up_and_the_next_run_completes(
+        tmp_path: Path, redis_server: RedisServer, cut: bytes):
+    """Mid-crawl, Redis answers the writer's check of the crawl but never one command, each
+    cut before Redis gets it past the first few: the trim of the results it stored, which the
+    writer sent again for ever (CrawlLink.steady), or the read of the results, whose round of
+    the writer's loop it started again for ever. It gives up the grace after the first blip:
+    one line, the site's run interrupted, and the crawl run again completes it, every post
+    once."""
+    from crawler.distributed.blips import GRACE_SECONDS
+
+    db = tmp_path / "archive.db"
+    cutter = ReplyCutter(redis_server.port, cut, times=10**6, run=False, after=2)
+    with blogs(1, posts=8) as servers:
+        writer = start_writer([servers[0].url], db, cutter.url, "--no-media")
+        worker = start_worker(redis_server.url)
+        try:
+            out, err = run_to_end(writer, [worker], timeout=GRACE_SECONDS + 90)
+        finally:
+            stop([writer, worker])
+            cutter.close()
+        assert writer.returncode == 1, (out, err)
+        assert err.strip().splitlines()[-1] == (
+            f"Error: lost Redis at {cutter.url}: no reply for {GRACE_SECONDS:.0f} s"), err
+        assert "Traceback" not in err
+        assert [run["status"] for run in runs(db)] == ["interrupted"]
+        writer = start_writer([servers[0].url], db, redis_server.url, "--no-media")
+        out, err = run_to_end(writer, [start_worker(redis_server.url)], timeout=90)
+    assert writer.returncode == 0, err
+    assert f"✓ {servers[0].url}/: 8 posts" in out, out
+    assert_every_post_once(db, servers)
