@@ -18,6 +18,7 @@ import redis
 
 from crawler.distributed import protocol as p
 from crawler.distributed.blips import CrawlLink
+from crawler.sample_site import hostile as h
 from tests.test_crawl_redis import (
     REDIS_SERVER,
     Counted,
@@ -168,14 +169,17 @@ def test_redis_back_without_the_crawl_is_the_queue_lost(redis_server: RedisServe
 
 def crawl_eight_posts(db: Path, redis_server: RedisServer,
                       cutter_for: Callable[[Counted], ReplyCutter], *, writer_cut: bool = False,
-                      timeout: float = 90) -> ReplyCutter:
-    """A sample blog of 8 posts crawled by a writer and a worker, the worker's Redis (or the
-    writer's: `writer_cut`) reached through the relay `cutter_for` makes for the blog: the crawl
-    must end as if nothing had been cut, every post new and archived once."""
+                      timeout: float = 90, env: dict[str, str] | None = None,
+                      mark: str = "✓") -> ReplyCutter:
+    """A sample blog of 8 posts crawled by a writer (its environment `env`) and a worker, the
+    worker's Redis (or the writer's: `writer_cut`) reached through the relay `cutter_for` makes
+    for the blog: the crawl must end as if nothing had been cut, every post new and archived
+    once, the site's line marked `mark`."""
     with blogs(1, posts=8) as servers:
         cutter = cutter_for(servers[0])
         writer = start_writer([servers[0].url], db,
-                              cutter.url if writer_cut else redis_server.url, "--no-media")
+                              cutter.url if writer_cut else redis_server.url, "--no-media",
+                              env=env and {**os.environ, **env})
         worker = start_worker(redis_server.url if writer_cut else cutter.url)
         try:
             out, err = run_to_end(writer, [worker], timeout=timeout)
@@ -183,7 +187,7 @@ def crawl_eight_posts(db: Path, redis_server: RedisServer,
             stop([writer, worker])
             cutter.close()
     assert writer.returncode == 0, err
-    assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
+    assert f"{mark} {servers[0].url}/: 8 posts: 8 new" in out, out
     assert_every_post_once(db, servers)
     return cutter
 
@@ -351,6 +355,32 @@ def test_a_failure_whose_count_lost_its_reply_is_counted_once(
         assert direct.llen(p.RESULTS) == 0  # the writer was told of no stop
     finally:
         cutter.close()
+
+
+@pytest.mark.parametrize("script", ["FAILED", "TOO_LONG"])
+def test_a_crawl_whose_failure_count_lost_its_reply_counts_the_failure_once(
+        tmp_path: Path, redis_server: RedisServer, script: str):
+    """The same in a crawl: the blog's feed answers its first request 503 (FAILED counts a
+    failure) or 429 asking to wait an hour (TOO_LONG counts a Retry-After too long), and the
+    reply of that count is cut after Redis ran it. With a limit of 2
+    (WIXARCHIVE_MAX_SERVER_ERRORS, WIXARCHIVE_RETRY_AFTER_STOP), counted twice it stopped the
+    site early; counted once, the crawl ends as with no cut: every post archived once, the
+    503 tried again, the feed asked to wait an hour failed once."""
+    db = tmp_path / "archive.db"
+    failed = script == "FAILED"
+
+    def failing_feed(server: Counted) -> ReplyCutter:
+        server.takeovers["/blog-feed.xml"] = h.Throttle(None if failed else 3600,
+                                                        status=503 if failed else 429)
+        return script_cutter(redis_server, getattr(p, script))
+
+    limit = "WIXARCHIVE_MAX_SERVER_ERRORS" if failed else "WIXARCHIVE_RETRY_AFTER_STOP"
+    cutter = crawl_eight_posts(db, redis_server, failing_feed, env={limit: "2"},
+                               mark="✓" if failed else "!")
+    assert cutter.cuts == 1
+    (run,) = runs(db)
+    feed_errors = [error for error in run["errors"] if "blog-feed.xml" in error]
+    assert len(feed_errors) == (0 if failed else 1), run
 
 
 def test_a_link_whose_push_failed_is_queued_when_found_again(
