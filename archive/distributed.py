@@ -171,9 +171,8 @@ class RedisWriter:
                            or self.settings.get("WIXARCHIVE_VIDEO_BASE") or None)
         # `--refetch`: every post fetched in full, with no conditional request.
         self.refetch = bool(self.settings.get("WIXARCHIVE_REFETCH", False))
-        # The ids of the messages stored (protocol.MESSAGE_ID): a copy sent again is dropped.
-        self.delivered: set[str] = set()
         self.stopping = False
+        self.rounds = 0  # the rounds of the crawl's loop begun (blips in a row: `crawl`)
         self.stop_signal: int | None = None  # the signal that asked for the stop, if one did
         self.crawl_id = uuid.uuid4().hex.encode()  # p.CRAWL while this writer's crawl runs
         # What p.CRAWL says once this writer is done: ended, or lost (tells its workers).
@@ -219,12 +218,22 @@ class RedisWriter:
             active: dict[str, SiteCrawl] = {}
             try:
                 self._queue_sites(archive, jobs, active)
+                blip_since: float | None = None
+                begun = 0
                 while True:
                     try:
                         self._loop(archive, active, finish, on_progress)
                         break
                     except blips.BLIPS:
-                        self.link.after_blip()  # back with this crawl: the loop goes on
+                        # Back with this crawl, the loop goes on, but blips in a row are given
+                        # up GRACE_SECONDS after the first (blips.NoReply): a command of the
+                        # round that never gets a reply, while Redis answers the crawl's check,
+                        # was sent again for ever. A round begun since, past the one the last
+                        # blip restarted, got every reply: this blip is the first of a row.
+                        if blip_since is None or self.rounds > begun + 1:
+                            blip_since = time.monotonic()
+                        begun = self.rounds
+                        self.link.after_blip(blip_since)
             except QueueLost:
                 self.end_mark = p.CRAWL_LOST
                 lost = f"Redis at {p.shown(self.url)} {p.QUEUE_LOST}"
@@ -260,8 +269,7 @@ class RedisWriter:
                 deadline = deadline or time.monotonic() + blips.GRACE_SECONDS
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise redis.ConnectionError(
-                        f"no reply for {blips.GRACE_SECONDS:.0f} s") from None
+                    raise blips.NoReply(f"no reply for {blips.GRACE_SECONDS:.0f} s") from None
                 blips.crawl_after_blip(self.server, left)
 
     def _claim(self, archive: Archive) -> None:
@@ -499,6 +507,7 @@ class RedisWriter:
         stop_deadline: float | None = None
         waiting = WaitingForWorkers(self.url, time.monotonic())
         while active:
+            self.rounds += 1
             self.server.set(p.WRITER, self.me, ex=WRITER_SECONDS)
             self.reap(keys=[p.LEASES, p.LEASE_DATA, p.REDOS, p.PENDING, p.RESULTS],
                       args=[p.MAX_REDOS])
@@ -603,7 +612,7 @@ class RedisWriter:
         total = 0
         deadline = None if seconds is None else time.monotonic() + seconds
         while raw := _within(self.server.lrange(p.RESULTS, 0, BATCH - 1), BATCH_BYTES):
-            messages = [m for m in map(p.decode_message, raw) if self._first_copy(m)]
+            messages = [p.decode_message(message) for message in raw]
             tallies: list[tuple[SiteCrawl, dict[str, Any], list[tuple[str, str]]]] = []
             try:
                 rows, files = self._write_captures(archive, messages,
@@ -638,16 +647,6 @@ class RedisWriter:
             if deadline is not None and time.monotonic() >= deadline:
                 return total, False  # the loop renews the writer's key, then comes back
         return total, True
-
-    def _first_copy(self, message: dict[str, Any]) -> bool:
-        """Whether `message` is not a copy of one stored already (protocol.MESSAGE_ID)."""
-        sent = message.get(p.MESSAGE_ID)
-        if sent is None:
-            return True
-        if sent in self.delivered:
-            return False
-        self.delivered.add(sent)
-        return True
 
     def _write_captures(self, archive: Archive, messages: list[dict[str, Any]], *,
                         written_before: bool = False,

@@ -11,12 +11,14 @@ import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 
 from crawler.distributed import protocol as p
 from crawler.distributed.blips import CrawlLink
+from crawler.sample_site import hostile as h
 from tests.test_crawl_redis import (
     REDIS_SERVER,
     Counted,
@@ -43,15 +45,17 @@ class QueueLost(Exception):
 
 
 class ReplyCutter:
-    """Relays 127.0.0.1:port to Redis; the first `times` commands naming `cut` are run, and
-    their connections closed before the reply reaches the client (`run` False: closed before
-    Redis gets them, as when Redis is away)."""
+    """Relays 127.0.0.1:port to Redis; past the first `after`, the first `times` commands naming
+    `cut` are run, and their connections closed before the reply reaches the client (`run`
+    False: closed before Redis gets them, as when Redis is away)."""
 
-    def __init__(self, redis_port: int, cut: bytes, times: int = 1, run: bool = True) -> None:
+    def __init__(self, redis_port: int, cut: bytes, times: int = 1, run: bool = True,
+                 after: int = 0) -> None:
         self.redis_port = redis_port
         self.cut = cut
         self.times = times
         self.run = run
+        self.passed = after  # commands naming `cut` still let through
         self.cuts = 0
         self.lock = threading.Lock()
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -75,7 +79,9 @@ class ReplyCutter:
         with contextlib.suppress(OSError):
             while data := client.recv(65536):
                 with self.lock:
-                    if self.cut in data and self.cuts < self.times:
+                    if self.cut in data and self.passed:
+                        self.passed -= 1
+                    elif self.cut in data and self.cuts < self.times:
                         self.cuts += 1
                         cutting.set()
                         if not self.run:
@@ -96,6 +102,13 @@ class ReplyCutter:
 
     def close(self) -> None:
         self.listener.close()
+
+
+def script_cutter(server: RedisServer, script: str, **cutting: Any) -> ReplyCutter:
+    """A ReplyCutter of the runs of `script` (its EVALSHA), loaded first: a first EVALSHA
+    answered NOSCRIPT would be the one cut."""
+    sha = server.client().script_load(script)
+    return ReplyCutter(server.port, sha.encode(), **cutting)
 
 
 def link_through(server: RedisServer, cut: bytes) -> tuple[ReplyCutter, redis.Redis, CrawlLink]:
@@ -156,14 +169,17 @@ def test_redis_back_without_the_crawl_is_the_queue_lost(redis_server: RedisServe
 
 def crawl_eight_posts(db: Path, redis_server: RedisServer,
                       cutter_for: Callable[[Counted], ReplyCutter], *, writer_cut: bool = False,
-                      timeout: float = 90) -> ReplyCutter:
-    """A sample blog of 8 posts crawled by a writer and a worker, the worker's Redis (or the
-    writer's: `writer_cut`) reached through the relay `cutter_for` makes for the blog: the crawl
-    must end as if nothing had been cut, every post new and archived once."""
+                      timeout: float = 90, env: dict[str, str] | None = None,
+                      mark: str = "✓") -> ReplyCutter:
+    """A sample blog of 8 posts crawled by a writer (its environment `env`) and a worker, the
+    worker's Redis (or the writer's: `writer_cut`) reached through the relay `cutter_for` makes
+    for the blog: the crawl must end as if nothing had been cut, every post new and archived
+    once, the site's line marked `mark`."""
     with blogs(1, posts=8) as servers:
         cutter = cutter_for(servers[0])
         writer = start_writer([servers[0].url], db,
-                              cutter.url if writer_cut else redis_server.url, "--no-media")
+                              cutter.url if writer_cut else redis_server.url, "--no-media",
+                              env=env and {**os.environ, **env})
         worker = start_worker(redis_server.url if writer_cut else cutter.url)
         try:
             out, err = run_to_end(writer, [worker], timeout=timeout)
@@ -171,7 +187,7 @@ def crawl_eight_posts(db: Path, redis_server: RedisServer,
             stop([writer, worker])
             cutter.close()
     assert writer.returncode == 0, err
-    assert f"✓ {servers[0].url}/: 8 posts: 8 new" in out, out
+    assert f"{mark} {servers[0].url}/: 8 posts: 8 new" in out, out
     assert_every_post_once(db, servers)
     return cutter
 
@@ -228,10 +244,11 @@ def test_a_writer_whose_start_lost_a_reply_crawls_on(
 def test_a_robots_txt_result_whose_push_lost_its_reply_is_counted_and_captured_once(
         tmp_path: Path, redis_server: RedisServer):
     """The result of a request nobody leased (the robots.txt of the media host, which a
-    worker's robots middleware fetches) is pushed as is (RPUSH); its reply cut, the worker's
+    worker's robots middleware fetches) was pushed as is (RPUSH); its reply cut, the worker's
     client sent it again: the run counted that download twice and the archive held its capture
-    twice (WARC records written twice; for a site's own, its run's requests counted twice). The
-    writer takes one copy now: the run's counts and captures are those of a crawl with no cut."""
+    twice (WARC records written twice; for a site's own, its run's requests counted twice). It
+    is pushed once now (PUSH_RESULT): the run's counts and captures are those of a crawl with
+    no cut."""
     pytest.importorskip("PIL.Image", reason="Pillow (the test extra) renders the images")
     from warcio.archiveiterator import ArchiveIterator
 
@@ -259,7 +276,7 @@ def test_a_robots_txt_result_whose_push_lost_its_reply_is_counted_and_captured_o
                               == media + "/robots.txt" for record in ArchiveIterator(stream))
         return run["counts"], robots
 
-    cutter = ReplyCutter(redis_server.port, b"\r\nRPUSH\r\n")
+    cutter = script_cutter(redis_server, p.PUSH_RESULT)
     with blogs(1, posts=6) as (server,), serve_blog(server.blog, host=loopback(9)) as media:
         plain_counts, plain_robots = crawl("plain", redis_server.url, server.url, media.url)
         try:
@@ -340,6 +357,32 @@ def test_a_failure_whose_count_lost_its_reply_is_counted_once(
         cutter.close()
 
 
+@pytest.mark.parametrize("script", ["FAILED", "TOO_LONG"])
+def test_a_crawl_whose_failure_count_lost_its_reply_counts_the_failure_once(
+        tmp_path: Path, redis_server: RedisServer, script: str):
+    """The same in a crawl: the blog's feed answers its first request 503 (FAILED counts a
+    failure) or 429 asking to wait an hour (TOO_LONG counts a Retry-After too long), and the
+    reply of that count is cut after Redis ran it. With a limit of 2
+    (WIXARCHIVE_MAX_SERVER_ERRORS, WIXARCHIVE_RETRY_AFTER_STOP), counted twice it stopped the
+    site early; counted once, the crawl ends as with no cut: every post archived once, the
+    503 tried again, the feed asked to wait an hour failed once."""
+    db = tmp_path / "archive.db"
+    failed = script == "FAILED"
+
+    def failing_feed(server: Counted) -> ReplyCutter:
+        server.takeovers["/blog-feed.xml"] = h.Throttle(None if failed else 3600,
+                                                        status=503 if failed else 429)
+        return script_cutter(redis_server, getattr(p, script))
+
+    limit = "WIXARCHIVE_MAX_SERVER_ERRORS" if failed else "WIXARCHIVE_RETRY_AFTER_STOP"
+    cutter = crawl_eight_posts(db, redis_server, failing_feed, env={limit: "2"},
+                               mark="✓" if failed else "!")
+    assert cutter.cuts == 1
+    (run,) = runs(db)
+    feed_errors = [error for error in run["errors"] if "blog-feed.xml" in error]
+    assert len(feed_errors) == (0 if failed else 1), run
+
+
 def test_a_link_whose_push_failed_is_queued_when_found_again(
         tmp_path: Path, redis_server: RedisServer):
     """A post's link went into the duplicate filter, then its PUSH never reached Redis (sent
@@ -373,3 +416,37 @@ def test_a_writer_whose_claim_never_gets_a_reply_gives_up_after_the_grace(
         f"Error: cannot use Redis at {cutter.url}: no reply for {GRACE_SECONDS:.0f} s"), err
     assert "Traceback" not in err
     assert not db.exists() or runs(db) == []
+
+
+@pytest.mark.parametrize("cut", [b"\r\nLTRIM\r\n", b"\r\nLRANGE\r\n"],
+                         ids=["sent-again", "round-again"])
+def test_a_writer_whose_command_never_gets_a_reply_gives_up_and_the_next_run_completes(
+        tmp_path: Path, redis_server: RedisServer, cut: bytes):
+    """Mid-crawl, Redis answers the writer's check of the crawl but never one command, each
+    cut before Redis gets it past the first few: the trim of the results it stored, which the
+    writer sent again for ever (CrawlLink.steady), or the read of the results, whose round of
+    the writer's loop it started again for ever. It gives up the grace after the first blip:
+    one line, the site's run interrupted, and the crawl run again completes it, every post
+    once."""
+    from crawler.distributed.blips import GRACE_SECONDS
+
+    db = tmp_path / "archive.db"
+    cutter = ReplyCutter(redis_server.port, cut, times=10**6, run=False, after=2)
+    with blogs(1, posts=8) as servers:
+        writer = start_writer([servers[0].url], db, cutter.url, "--no-media")
+        worker = start_worker(redis_server.url)
+        try:
+            out, err = run_to_end(writer, [worker], timeout=GRACE_SECONDS + 90)
+        finally:
+            stop([writer, worker])
+            cutter.close()
+        assert writer.returncode == 1, (out, err)
+        assert err.strip().splitlines()[-1] == (
+            f"Error: lost Redis at {cutter.url}: no reply for {GRACE_SECONDS:.0f} s"), err
+        assert "Traceback" not in err
+        assert [run["status"] for run in runs(db)] == ["interrupted"]
+        writer = start_writer([servers[0].url], db, redis_server.url, "--no-media")
+        out, err = run_to_end(writer, [start_worker(redis_server.url)], timeout=90)
+    assert writer.returncode == 0, err
+    assert f"✓ {servers[0].url}/: 8 posts" in out, out
+    assert_every_post_once(db, servers)

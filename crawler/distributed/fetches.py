@@ -10,7 +10,8 @@ lease carries them to the writer (crawler.distributed.queue.completion). A reque
 leased, the robots.txt Scrapy's robots middleware fetches for each host a worker meets, is
 reported on its own, with its capture, before the request that asked for it goes on, so before
 its site can end; the site is the robots.txt's own host (a media host's robots.txt is no
-site's). That message carries an id, as nothing else makes it safe to send twice.
+site's). That message is pushed under an id (protocol.PUSH_RESULT), as nothing else makes it
+safe to send twice.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from crawler.distributed.queue import ATTEMPTS, LEASE, RESPONSES, completion
 class FetchCounts:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
+        self.push_result: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> FetchCounts:
@@ -49,8 +51,10 @@ class FetchCounts:
     def _unleased(self, request: Request) -> None:
         if LEASE in request.meta:
             return  # counted by the message that ends its lease
-        # Its client sends the RPUSH again when the reply is lost, though it may have run: the
-        # id lets the writer take one copy (RedisWriter.delivered), not count (and capture)
-        # its downloads twice.
-        message = completion(request, {p.MESSAGE_ID: uuid.uuid4().hex})
-        self.crawler.spider.server.rpush(p.RESULTS, message)
+        server = self.crawler.spider.server
+        if self.push_result is None:
+            self.push_result = server.register_script(p.PUSH_RESULT)
+        # Its client sends the script again when the reply is lost, though it may have run:
+        # its id keeps the writer from counting (and capturing) its downloads twice.
+        self.push_result(keys=[p.RESULTS, p.sent_key(uuid.uuid4().hex)],
+                         args=[completion(request), p.SENT_SECONDS])

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import redis
 
 # Bumped whenever the messages or keys change: a worker and a writer must speak the same one.
-PROTOCOL = 18
+PROTOCOL = 19
 PREFIX = "wixarchive"
 SPIDER_NAME = PREFIX  # scrapy-redis names its keys after the spider: wixarchive:dupefilter, ...
 
@@ -57,9 +57,10 @@ LEASE_SEQ = f"{PREFIX}:lease-seq"
 REDOS = f"{PREFIX}:redos"  # hash sha1(member) -> times its workers died (leases expired)
 PENDING = f"{PREFIX}:pending"  # hash site -> requests queued or leased
 RESULTS = f"{PREFIX}:results"  # list of messages for the writer
-# A message's id, for one pushed as is (RPUSH) that its worker's client may send twice (a lost
-# reply): the writer stores the first copy only. Those ending a lease need none (COMPLETE).
-MESSAGE_ID = "id"
+# How long the id of a message a worker pushed outside a lease (PUSH_RESULT) is kept: its
+# client sends the push again only within its own call (redis-py 8 up to 10 times, each in at
+# most 15 s for the reply, 5 s to connect and 1 s of back-off: ~4 minutes).
+SENT_SECONDS = 3600
 # set of sites stopped (time limit, failing): their requests are dropped, those that workers hold
 # are not sent (ACQUIRE)
 STOPPED = f"{PREFIX}:stopped"
@@ -196,12 +197,18 @@ def listings_key(site: str) -> str:
     return f"{PREFIX}:listings:{site}"
 
 
+def sent_key(message_id: str) -> str:
+    """The id of a message pushed outside a lease (PUSH_RESULT), kept SENT_SECONDS."""
+    return f"{PREFIX}:sent:{message_id}"
+
+
 def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [READY, WAITING, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS,
             SITES, RUNS, STOPPED, RESTING, PACED, SITE_ROOTS, MOVES, OLD_QUEUE]
+    # Per site (queue: per lane; sent: per message, which expire anyway).
     for kind in ("queue", "known", "tokens", "last", "crawl-delay", "resume", "backoff",
-                 "sitemaps", "listings"):  # per site (queue: per lane)
+                 "sitemaps", "listings", "sent"):
         keys += server.scan_iter(match=f"{PREFIX}:{kind}:*", count=1000)
     return keys
 
@@ -629,6 +636,18 @@ if now < after then return tostring(after - now) end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
 redis.call('SET', KEYS[2], tostring(now), 'EX', 3600)
 return '0'
+"""
+
+# The result of a request nobody leased (crawler.distributed.fetches), pushed once: its worker's
+# client sends the script again when the reply is lost, though it may have run; the message's
+# id (new for each) is then a key that is still there (SENT_SECONDS), and the copy is not
+# pushed. Until protocol 19 the message carried the id and the writer kept every id it had
+# stored, for the whole crawl. KEYS: results, sent (sent_key); ARGV: message, seconds.
+# Returns 1 when pushed.
+PUSH_RESULT = """
+if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[1])
+return 1
 """
 
 # A failure of a request to the site (5xx, 429 or no answer), whichever worker sent it: each in a
