@@ -22,6 +22,8 @@ from crawler.summary import (
     ELSEWHERE,
     FOREIGN_HOME,
     FOREIGN_HOME_TITLE,
+    MEDIA_FAILURES,
+    MEDIA_FIRST_FAILURE,
     MOVED_AWAY,
     NOT_POSTS,
     ROBOTS_SKIPPED,
@@ -272,6 +274,11 @@ def tally(site: SiteCrawl, message: dict[str, Any], outcomes: list[tuple[str, st
     for item in message.get("items", []):
         if item[0] == "post" and item[2].get("unknown_layout"):
             site.count("wixarchive/unknown_layout")
+        elif item[0] == "media" and item[1].status.startswith(MEDIA_FAILURES) and \
+                MEDIA_FIRST_FAILURE not in site.stats:
+            # Why images failed, named on the site's line as a crawl without Redis names it
+            # (WixBlogSpider._media_outcome): a bare count left the user guessing.
+            site.stats[MEDIA_FIRST_FAILURE] = f"{item[1].url}: {item[1].error or item[1].status}"
     for url, outcome in outcomes:
         if outcome.startswith("error:"):
             site.count("wixarchive/fetch_errors")
