@@ -375,7 +375,7 @@ def _by_site(stats: dict[str, Any], prefix: str) -> dict[str, int]:
 def _posts_text(counts: dict[str, int]) -> str:
     """The posts a run archived, by outcome: "12 posts: 1 new, 0 changed, 11 unchanged"."""
     posts = sum(counts.get(k, 0) for k in POSTS)
-    text = (f"{posts} posts: {counts['new']} new, {counts['changed']} changed, "
+    text = (f"{counted(posts, 'post')}: {counts['new']} new, {counts['changed']} changed, "
             f"{counts['unchanged']} unchanged")
     return text + (f", {counts['recaptured']} recaptured" if counts["recaptured"] else "")
 

@@ -1505,7 +1505,7 @@ def test_a_post_the_sitemap_leaves_out_is_checked_through_redis_before_it_is_mar
     assert f"✓ {server.url}/: 5 posts: 0 new, 0 changed, 5 unchanged, 1 deleted" in second[0], \
         second
     summary = json.loads(third[0])
-    assert summary["message"] == "1 posts: 1 new, 0 changed, 0 unchanged", summary
+    assert summary["message"] == "1 post: 1 new, 0 changed, 0 unchanged", summary
     # Both were asked for again, the one still there conditionally (a 304, no body).
     checks = {(path, status) for path, status in server.answers
               if path in (hidden.url_path, gone.url_path)}
@@ -2140,7 +2140,7 @@ def test_named_posts_login_pages_robots_txt_and_refetch_through_redis_as_without
 
     four = summaries[one_post.url + "/"]
     assert (four["status"], four["message"]) == (
-        "ok", "1 posts: 1 new, 0 changed, 0 unchanged"), four
+        "ok", "1 post: 1 new, 0 changed, 0 unchanged"), four
 
     two = summaries[members.url + "/"]
     assert two["status"] == "ok", two
