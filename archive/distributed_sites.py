@@ -26,6 +26,7 @@ from crawler.summary import (
     MEDIA_FIRST_FAILURE,
     MOVED_AWAY,
     NOT_POSTS,
+    POSTS_GONE_UNARCHIVED,
     ROBOTS_SKIPPED,
     TIME_LIMIT,
     not_a_post_reason,
@@ -233,6 +234,11 @@ def tally(site: SiteCrawl, message: dict[str, Any], outcomes: list[tuple[str, st
     # Pages robots.txt forbids: skipped by choice, named among the missing (crawler.summary).
     site.count(f"wixarchive/{ROBOTS_SKIPPED}", message.get("robots_skipped", 0))
     site.count("wixarchive/robots_skipped_posts", message.get("robots_skipped_posts", 0))
+    gone_asked = site.job.post and any(
+        normalize_url(error.split(": ", 1)[0]) == site.job.post
+        for error in message.get("missing", ()))
+    if message.get("posts_gone") and not gone_asked:  # the post asked for is a failure
+        site.count(POSTS_GONE_UNARCHIVED)
     # Pages that are not there (the worker says which: 404, 410) are named, not failures.
     for error in [*message.get("errors", ()), *message.get("missing", ())]:
         if len(site.errors) < 50:

@@ -155,6 +155,25 @@ def test_one_post_and_one_failed_page_are_said_in_the_singular(tmp_path: Path):
     assert check.stdout.startswith(f"OK: {db} (1 post, schema v"), check.stdout
 
 
+def test_listed_posts_that_answer_404_are_counted_on_the_line(tmp_path: Path):
+    """A blog whose sitemap and feed list posts that answer 404 (deleted before any crawl
+    archived them) said "✓ …: 2 posts: 2 new" and nothing else: the archivist read it as a blog
+    of 2 posts. The line counts them; a post the user asked for stays a failure, apart."""
+    db = tmp_path / "archive.db"
+    blog = SampleBlog(seed=35, post_count=4)
+    with serve_blog(blog, host="127.0.0.5") as server:
+        for post in blog.posts[:2]:
+            server.overrides[post.url_path] = Response(404, b"not found")
+        first = _crawl(server.url, db)
+        asked = _crawl(server.url + blog.posts[0].url_path, db)
+    assert first["status"] == "ok" and first["message"] == (
+        "2 posts: 2 new, 0 changed, 0 unchanged; 2 listed posts answered HTTP 404/410: gone "
+        "from the site before any crawl archived them"), first
+    assert asked["status"] == "partial" and asked["message"] == (
+        "2 posts: 0 new, 0 changed, 2 unchanged; 1 listed post answered HTTP 404/410: gone "
+        "from the site before any crawl archived it"), asked
+
+
 def _crawl_sites(urls: list[str], db: Path) -> dict[str, dict]:
     """One `python -m crawler.run` for every site (without images): each site's summary."""
     command = crawler_command(urls[0], db, "LOG_LEVEL=CRITICAL", "WIXARCHIVE_MEDIA=false")

@@ -2624,3 +2624,27 @@ def test_a_page_handed_back_to_the_queue_redirecting_to_a_queued_post_does_not_f
     assert server.limited_at is not None, "no 429: no page went back to the queue"
     assert len(answered) == 30, sorted(answered.items())
     assert {path: n for path, n in answered.items() if n > 1} == {}, sorted(answered.items())
+
+
+def test_listed_posts_that_answer_404_are_counted_on_the_line_through_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """As without Redis (tests/test_crawl_failures.py): the line counts the listed posts that
+    answered 404, never archived; the post the user asked for is a failure, not among them."""
+    blog = SampleBlog(seed=35, post_count=4)
+    db = tmp_path / "archive.db"
+    with BlogServer(blog, loopback(6)).start() as server:
+        for post in blog.posts[:2]:
+            server.overrides[post.url_path] = error_response(404)
+        worker = start_worker(redis_server.url, "--idle-timeout", "30")
+        try:
+            first, asked = (json.loads(start_writer(
+                [url], db, redis_server.url, "--no-media", "--json").communicate(timeout=180)[0])
+                for url in (server.url, server.url + blog.posts[0].url_path))
+        finally:
+            stop([worker])
+    assert first["status"] == "ok" and first["message"] == (
+        "2 posts: 2 new, 0 changed, 0 unchanged; 2 listed posts answered HTTP 404/410: gone "
+        "from the site before any crawl archived them"), first
+    assert asked["status"] == "partial" and asked["message"] == (
+        "2 posts: 0 new, 0 changed, 2 unchanged; 1 listed post answered HTTP 404/410: gone "
+        "from the site before any crawl archived it"), asked
