@@ -22,8 +22,11 @@ from crawler.summary import (
     ELSEWHERE,
     FOREIGN_HOME,
     FOREIGN_HOME_TITLE,
+    MEDIA_FAILURES,
+    MEDIA_FIRST_FAILURE,
     MOVED_AWAY,
     NOT_POSTS,
+    POSTS_GONE_UNARCHIVED,
     ROBOTS_SKIPPED,
     TIME_LIMIT,
     not_a_post_reason,
@@ -231,6 +234,11 @@ def tally(site: SiteCrawl, message: dict[str, Any], outcomes: list[tuple[str, st
     # Pages robots.txt forbids: skipped by choice, named among the missing (crawler.summary).
     site.count(f"wixarchive/{ROBOTS_SKIPPED}", message.get("robots_skipped", 0))
     site.count("wixarchive/robots_skipped_posts", message.get("robots_skipped_posts", 0))
+    gone_asked = site.job.post and any(
+        normalize_url(error.split(": ", 1)[0]) == site.job.post
+        for error in message.get("missing", ()))
+    if message.get("posts_gone") and not gone_asked:  # the post asked for is a failure
+        site.count(POSTS_GONE_UNARCHIVED)
     # Pages that are not there (the worker says which: 404, 410) are named, not failures.
     for error in [*message.get("errors", ()), *message.get("missing", ())]:
         if len(site.errors) < 50:
@@ -272,6 +280,11 @@ def tally(site: SiteCrawl, message: dict[str, Any], outcomes: list[tuple[str, st
     for item in message.get("items", []):
         if item[0] == "post" and item[2].get("unknown_layout"):
             site.count("wixarchive/unknown_layout")
+        elif item[0] == "media" and item[1].status.startswith(MEDIA_FAILURES) and \
+                MEDIA_FIRST_FAILURE not in site.stats:
+            # Why images failed, named on the site's line as a crawl without Redis names it
+            # (WixBlogSpider._media_outcome): a bare count left the user guessing.
+            site.stats[MEDIA_FIRST_FAILURE] = f"{item[1].url}: {item[1].error or item[1].status}"
     for url, outcome in outcomes:
         if outcome.startswith("error:"):
             site.count("wixarchive/fetch_errors")

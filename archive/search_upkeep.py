@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from archive import schema
 from archive.connection import archive_error, connect, is_busy
+from archive.words import counted
 
 if TYPE_CHECKING:
     from archive.search.stats import Stats
@@ -67,7 +68,7 @@ def _check_search_index(conn: sqlite3.Connection, index: schema.SearchIndex, nam
             f"WHERE id NOT IN (SELECT id FROM {index.content} WHERE {index.only}))"
         ).fetchone()
         if missing or extra:
-            return [f"{name} out of sync with posts ({missing} posts missing from it, "
+            return [f"{name} out of sync with posts ({counted(missing, 'post')} missing from it, "
                     f"{extra} it should not hold){repair}"]
     # FTS5's integrity-check is an INSERT, refused on a read-only connection: compare the
     # number of indexed documents with the number of posts instead. A writable archive gets
@@ -83,7 +84,7 @@ def _check_search_index(conn: sqlite3.Connection, index: schema.SearchIndex, nam
         indexed, posts = conn.execute(f"SELECT (SELECT count(*) FROM {table}_docsize), "
                                       f"(SELECT count(*) FROM {index.content})").fetchone()
         if index.only is None and indexed != posts:
-            return [f"{name} holds {indexed} posts, the archive {posts}{repair}"]
+            return [f"{name} holds {counted(indexed, 'post')}, the archive {posts}{repair}"]
         return []
     try:
         # 'integrity-check' with rank 1 also compares the index with the posts' text. A crawl

@@ -82,6 +82,8 @@ FOREIGN_HOME = "wixarchive/foreign_home"
 FOREIGN_HOME_TITLE = "wixarchive/foreign_home_title"
 # The first image (video, document) download of the run that failed, and why: "URL: reason".
 MEDIA_FIRST_FAILURE = "wixarchive/first_media_failure"
+# Post URLs a sitemap, feed or listing named that answered 404/410, never archived.
+POSTS_GONE_UNARCHIVED = "wixarchive/posts_gone_unarchived"
 # The media outcomes (MediaOutcome.status, up to its first '-') that are failures.
 MEDIA_FAILURES = ("failed", "http", "not")
 
@@ -338,6 +340,12 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
                                 "tries them again)")
         if counts[NOT_POSTS]:
             summary.message += f"; {_not_posts_text(stats)}"
+        if gone := int(stats.get(POSTS_GONE_UNARCHIVED, 0)):
+            # Named only in the errors, a blog whose sitemap listed 21 posts and served 2
+            # read as a blog of 2 posts.
+            summary.message += (f"; {counted(gone, 'listed post')} answered HTTP 404/410: "
+                                "gone from the site before any crawl archived "
+                                f"{'it' if gone == 1 else 'them'}")
         if counts[ROBOTS_SKIPPED]:
             summary.message += (f"; {counted(counts[ROBOTS_SKIPPED], 'page')} skipped: "
                                 "robots.txt forbids them")
@@ -375,7 +383,7 @@ def _by_site(stats: dict[str, Any], prefix: str) -> dict[str, int]:
 def _posts_text(counts: dict[str, int]) -> str:
     """The posts a run archived, by outcome: "12 posts: 1 new, 0 changed, 11 unchanged"."""
     posts = sum(counts.get(k, 0) for k in POSTS)
-    text = (f"{posts} posts: {counts['new']} new, {counts['changed']} changed, "
+    text = (f"{counted(posts, 'post')}: {counts['new']} new, {counts['changed']} changed, "
             f"{counts['unchanged']} unchanged")
     return text + (f", {counts['recaptured']} recaptured" if counts["recaptured"] else "")
 

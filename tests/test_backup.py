@@ -117,7 +117,7 @@ def test_backup_while_another_process_writes_copies_what_was_committed(tmp_path:
         writer.communicate("")
     assert result.returncode == 0, result.stderr
     copy = dest / "archive.db"
-    assert result.stdout == (f"Backed up {live} to {copy}: 1 posts, 1 capture file (0.0 MiB), "
+    assert result.stdout == (f"Backed up {live} to {copy}: 1 post, 1 capture file (0.0 MiB), "
                              f"its sites file to {dest / 'archive.sites.toml'}.\n")
     assert sorted(p.name for p in dest.iterdir()) == [
         "archive.captures", "archive.db", "archive.sites.toml"]  # no -wal: the copy is whole

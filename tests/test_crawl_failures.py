@@ -139,6 +139,41 @@ def test_a_missing_page_fails_the_run_only_when_it_is_the_url_given(tmp_path: Pa
     assert [(run["status"], run["failed"]) for run in _runs(db)] == [("ok", 0), ("partial", 1)]
 
 
+def test_one_post_and_one_failed_page_are_said_in_the_singular(tmp_path: Path):
+    """A one-post blog's line said "1 posts: 1 new" and a partial run's "1 pages failed"."""
+    db = tmp_path / "archive.db"
+    with serve_blog(SampleBlog(seed=34, post_count=1), host="127.0.0.5") as server:
+        result = subprocess.run(
+            [sys.executable, "-m", "archive.cli", "crawl", f"{server.url}/post/whatever",
+             "--db", str(db), "--delay", "0", "--no-autothrottle", "--no-media"],
+            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert f"! {server.url}/: 1 post: 1 new, 0 changed, 0 unchanged (" in result.stdout
+    assert f"\n  1 page failed, first: {server.url}/post/whatever: HTTP 404\n" in result.stdout
+    check = subprocess.run([sys.executable, "-m", "archive.cli", "check", "--db", str(db)],
+                           capture_output=True, text=True, timeout=120)
+    assert check.stdout.startswith(f"OK: {db} (1 post, schema v"), check.stdout
+
+
+def test_listed_posts_that_answer_404_are_counted_on_the_line(tmp_path: Path):
+    """A blog whose sitemap and feed list posts that answer 404 (deleted before any crawl
+    archived them) said "✓ …: 2 posts: 2 new" and nothing else: the archivist read it as a blog
+    of 2 posts. The line counts them; a post the user asked for stays a failure, apart."""
+    db = tmp_path / "archive.db"
+    blog = SampleBlog(seed=35, post_count=4)
+    with serve_blog(blog, host="127.0.0.5") as server:
+        for post in blog.posts[:2]:
+            server.overrides[post.url_path] = Response(404, b"not found")
+        first = _crawl(server.url, db)
+        asked = _crawl(server.url + blog.posts[0].url_path, db)
+    assert first["status"] == "ok" and first["message"] == (
+        "2 posts: 2 new, 0 changed, 0 unchanged; 2 listed posts answered HTTP 404/410: gone "
+        "from the site before any crawl archived them"), first
+    assert asked["status"] == "partial" and asked["message"] == (
+        "2 posts: 0 new, 0 changed, 2 unchanged; 1 listed post answered HTTP 404/410: gone "
+        "from the site before any crawl archived it"), asked
+
+
 def _crawl_sites(urls: list[str], db: Path) -> dict[str, dict]:
     """One `python -m crawler.run` for every site (without images): each site's summary."""
     command = crawler_command(urls[0], db, "LOG_LEVEL=CRITICAL", "WIXARCHIVE_MEDIA=false")

@@ -1505,7 +1505,7 @@ def test_a_post_the_sitemap_leaves_out_is_checked_through_redis_before_it_is_mar
     assert f"✓ {server.url}/: 5 posts: 0 new, 0 changed, 5 unchanged, 1 deleted" in second[0], \
         second
     summary = json.loads(third[0])
-    assert summary["message"] == "1 posts: 1 new, 0 changed, 0 unchanged", summary
+    assert summary["message"] == "1 post: 1 new, 0 changed, 0 unchanged", summary
     # Both were asked for again, the one still there conditionally (a 304, no body).
     checks = {(path, status) for path, status in server.answers
               if path in (hidden.url_path, gone.url_path)}
@@ -2140,7 +2140,7 @@ def test_named_posts_login_pages_robots_txt_and_refetch_through_redis_as_without
 
     four = summaries[one_post.url + "/"]
     assert (four["status"], four["message"]) == (
-        "ok", "1 posts: 1 new, 0 changed, 0 unchanged"), four
+        "ok", "1 post: 1 new, 0 changed, 0 unchanged"), four
 
     two = summaries[members.url + "/"]
     assert two["status"] == "ok", two
@@ -2640,3 +2640,27 @@ def test_a_missing_blog_home_is_read_at_the_home_page_after_a_named_page_was_not
             server.slow_paths["/home"] = 2.0  # its 404 comes after /blog's
             summary = crawl_json(server.url + "/blog", tmp_path / db, through)
         assert summary["counts"]["new"] == 26, (db, summary)
+
+
+def test_listed_posts_that_answer_404_are_counted_on_the_line_through_redis(
+        tmp_path: Path, redis_server: RedisServer):
+    """As without Redis (tests/test_crawl_failures.py): the line counts the listed posts that
+    answered 404, never archived; the post the user asked for is a failure, not among them."""
+    blog = SampleBlog(seed=35, post_count=4)
+    db = tmp_path / "archive.db"
+    with BlogServer(blog, loopback(6)).start() as server:
+        for post in blog.posts[:2]:
+            server.overrides[post.url_path] = error_response(404)
+        worker = start_worker(redis_server.url, "--idle-timeout", "30")
+        try:
+            first, asked = (json.loads(start_writer(
+                [url], db, redis_server.url, "--no-media", "--json").communicate(timeout=180)[0])
+                for url in (server.url, server.url + blog.posts[0].url_path))
+        finally:
+            stop([worker])
+    assert first["status"] == "ok" and first["message"] == (
+        "2 posts: 2 new, 0 changed, 0 unchanged; 2 listed posts answered HTTP 404/410: gone "
+        "from the site before any crawl archived them"), first
+    assert asked["status"] == "partial" and asked["message"] == (
+        "2 posts: 0 new, 0 changed, 2 unchanged; 1 listed post answered HTTP 404/410: gone "
+        "from the site before any crawl archived it"), asked

@@ -643,10 +643,10 @@ def test_an_imported_blog_without_its_images_as_shown_says_so_without_a_crawl(sn
     notes = [line for line in result.stderr.splitlines() if line.startswith("Note:")]
     shown_count = table(db, "SELECT count(*) FROM (SELECT url FROM images GROUP BY url "
                             "HAVING min(is_cover) = 0)")[0][0]
-    assert notes == [f"Note: the {shown_count} images the posts show are archived at full "
-                     "size only, not at the sizes their pages name, so they stay blank inside "
-                     "a replayed post (the web archives imported or recovered from did not "
-                     "hold them)."], result.stderr
+    assert notes == [f"Note: none of the {shown_count} images the posts show is archived, "
+                     "neither at full size nor at the sizes their pages name, so they stay "
+                     "blank inside a replayed post (the web archives imported or recovered "
+                     "from did not hold them)."], result.stderr
 
 
 def test_a_wixarchive_wacz_with_documents_imports_them(tmp_path: Path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -388,3 +389,27 @@ def test_fetched_by_distributed_workers_when_asked(tmp_path: Path, redis_server,
         rows = dict(archive.conn.execute("SELECT url, status FROM media").fetchall())
     # Images at full size not asked for: none fetched; the page requisites all stored.
     assert rows == expected | dict.fromkeys(shown, "stored")
+
+
+@pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server not found (Debian package "
+                    "redis-server; .ci/run installs it)")
+def test_why_images_failed_is_named_through_redis_as_without(tmp_path: Path, redis_server):
+    """Through Redis workers the site's line said "4 of 4 media downloads failed (the next
+    crawl tries them again)" with no reason, where a crawl without Redis names the first
+    failure's URL and why (an image host that does not resolve: no network)."""
+    blog = SampleBlog(seed=5, post_count=3)
+    env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": "http://media.invalid/media/"}
+    with serve_blog(blog, host=loopback(21)) as server:
+        writer = start_writer([server.url], tmp_path / "archive.db", redis_server.url, env=env)
+        worker = start_worker(redis_server.url, env=env)
+        try:
+            out, err = writer.communicate(timeout=180)
+            worker.wait(timeout=60)
+        finally:
+            stop([writer, worker])
+    assert writer.returncode == 0, err
+    line = next(line for line in out.splitlines() if line.startswith("✓"))
+    assert re.search(r"; (\d+) of \1 media downloads failed \(first: https://static\.wixstatic"
+                     r"\.com/media/\S+: its host's robots\.txt could not be reached: DNS lookup "
+                     r"failed: [^;]*media\.invalid[^;]*; the next crawl tries them again\)",
+                     line), line

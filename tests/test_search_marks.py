@@ -372,7 +372,7 @@ def test_check_finds_the_mark_free_and_cjk_indexes_out_of_sync_and_repair_rebuil
     bad = run("check", "--db", str(path))
     assert bad.returncode == 1, bad.stderr
     assert "Hebrew and Arabic search index out of sync with posts" in bad.stderr
-    assert ("Chinese, Japanese and Korean search index out of sync with posts (1 posts missing "
+    assert ("Chinese, Japanese and Korean search index out of sync with posts (1 post missing "
             "from it") in bad.stderr
     assert "Problem: search index out of sync" not in bad.stderr  # posts_fts is right
     with Archive.open(path, readonly=True) as archive:  # counted: the missing post only

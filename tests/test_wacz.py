@@ -421,6 +421,33 @@ def test_a_package_without_the_images_as_pages_show_them_says_so(sites: dict, tm
     assert result.stdout.startswith("Exported 14 posts")
 
 
+def test_images_not_archived_at_all_are_not_said_to_be_at_full_size(tmp_path: Path):
+    """A crawl with --no-media (or whose image downloads all failed: no network) archived none
+    of the images; the note said they were "archived at full size only". It says none is,
+    and, once a crawl fetched them, that they are at full size only."""
+    db, out = tmp_path / "archive.db", tmp_path / "blog.wacz"
+    blog = SampleBlog(seed=9, post_count=4)
+    with serve_blog(blog) as server, serve_blog(blog, host="127.0.0.2") as media:
+        crawl(server.url, db, media.url, "--set", "WIXARCHIVE_MEDIA=false")
+        result = wixarchive("export", "--format", "wacz", "--db", str(db), str(out), "--json")
+        summary = json.loads(result.stdout)
+        shown = summary["images_shown"]
+        assert shown > 0 and summary["images_not_archived"] == shown, summary
+        result = wixarchive("export", "--format", "wacz", "--db", str(db), str(out))
+        notes = [line for line in result.stderr.splitlines() if line.startswith("Note:")]
+        assert notes == [f"Note: none of the {shown} images the posts show is archived, "
+                         "neither at full size nor at the sizes their pages name, so they stay "
+                         "blank inside a replayed post (if the site is still up, crawl it "
+                         "again with --page-requisites)."], result.stderr
+
+        crawl(server.url, db, media.url)
+    result = wixarchive("export", "--format", "wacz", "--db", str(db), str(out))
+    notes = [line for line in result.stderr.splitlines() if line.startswith("Note:")]
+    assert notes == [f"Note: the {shown} images the posts show are archived at full size only, "
+                     "not at the sizes their pages name, so they stay blank inside a replayed "
+                     "post (if the site is still up, crawl it again with --page-requisites)."]
+
+
 def test_posts_without_a_capture_are_counted_and_refetch_captures_them(tmp_path: Path):
     """Posts archived with --no-capture (or before captures existed) were left out of a WACZ
     with only --json saying so, and the remedy offered ("crawl without --no-capture") captured

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from archive.cli.common import db_option, fail_with
+from archive.words import counted
 
 
 @click.command("backup")
@@ -32,5 +33,5 @@ def command(db: Path, dest: Path) -> None:
         fail_with(exc)
     files = f"{done.capture_files} capture file{'s' if done.capture_files != 1 else ''}"
     sites = f", its sites file to {done.sites_file}" if done.sites_file else ""
-    click.echo(f"Backed up {db} to {done.destination}: {done.posts} posts, {files} "
+    click.echo(f"Backed up {db} to {done.destination}: {counted(done.posts, 'post')}, {files} "
                f"({done.capture_bytes / 2**20:,.1f} MiB){sites}.")

@@ -13,6 +13,7 @@ import click
 from archive.cli.common import db_option, fail, fail_with, load_archive
 from archive.health import check_archive
 from archive.store import ArchiveBusy, ArchiveError, is_writable
+from archive.words import counted
 
 
 @click.command("check")
@@ -92,5 +93,5 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
                  "restore it from a backup (docs/operations.md, Backing up)")
         fail(f"{len(result.problems)} problem(s) found in {db}")
     if not as_json:
-        click.echo(f"OK: {db} ({result.posts} posts, schema v{result.schema}, search indexes in "
-                   f"sync, {result.captures} captures verified)")
+        click.echo(f"OK: {db} ({counted(result.posts, 'post')}, schema v{result.schema}, "
+                   f"search indexes in sync, {result.captures} captures verified)")

@@ -42,6 +42,7 @@ from archive.crawls import (
 )
 from archive.schedule.locks import SiteLock
 from archive.store import Archive, ArchiveError
+from archive.words import counted
 
 # A comment after a URL: `#` after a space (a `#` within a URL starts its fragment).
 _TRAILING_COMMENT = re.compile(r"\s+#.*")
@@ -147,9 +148,10 @@ def _show_total(summaries: list[dict[str, Any]], seconds: float) -> None:
     invalid = sum(s["status"] == "invalid" for s in summaries)
     not_sites = (f"; {invalid} {'line' if invalid == 1 else 'lines'} not a site URL"
                  if invalid else "")
-    echo_unless_closed(f"Total: {len(sites)} sites ({statuses}), {posts} posts: "
-                       f"{counts['new']} new, {counts['changed']} changed, "
-                       f"{counts['unchanged']} unchanged{more}, in {seconds:.1f} s{not_sites}")
+    echo_unless_closed(f"Total: {counted(len(sites), 'site')} ({statuses}), "
+                       f"{counted(posts, 'post')}: {counts['new']} new, "
+                       f"{counts['changed']} changed, {counts['unchanged']} unchanged{more}, "
+                       f"in {seconds:.1f} s{not_sites}")
 
 
 def _summary_line(summary: dict[str, Any], seconds: float) -> str:
@@ -157,12 +159,13 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
         return f"✗ {summary['message']}"
     mark = {"ok": "✓", "partial": "!", "interrupted": "…", "skipped": "-", "busy": "-"}.get(
         summary["status"], "✗")
-    extra = (f" ({summary['pages_fetched']} pages in {seconds:.1f} s)"
+    extra = (f" ({counted(summary['pages_fetched'], 'page')} in {seconds:.1f} s)"
              if "pages_fetched" in summary else "")
     line = f"{mark} {summary['site']}: {summary['message']}{extra}"
     if summary["status"] == "partial":
         failed = summary.get("counts", {}).get("failed") or len(summary["errors"])
-        line += f"\n  {failed} pages failed, first: {summary['errors'][0]}"  # errors: first 50
+        # errors: the first 50
+        line += f"\n  {counted(failed, 'page')} failed, first: {summary['errors'][0]}"
     return line
 
 

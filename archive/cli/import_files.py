@@ -178,8 +178,8 @@ def site_notices(result, held: set[str]) -> list[str]:  # importer.ImportResult
     added = sorted(site for site in result.sites if site not in held)
     if held and added:
         notices += [f"Notice: added a site this archive did not hold: {site} "
-                    f"({len(result.sites[site].posts)} posts); `import --site URL` imports "
-                    "one site only" for site in added]
+                    f"({counted(len(result.sites[site].posts), 'post')}); `import --site URL` "
+                    "imports one site only" for site in added]
     return notices
 
 

@@ -85,6 +85,7 @@ class Summary:
     renditions: int = 0
     images_shown: int = 0
     images_with_renditions: int = 0
+    images_not_archived: int = 0  # shown, archived neither as shown nor at full size
     crawled: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -95,6 +96,7 @@ class Summary:
                 "skipped_records": self.skipped, "problems": self.problems,
                 "renditions": self.renditions, "images_shown": self.images_shown,
                 "images_with_renditions": self.images_with_renditions,
+                "images_not_archived": self.images_not_archived,
                 "renditions_missing": self.images_shown > self.images_with_renditions,
                 "crawled": self.crawled}
 
@@ -105,7 +107,21 @@ def note(summary: dict[str, Any]) -> str | None:
     shown, kept = summary["images_shown"], summary["images_with_renditions"]
     if kept >= shown:
         return None
-    if kept:
+    missing = summary["images_not_archived"]
+    # Missing ones' downloads failed (no network, a media host down) or were left out
+    # (--no-images): "at full size only" would claim what the archive lacks.
+    if missing == shown:
+        held = (f"none of the {shown} images the posts show is archived, neither at full size "
+                "nor at the sizes their pages name, so they stay blank inside a replayed post")
+    elif missing:
+        lacking = [f"{missing} are not archived at all"]
+        if shown - kept - missing:
+            lacking.append(f"{shown - kept - missing} only at full size")
+        also = (f" (the other {kept} are at the sizes their pages name: "
+                f"{summary['renditions']} renditions)" if kept else "")
+        held = (f"of the {shown} images the posts show, {' and '.join(lacking)}{also}: "
+                "those stay blank inside a replayed post")
+    elif kept:
         held = (f"{kept} of the {shown} images the posts show are archived at the sizes their "
                 f"pages name ({summary['renditions']} renditions); the other {shown - kept} "
                 "only at full size, so they stay blank inside a replayed post")
@@ -142,6 +158,15 @@ _RENDITIONS = (
     "ON m.url > i.url || '/' AND m.url < i.url || '0' WHERE m.status = 'stored'")
 
 
+# Over the distinct images posts show (`i.url`): how many, how many have a rendition stored,
+# how many have neither a rendition nor their full size stored.
+_HAS_RENDITION = ("EXISTS (SELECT 1 FROM media m WHERE m.url > i.url || '/' "
+                  "AND m.url < i.url || '0' AND m.status = 'stored')")
+_SHOWN_COUNTS = (f"count(*), count(CASE WHEN {_HAS_RENDITION} THEN 1 END), "
+                 f"count(CASE WHEN NOT {_HAS_RENDITION} AND NOT EXISTS (SELECT 1 FROM media m "
+                 "WHERE m.url = i.url AND m.status = 'stored') THEN 1 END)")
+
+
 # A filtered export's posts (`export --lang fr --format wacz`), listed in a temporary table by
 # `write`: their pages' captures, images and renditions are packaged, not their sites' others.
 _CHOSEN = "SELECT id FROM temp.wacz_posts"
@@ -157,13 +182,12 @@ def _count_chosen_renditions(conn: sqlite3.Connection, sites: list[dict[str, Any
     crawled)."""
     summary.renditions += conn.execute(
         f"SELECT count(*) FROM ({_CHOSEN_RENDITIONS})").fetchone()[0]
-    shown, kept = conn.execute(
-        "SELECT count(*), count(CASE WHEN EXISTS (SELECT 1 FROM media m WHERE "
-        "m.url > i.url || '/' AND m.url < i.url || '0' AND m.status = 'stored') THEN 1 END) "
-        f"FROM (SELECT i.url FROM images i WHERE i.post_id IN ({_CHOSEN}) GROUP BY i.url "
-        "HAVING min(i.is_cover) = 0) i").fetchone()
+    shown, kept, missing = conn.execute(
+        f"SELECT {_SHOWN_COUNTS} FROM (SELECT i.url FROM images i WHERE i.post_id IN "
+        f"({_CHOSEN}) GROUP BY i.url HAVING min(i.is_cover) = 0) i").fetchone()
     summary.images_shown += shown
     summary.images_with_renditions += kept
+    summary.images_not_archived += missing
     summary.crawled = any(conn.execute(
         "SELECT 1 FROM crawl_runs r JOIN sites s ON s.id = r.site_id WHERE s.url = ? "
         "LIMIT 1", (site["site"],)).fetchone() for site in sites)
@@ -191,14 +215,13 @@ def count_renditions(conn: sqlite3.Connection, sites: list[dict[str, Any]],
     for site in sites:
         summary.renditions += conn.execute(f"SELECT count(*) FROM ({_RENDITIONS})",
                                            (site["site"],)).fetchone()[0]
-        shown, kept = conn.execute(
-            "SELECT count(*), count(CASE WHEN EXISTS (SELECT 1 FROM media m WHERE "
-            "m.url > i.url || '/' AND m.url < i.url || '0' AND m.status = 'stored') THEN 1 END) "
-            "FROM (SELECT i.url FROM images i JOIN posts p ON p.id = i.post_id JOIN sites s "
-            "ON s.id = p.site_id WHERE s.url = ? GROUP BY i.url HAVING min(i.is_cover) = 0) i",
-            (site["site"],)).fetchone()
+        shown, kept, missing = conn.execute(
+            f"SELECT {_SHOWN_COUNTS} FROM (SELECT i.url FROM images i JOIN posts p "
+            "ON p.id = i.post_id JOIN sites s ON s.id = p.site_id WHERE s.url = ? "
+            "GROUP BY i.url HAVING min(i.is_cover) = 0) i", (site["site"],)).fetchone()
         summary.images_shown += shown
         summary.images_with_renditions += kept
+        summary.images_not_archived += missing
         summary.crawled = summary.crawled or conn.execute(
             "SELECT 1 FROM crawl_runs r JOIN sites s ON s.id = r.site_id WHERE s.url = ? "
             "LIMIT 1", (site["site"],)).fetchone() is not None

@@ -637,6 +637,7 @@ class DistributedWixSpider(scrapy.Spider):
                 found["items"].append(("gone", GonePost(url=url, when=_now())))
             else:
                 found["missing"].append(f"{response.url}: HTTP {response.status}")
+                found["posts_gone"] = 1  # the writer counts it, unless the post was asked for
         else:
             article = await self._extract(response, url)
             if article.page_kind != "post":

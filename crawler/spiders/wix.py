@@ -85,6 +85,7 @@ from crawler.summary import (
     MOVED_AWAY,
     MOVED_HERE_FROM,
     MOVED_TO,
+    POSTS_GONE_UNARCHIVED,
     ROBOTS_UNREACHABLE,
     moved_away_reason,
 )
@@ -795,6 +796,10 @@ class WixBlogSpider(scrapy.Spider):
             if gone is not None:
                 yield GonePost(url=gone, when=_now())
             else:
+                if not self._counts_as_failed(url, response.status):
+                    # Listed but gone before any crawl archived it: said on the line, not only
+                    # in the errors (crawler.summary).
+                    self.crawler.stats.inc_value(POSTS_GONE_UNARCHIVED)
                 self.on_http_error(response)
             return
         yield self._fetched_page(response)
