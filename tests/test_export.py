@@ -317,6 +317,26 @@ def test_the_format_is_taken_from_outs_extension_when_not_given(db: Path,
         "web browser and print it to PDF (each post starts a page)"), result.stderr
 
 
+def test_a_json_out_is_told_there_is_no_json_export_and_what_gives_json(db: Path,
+                                                                        tmp_path: Path) -> None:
+    """`export posts.json` said only "Missing option '--format'" and listed extensions that name
+    no JSON: a user asking for JSON learns that the JSON export is JSON lines (.jsonl), and
+    which commands print JSON."""
+    for name in ("posts.json", "Posts.JSON"):
+        result = wixarchive("export", str(tmp_path / name), "--db", str(db))
+        assert result.returncode == 2 and not (tmp_path / name).exists()
+        assert result.stderr.splitlines()[-1].endswith(
+            "names it); there is no JSON export: export "
+            f"{tmp_path / Path(name).with_suffix('.jsonl')} for JSON lines, one JSON object a "
+            "line for each post with every archived field (`wixarchive show ID --json` prints "
+            "one post, `wixarchive search WORDS --json` the posts a search finds)"), result.stderr
+    # The export it names works, and is JSON a line.
+    result = wixarchive("export", str(tmp_path / "posts.jsonl"), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert all(json.loads(line)["url"] for line in
+               (tmp_path / "posts.jsonl").read_text(encoding="utf-8").splitlines())
+
+
 def test_versions_export_every_version_and_the_summary_says_what_state_it_copies(
         tmp_path: Path) -> None:
     db = tmp_path / "history.db"
