@@ -45,6 +45,8 @@ COMBINED = "_wxa_search"
 # column filter (`-title: …`, `-"title": …`, `-{title}: …`).
 _LEFT_OUT = re.compile(r'(?<![^\s(])-("(?:[^"]|"")*"|\w+\b\*?)(?!\s*:)')
 _AND_LEFT_OUT = re.compile(r"(?:\bAND\s+)?" + _LEFT_OUT.pattern)  # `a AND -b` too
+# An OR between words, or a phrase (read past: an OR inside it is a word of it).
+_OR_OR_PHRASE = re.compile(r'"(?:[^"]|"")*"|\s+OR\s+')
 
 
 def needs_raw_mode(text: str) -> bool:
@@ -71,15 +73,16 @@ def table_match(text: str) -> str:
         pass
     # FTS5 syntax reads `-knead` (`-"knead"`, `-knea*`) as columns to leave out (`breath*
     # -knead`: no column knead), which the ranked search refuses, telling to write NOT knead:
-    # the box reads it so, rather than as its words (the posts *with* knead). Where it stands
-    # first: beside OR, `garten -strasse OR fluss` is `(garten NOT strasse) OR fluss`, as the
-    # NOT the ranked search asks for binds, not `(garten OR fluss) NOT strasse`.
+    # the box reads it so, rather than as its words (the posts *with* knead). On its side of
+    # an OR: `garten -strasse OR fluss` is `(garten NOT strasse) OR fluss`, as the NOT the
+    # ranked search asks for binds, not `(garten OR fluss) NOT strasse`.
     try:
-        expression = fts_query(_AND_LEFT_OUT.sub(lambda m: f" NOT {m.group(1)}", text))
-        _check_syntax(expression)
-        return expression
+        if (nots_last := _left_out_last(text)) is not None:
+            expression = fts_query(nots_last)
+            _check_syntax(expression)
+            return expression
     except (SearchError, sqlite3.Error):
-        pass  # a search opening on `-knead`: no word before its NOT
+        pass  # a side of an OR that only leaves out (`-knead OR rye`): no word before its NOT
     kept = _AND_LEFT_OUT.sub(" ", text)
     # A phrase stays as typed; a word is quoted, a prefix's stem too (`"OR"*`: bare, `-OR*` was
     # the operator OR, which FTS5 cannot parse, and the page failed).
@@ -96,6 +99,24 @@ def table_match(text: str) -> str:
     if not words:
         return '""'
     return f"({words}) NOT ({left_out})" if left_out else words
+
+
+def _left_out_last(text: str) -> str | None:
+    """`text` with the words, prefixes and phrases it leaves out as NOTs after the other words
+    of their side of an OR (`garten -berg die OR fluss`: `garten die NOT berg OR fluss`): words
+    side by side bind tighter than NOT, so `garten NOT berg die` would be garten NOT (berg die),
+    the posts with garten but no die among them. None with parentheses, not read here."""
+    if "(" in text or ")" in text:
+        return None
+    sides, start = [], 0
+    for found in _OR_OR_PHRASE.finditer(text):
+        if not found.group().startswith('"'):
+            sides.append(text[start:found.start()])
+            start = found.end()
+    sides.append(text[start:])
+    return " OR ".join(_AND_LEFT_OUT.sub(" ", side).strip()
+                       + "".join(f" NOT {term}" for term in _LEFT_OUT.findall(side))
+                       for side in sides)
 
 
 def _check_syntax(expression: str) -> None:
