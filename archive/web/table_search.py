@@ -45,8 +45,11 @@ COMBINED = "_wxa_search"
 # column filter (`-title: …`, `-"title": …`, `-{title}: …`).
 _LEFT_OUT = re.compile(r'(?<![^\s(])-("(?:[^"]|"")*"|\w+\b\*?)(?!\s*:)')
 _AND_LEFT_OUT = re.compile(r"(?:\bAND\s+)?" + _LEFT_OUT.pattern)  # `a AND -b` too
-# An OR between words, or a phrase (read past: an OR inside it is a word of it).
-_OR_OR_PHRASE = re.compile(r'"(?:[^"]|"")*"|\s+OR\s+')
+# The box's search read in pieces, in order: a term left out (`AND -berg` too), a phrase (an
+# OR or parenthesis in it is a word), a parenthesis, an OR, anything else.
+_PIECE = re.compile(r'(?P<out>(?:\bAND\s+)?(?<![^\s(])-(?P<term>"(?:[^"]|"")*"|\w+\b\*?)(?!\s*:))'
+                    r'|(?P<phrase>"(?:[^"]|"")*"?)|(?P<open>\()|(?P<close>\))|(?P<or>\s+OR\s+)'
+                    r'|[^"()\s]+|\s+')
 
 
 def needs_raw_mode(text: str) -> bool:
@@ -103,20 +106,38 @@ def table_match(text: str) -> str:
 
 def _left_out_last(text: str) -> str | None:
     """`text` with the words, prefixes and phrases it leaves out as NOTs after the other words
-    of their side of an OR (`garten -berg die OR fluss`: `garten die NOT berg OR fluss`): words
-    side by side bind tighter than NOT, so `garten NOT berg die` would be garten NOT (berg die),
-    the posts with garten but no die among them. None with parentheses, not read here."""
-    if "(" in text or ")" in text:
+    of their side of an OR, in their group (`garten -berg die OR fluss`: `garten die NOT berg
+    OR fluss`; `(garten -berg die) OR see`: `(garten die NOT berg) OR see`): words side by
+    side bind tighter than NOT, so `garten NOT berg die` would be garten NOT (berg die), the
+    posts with garten but no die among them. None for a parenthesis left unclosed or stray."""
+    pieces = list(_PIECE.finditer(text))
+    depth = 0
+    for piece in pieces:
+        depth += (piece["open"] is not None) - (piece["close"] is not None)
+        if depth < 0:
+            return None
+    if depth:
         return None
-    sides, start = [], 0
-    for found in _OR_OR_PHRASE.finditer(text):
-        if not found.group().startswith('"'):
-            sides.append(text[start:found.start()])
-            start = found.end()
-    sides.append(text[start:])
-    return " OR ".join(_AND_LEFT_OUT.sub(" ", side).strip()
-                       + "".join(f" NOT {term}" for term in _LEFT_OUT.findall(side))
-                       for side in sides)
+    rest = iter(pieces)
+
+    def group() -> str:
+        """The pieces up to the group's closing parenthesis (or the end), rewritten."""
+        sides: list[tuple[list[str], list[str]]] = [([], [])]
+        for piece in rest:
+            if piece["term"] is not None:
+                sides[-1][1].append(piece["term"])
+            elif piece["open"] is not None:
+                sides[-1][0].append(f"({group()})")
+            elif piece["close"] is not None:
+                break
+            elif piece["or"] is not None:
+                sides.append(([], []))
+            else:
+                sides[-1][0].append(piece.group())
+        return " OR ".join("".join(kept).strip() + "".join(f" NOT {term}" for term in out)
+                           for kept, out in sides)
+
+    return group()
 
 
 def _check_syntax(expression: str) -> None:
