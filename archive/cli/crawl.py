@@ -302,6 +302,10 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
 
     def ended(index: int, summary: dict[str, Any]) -> None:
         summary["seconds"] = round(time.monotonic() - started, 2)
+        # As a refused line's record says: a study's list maps each record back to its line.
+        target = targets[positions[index]]
+        summary["url"] = target.url
+        summary["line"] = target.line
         summaries[positions[index]] = summary
         show(summary)
 
