@@ -85,6 +85,23 @@ def run(*args: str) -> Any:
     return result
 
 
+def test_the_sites_counted_are_those_with_a_post_in_the_export(db: Path, tmp_path: Path) -> None:
+    """A study's archive holds sites whose first crawl archived nothing (a server error, a site
+    that is not Wix): "Exported 3 posts from 3 sites" counted one with no post, and an export
+    of that one said "0 posts from 1 site"."""
+    with Archive.open(db) as archive:
+        run_id = archive.start_run("https://failing.example/")
+        archive.finish_run(run_id, status="failed", counts={}, errors=["HTTP 500"])
+    everything = run("--format", "jsonl", "--db", str(db), str(tmp_path / "all.jsonl"))
+    assert everything.exit_code == 0, everything.output
+    assert everything.output.splitlines()[0].startswith("Exported 3 posts from 2 sites to ")
+    empty = CliRunner().invoke(main, ["export", "--format", "csv", "--site", "failing.example",
+                                      "--db", str(db), "--json", str(tmp_path / "none.csv")])
+    assert json.loads(empty.stdout)["sites"] == 0
+    one = run("--format", "csv", "--lang", "fr", "--db", str(db), str(tmp_path / "fr.csv"))
+    assert one.output.splitlines()[0].startswith("Exported 1 post matching --lang fr from 1 site")
+
+
 def test_jsonl_round_trips_every_field(db: Path, tmp_path: Path) -> None:
     out = tmp_path / "posts.jsonl"
     result = run("--format", "jsonl", "--db", str(db), str(out))
