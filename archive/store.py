@@ -92,6 +92,19 @@ class KnownPost(NamedTuple):
         return headers
 
 
+class SlugMatches(NamedTuple):
+    """The posts a slug may name (Archive.posts_by_slug): (id, URL, title) of the first of
+    them, by URL; how many in all; whether their URLs end in the slug (else: hold it)."""
+
+    posts: list[tuple[int, str, str | None]]
+    total: int
+    exact: bool
+
+
+# Where a post URL's path starts (its first `/` past the scheme's `//`), in SQL.
+_PATH = "substr(url, instr(substr(url, 9), '/') + 8)"
+
+
 def post_request_headers(known: KnownPost | None, *, in_full: bool) -> dict[str, str]:
     """The headers a crawl asks for a post page with (one rule for the spider, the Redis
     workers and writer): conditional ones for a post archived and not deleted, unless it is
@@ -664,6 +677,27 @@ class Archive:
         for form in _stored_forms(url)[1:]:
             row = row or self.conn.execute(sql + "url = ?", (form,)).fetchone()
         return None if row is None else row[0]
+
+    def posts_by_slug(self, slug: str, limit: int = 10) -> SlugMatches:
+        """The posts `slug` (the end of a post URL's path, as typed: `the-quiet-hedge`,
+        `/post/café`, any case) may name: those whose URL ends in it, else those whose path
+        holds it (spaces read as the slug's hyphens); the first `limit` by URL."""
+        typed = slug.strip().strip("/")
+        if not typed:
+            return SlugMatches([], 0, exact=False)
+        # As a crawl archives a path (percent-encoded), on a host no post has.
+        normalized = _normalized(f"https://slug.invalid/{typed}")
+        path = normalized[len("https://slug.invalid"):] if normalized else f"/{typed}"
+        for where, key, exact in (("lower(substr(url, -length(:key))) = :key", path.lower(),
+                                   True),
+                                  (f"instr(lower({_PATH}), :key)",
+                                   path[1:].lower().replace("%20", "-"), False)):
+            rows = self.conn.execute(
+                "SELECT id, url, title, count(*) OVER () FROM posts WHERE "
+                f"{where} ORDER BY url LIMIT :limit", {"key": key, "limit": limit}).fetchall()
+            if rows:
+                return SlugMatches([row[:3] for row in rows], rows[0][3], exact=exact)
+        return SlugMatches([], 0, exact=False)
 
     def post(self, url_or_id: str | int) -> dict[str, Any] | None:
         """One post with its site, tags, categories and images; by id, URL or canonical URL

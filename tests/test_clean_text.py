@@ -2033,6 +2033,11 @@ _GARLIC_TAIL = ("\n\nSet each clove two inches deep, pointed end up.\n\n"
     "Source: https://www.rhs.org/garlic",
     "\u201cThe best time to plant a tree was twenty years ago.\u201d\n"
     "Link: https://quotes.example.com/tree",
+    # Citing another Wix blog's post: a sentence is no page's <title>, whatever it cites.
+    "My grandmother planted her garlic a month before the ground froze, every year.\n"
+    "Source: https://ann.wixsite.com/garden/post/garlic",
+    "\u201cThe best time to plant a tree was twenty years ago.\u201d\n"
+    "Link: https://www.annsgarden.com/post/trees",
 ])
 def test_an_articles_own_source_line_under_its_first_line_is_kept(opening: str) -> None:
     """A copy of a post whose second line cites a source ("Source: https://…"): read as a

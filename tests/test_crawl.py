@@ -247,6 +247,14 @@ def test_first_crawl_of_sites_that_fail_is_recorded_and_bad_lines_are_named(
     assert first_errors.keys() == {unreachable, plain_site}
     assert first_errors[unreachable].startswith(f"could not reach {unreachable}")
     assert first_errors[plain_site].startswith(f"no Wix blog posts found at {plain_site}")
+    # --json: each record names its line of the file, crawled or not (only the refused ones
+    # did): a study's list of 40 blogs maps every record back to the line it came from.
+    again = run_crawl("--sites", str(sites), "--db", str(db), "--json")
+    records = json.loads(again.stdout)
+    assert [(r["status"], r["url"], r.get("line")) for r in records] == [
+        ("failed", unreachable, 2), ("failed", plain_site, 3),
+        ("skipped", f"{plain_site}post/bread", 5), ("invalid", "not a url", 6),
+        ("invalid", f"htp//127.0.0.6:{port}", 7)]
 
 
 def test_a_crawl_from_a_folder_holding_a_stray_module_imports_the_real_one(tmp_path: Path):

@@ -85,6 +85,23 @@ def run(*args: str) -> Any:
     return result
 
 
+def test_the_sites_counted_are_those_with_a_post_in_the_export(db: Path, tmp_path: Path) -> None:
+    """A study's archive holds sites whose first crawl archived nothing (a server error, a site
+    that is not Wix): "Exported 3 posts from 3 sites" counted one with no post, and an export
+    of that one said "0 posts from 1 site"."""
+    with Archive.open(db) as archive:
+        run_id = archive.start_run("https://failing.example/")
+        archive.finish_run(run_id, status="failed", counts={}, errors=["HTTP 500"])
+    everything = run("--format", "jsonl", "--db", str(db), str(tmp_path / "all.jsonl"))
+    assert everything.exit_code == 0, everything.output
+    assert everything.output.splitlines()[0].startswith("Exported 3 posts from 2 sites to ")
+    empty = CliRunner().invoke(main, ["export", "--format", "csv", "--site", "failing.example",
+                                      "--db", str(db), "--json", str(tmp_path / "none.csv")])
+    assert json.loads(empty.stdout)["sites"] == 0
+    one = run("--format", "csv", "--lang", "fr", "--db", str(db), str(tmp_path / "fr.csv"))
+    assert one.output.splitlines()[0].startswith("Exported 1 post matching --lang fr from 1 site")
+
+
 def test_jsonl_round_trips_every_field(db: Path, tmp_path: Path) -> None:
     out = tmp_path / "posts.jsonl"
     result = run("--format", "jsonl", "--db", str(db), str(out))
@@ -315,6 +332,26 @@ def test_the_format_is_taken_from_outs_extension_when_not_given(db: Path,
     assert result.returncode == 2 and result.stderr.splitlines()[-1].endswith(
         f"names it); there is no PDF export: export {tmp_path / 'my-blog.html'}, open it in a "
         "web browser and print it to PDF (each post starts a page)"), result.stderr
+
+
+def test_a_json_out_is_told_there_is_no_json_export_and_what_gives_json(db: Path,
+                                                                        tmp_path: Path) -> None:
+    """`export posts.json` said only "Missing option '--format'" and listed extensions that name
+    no JSON: a user asking for JSON learns that the JSON export is JSON lines (.jsonl), and
+    which commands print JSON."""
+    for name in ("posts.json", "Posts.JSON"):
+        result = wixarchive("export", str(tmp_path / name), "--db", str(db))
+        assert result.returncode == 2 and not (tmp_path / name).exists()
+        assert result.stderr.splitlines()[-1].endswith(
+            "names it); there is no JSON export: export "
+            f"{tmp_path / Path(name).with_suffix('.jsonl')} for JSON lines, one JSON object a "
+            "line for each post with every archived field (`wixarchive show ID --json` prints "
+            "one post, `wixarchive search WORDS --json` the posts a search finds)"), result.stderr
+    # The export it names works, and is JSON a line.
+    result = wixarchive("export", str(tmp_path / "posts.jsonl"), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert all(json.loads(line)["url"] for line in
+               (tmp_path / "posts.jsonl").read_text(encoding="utf-8").splitlines())
 
 
 def test_versions_export_every_version_and_the_summary_says_what_state_it_copies(

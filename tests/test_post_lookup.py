@@ -144,3 +144,53 @@ def test_many_urls_are_held_as_show_finds_each(tmp_path: Path) -> None:
             found = archive.held_posts(asked)
             assert found == set(held)
             assert found == {url for url in asked if archive.post(url) is not None}
+
+
+def test_show_and_history_take_a_post_slug_alone_and_list_the_posts_it_may_mean(
+        tmp_path: Path) -> None:
+    """`show the-quiet-hedge` (the slug of a post's URL alone) said "no post" and nothing more:
+    the one post whose URL ends in it is shown, with a notice naming its URL; a slug ending the
+    URLs of several posts, or part of a slug, lists the posts it may mean, by id and URL."""
+    db = tmp_path / "a.db"
+    hedge = "https://hedge.example/post/the-quiet-hedge"
+    spring = ["https://a.example/post/spring-notes", "https://b.example/post/spring-notes"]
+    with Archive.open(db) as archive:
+        for url, title in ((hedge, "The quiet hedge"), (ACCENTED, "Café au lait"),
+                           (spring[0], "Spring notes"), (spring[1], "Spring notes, again"),
+                           ("https://quiet.example/post/quiet-mornings", "Quiet mornings"),
+                           ("https://quietude.example/post/loud-days", "Loud days")):
+            archive.save_article(dataclasses.replace(article(url), title=title))
+        ids = {url: archive.post(url)["id"] for url in (hedge, *spring)}  # type: ignore[index]
+
+    for command in ("show", "history"):
+        for ref in ("the-quiet-hedge", "/post/the-quiet-hedge", "The-Quiet-Hedge/"):
+            result = wixarchive(command, ref, "--db", str(db))
+            assert result.returncode == 0, (command, ref, result.stderr)
+            assert result.stderr == f"Notice: {ref} is archived as {hedge}: using that\n"
+    shown = wixarchive("show", "the-quiet-hedge", "--db", str(db))
+    assert shown.stdout.startswith("The quiet hedge\n") and f"URL: {hedge}" in shown.stdout
+    # A non-Latin slug typed as it reads, archived percent-encoded.
+    cafe = wixarchive("show", "café-au-lait", "--db", str(db))
+    assert cafe.returncode == 0 and cafe.stdout.startswith("Café au lait\n"), cafe.stderr
+    assert cafe.stderr == ("Notice: café-au-lait is archived as "
+                           "https://cafe.example/post/café-au-lait: using that\n")
+
+    # Two posts at that slug: both listed, none chosen.
+    both = wixarchive("show", "spring-notes", "--db", str(db))
+    assert both.returncode == 1 and not both.stdout
+    assert both.stderr.splitlines() == [
+        f"Error: no post 'spring-notes' in {db}; 2 posts' URLs end in it: give the URL or id "
+        "of the one you mean",
+        f"  {ids[spring[0]]}  {spring[0]}  Spring notes",
+        f"  {ids[spring[1]]}  {spring[1]}  Spring notes, again"]
+    # Part of a slug (a host holding it is no match): the posts it may mean.
+    part = wixarchive("history", "quiet", "--db", str(db))
+    assert part.returncode == 1 and not part.stdout
+    assert part.stderr.splitlines()[0] == (
+        f"Error: no post 'quiet' in {db}; 2 posts' URLs hold it: give the URL or id of the "
+        "one you mean")
+    assert [line.split()[1] for line in part.stderr.splitlines()[1:]] == [
+        hedge, "https://quiet.example/post/quiet-mornings"]
+    # Nothing like it: the error as before.
+    none = wixarchive("show", "no-such-slug", "--db", str(db))
+    assert none.returncode == 1 and none.stderr == f"Error: no post 'no-such-slug' in {db}\n"

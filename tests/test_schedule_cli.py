@@ -58,7 +58,7 @@ def test_runs_lists_history_and_a_site_that_keeps_failing_stands_out(tmp_path: P
     assert "interrupted" in table and "ended before the run was closed" in table
     assert "↳ could not reach" in table
     assert failing.strip().splitlines() == [
-        f"✗ {DOWN}: 3 failed run(s) in a row (last ok 2026-05-01 03:00): "
+        f"✗ {DOWN}: 3 failed runs in a row (last ok 2026-05-01 03:00): "
         f"could not reach {DOWN}: DNS lookup failed"]
 
     check = wix("runs", "--db", str(db), "--failing")
@@ -79,7 +79,7 @@ def test_failing_sites_show_the_last_real_error_past_an_interrupted_run(tmp_path
         record(archive, DOWN, "interrupted", 3)
     failing = wix("runs", "--db", str(db), "--failing")
     assert failing.exit_code == 1
-    assert failing.output == (f"✗ {DOWN}: 2 failed run(s) in a row (never ok): "
+    assert failing.output == (f"✗ {DOWN}: 2 failed runs in a row (never ok): "
                               "HTTP 500 on https://down.example/\n")
     (row,) = json.loads(wix("runs", "--db", str(db), "--failing", "--json").output)
     assert row["first_error"] == "HTTP 500 on https://down.example/"
@@ -168,7 +168,7 @@ def test_runs_takes_a_sites_file_name_and_counts_only_scheduled_sites_as_failing
     assert "Failing sites" not in wixarchive("runs", "--db", str(db)).stdout
     # Asked for by name, its streak still shows; and once scheduled again, it counts.
     asked = wixarchive("runs", "--db", str(db), "--failing", "--site", DOWN)
-    assert asked.returncode == 1 and asked.stdout.startswith(f"✗ {DOWN}: 3 failed run(s)")
+    assert asked.returncode == 1 and asked.stdout.startswith(f"✗ {DOWN}: 3 failed runs")
     sites_file.add(sites, {"url": DOWN})
     assert wixarchive("runs", "--db", str(db), "--failing").returncode == 1
     # A sites file named but missing is an error, not "no failing sites".
@@ -191,7 +191,7 @@ def test_a_site_failing_under_its_other_scheme_counts_as_failing(tmp_path: Path)
     sites_file.add(sites, {"url": "https://127.0.0.1:18603", "every": "1d"})
     failing = wixarchive("runs", "--db", str(db), "--failing")
     assert failing.returncode == 1, failing.stdout
-    assert failing.stdout == ("✗ https://127.0.0.1:18603/: 2 failed run(s) in a row (never ok): "
+    assert failing.stdout == ("✗ https://127.0.0.1:18603/: 2 failed runs in a row (never ok): "
                               f"could not reach {plain}: TLS handshake failed\n")
     listed = wixarchive("sites", "list", "--db", str(db), "--json",
                         "--now", "2026-05-02T03:30:00Z")
@@ -213,7 +213,7 @@ def test_a_failing_site_is_found_however_many_runs_of_other_sites_came_after(tmp
             record(archive, f"https://blog{number}.example/", "ok", 4)
     failing = wix("runs", "--db", str(db), "--failing")
     assert failing.exit_code == 1
-    assert failing.output == f"✗ {DOWN}: 3 failed run(s) in a row (never ok): HTTP 503\n"
+    assert failing.output == f"✗ {DOWN}: 3 failed runs in a row (never ok): HTTP 503\n"
     rows = json.loads(wix("runs", "--db", str(db), "--site", DOWN, "-n", "2", "--json").output)
     assert [(r["site"], r["started_at"][:10]) for r in rows] == [
         (DOWN, "2026-05-03"), (DOWN, "2026-05-02")]
@@ -354,7 +354,7 @@ def test_a_site_archived_under_two_spellings_counts_its_newest_runs_only(tmp_pat
             record(archive, secure, "failed", day, "HTTP 500")
         assert archive.conn.execute("SELECT count(*) FROM sites").fetchone()[0] == 2
     failing = wix("runs", "--db", str(db), "--failing")
-    assert failing.output == f"✗ {secure}: 20 failed run(s) in a row (never ok): HTTP 500\n"
+    assert failing.output == f"✗ {secure}: 20 failed runs in a row (never ok): HTTP 500\n"
 
 
 def test_a_monthly_crawl_is_added_and_listed_as_the_user_wrote_it(tmp_path: Path) -> None:

@@ -279,7 +279,7 @@ def test_a_crawl_stopped_at_its_time_limit_is_reported_as_a_timeout(tmp_path):
     # pass (it was due again at once, for ever).
     clock.advance(minutes=1)
     waiting = runner_for(tmp_path, sites, clock, hits_the_limit).run_due()[0]
-    assert waiting.status == "not-due" and "retry after 1 failed run(s) in a row" in waiting.message
+    assert waiting.status == "not-due" and "retry after 1 failed run in a row" in waiting.message
     clock.advance(hours=1)  # then resumed; the timeouts count as failures in a row
     again = runner_for(tmp_path, sites, clock, hits_the_limit).run_due()[0]
     assert again.status == "timeout" and again.failures_in_a_row == 2

@@ -186,13 +186,50 @@ def test_run_due_given_a_list_of_urls_points_at_crawl_sites_and_sites_add(tmp_pa
     (line,) = result.output.splitlines()
     assert line.startswith(f"Error: {blogs} is not valid TOML: ")
     assert line.endswith(f"; it is a list of URLs, one per line: `wixarchive crawl --sites "
-                         f"{blogs}` crawls them, and `wixarchive sites add URL` adds a site to "
-                         "the sites file that run-due reads")
+                         f"{blogs}` crawls them, and `wixarchive sites add --from {blogs}` adds "
+                         "them to the sites file that run-due reads")
     # A broken sites file gets no such hint.
     broken = tmp_path / "broken.toml"
     broken.write_text('[[site]]\nurl = "https://a.example\n')
     result = wix("run-due", "--sites", str(broken), "--db", str(tmp_path / "a.db"))
     assert result.exit_code == 1 and "list of URLs" not in result.output
+
+
+def test_a_list_of_blogs_is_added_at_once_its_mistakes_named_by_line(tmp_path: Path):
+    """A researcher's 40 blogs in a text file took 40 `sites add` runs (each printing the
+    crontab line): `--from FILE` reads the file as `crawl --sites` does and adds every site,
+    naming each line it could not add (listed already, mistyped) without losing the others."""
+    db = tmp_path / "study.db"
+    assert wix("sites", "add", "https://a.example/", "--db", str(db)).exit_code == 0
+    blogs = tmp_path / "blogs.txt"
+    blogs.write_text("# the study\nhttps://a.example/blog\nb.example   # the bakery\nhtp//c\n\n"
+                     "https://d.example/post/x\nhttps://www.b.example/\n")
+    result = CliRunner().invoke(main, ["sites", "add", "--from", str(blogs), "e.example",
+                                       "--every", "2d", "--label", "study", "--db", str(db)])
+    assert result.exit_code == 1
+    assert [(s.url, s.labels) for s in sites_file.load(tmp_path / "study.sites.toml")] == [
+        ("https://a.example/", ()), ("https://e.example", ("study",)),
+        ("https://b.example", ("study",)), ("https://d.example/post/x", ("study",))]
+    lines = result.output.splitlines()
+    assert [line for line in lines if line.startswith("Error: ")] == [
+        f"Error: {blogs} line 2: https://a.example/ is already in {tmp_path / 'study.sites.toml'}"
+        " (same site https://a.example/)",
+        f"Error: {blogs} line 4: 'https://htp//c' is not a web site address: its host 'htp' is "
+        "no domain name (a mistyped scheme, such as htp//?)",
+        f"Error: {blogs} line 7: https://b.example is already in "
+        f"{tmp_path / 'study.sites.toml'} (same site https://www.b.example/)"]
+    assert "Added 3 of 6 sites; 3 not added (named above)" in lines
+    assert sum("crontab -e" in line for line in lines) == 1
+    refused = wix("sites", "add", "f.example", "g.example", "--name", "F", "--db", str(db))
+    assert refused.exit_code == 1 and "--name names one site" in refused.output
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing yet\n")
+    nothing = wix("sites", "add", "--from", str(empty), "--db", str(db))
+    assert nothing.exit_code == 1
+    assert nothing.output == f"Error: {empty} lists no site: give one site URL per line\n"
+    schedule = wix("sites", "add", "--from", str(tmp_path / "study.sites.toml"), "--db", str(db))
+    assert schedule.exit_code == 1 and schedule.output.endswith(
+        "; `sites add --from` takes one URL per line\n")
 
 
 def test_sites_added_and_removed_at_once_by_many_processes_are_all_kept(tmp_path: Path):

@@ -427,7 +427,13 @@ def test_a_dashed_word_widened_to_its_spellings_says_to_write_not(db: Path, type
     # OR): the box read `(garten OR fluss) NOT strasse`, leaving out Eins (Straße am Fluss).
     ('garten -"strasse" OR fluss', 'garten NOT "strasse" OR fluss', ["Drei", "Eins"]),
     ("garten -strasse OR fluss", "garten NOT strasse OR fluss", ["Drei", "Eins"]),
-    ("fluss OR garten* -strasse", "fluss OR garten* NOT strasse", ["Drei", "Eins"])])
+    ("fluss OR garten* -strasse", "fluss OR garten* NOT strasse", ["Drei", "Eins"]),
+    # Beside another word: words side by side bind tighter than NOT (`garten NOT berg die` is
+    # garten NOT (berg die)), so the NOT goes after them; Drei, without die, was found.
+    ('garten -"berg" die', 'garten die NOT "berg"', ["Eins"]),
+    ("garten -strass* die", "garten die NOT strass*", ["Eins"]),
+    ('garten -"strasse" die OR berg', 'garten die NOT "strasse" OR berg', ["Zwei"]),
+    ('(garten -"berg" die) OR fluss', '(garten die NOT "berg") OR fluss', ["Eins"])])
 def test_the_box_reads_a_dashed_phrase_or_prefix_as_the_not_the_ranked_search_asks_for(
         db: Path, typed: str, as_written: str, expected: list[str]) -> None:
     """The ranked search refuses `garten -"strasse"` and `garten -strass*`, telling to write

@@ -455,6 +455,13 @@ def test_the_front_page_counts_a_crawl_beside_the_server_and_a_template_dir_wins
         assert ("5 posts from 2 sites (Ann&#39;s yoga, https://www.cook-example.com/), 6 "
                 "versions kept (1 deleted from their sites); last crawled 2024-03-01 10:20 "
                 "UTC.") in c.get("/").text
+        with Archive.open(db_path) as archive:  # a study's site that answered 500, and one more
+            for site in ("https://failing.example/", "https://plain.example/"):
+                archive.finish_run(archive.start_run(site), status="failed", counts={},
+                                   errors=["HTTP 500"])
+        assert ("5 posts from 2 sites (Ann&#39;s yoga, https://www.cook-example.com/), 6 "
+                "versions kept (1 deleted from their sites); 2 more sites crawled with no post; "
+                "last crawled") in c.get("/").text
     finally:
         c.close()
     empty = Archive.open(tmp_path / "empty.db")
@@ -1017,6 +1024,9 @@ def test_the_front_page_groups_the_thousands_of_its_counts() -> None:
                     last_crawled=None)
     assert held.summary() == ("200,000 posts from 1,204 sites, 251,000 versions kept "
                               "(1,500 deleted from their sites).")
+    nothing_yet = Holdings(posts=0, sites=0, names=(), versions=0, deleted=0,
+                           last_crawled=None, empty_sites=2)
+    assert nothing_yet.summary() == "No post archived yet: 2 sites crawled with no post."
 
 
 def test_a_left_out_prefix_spelled_as_an_operator_is_no_error_page(client: Client) -> None:

@@ -81,8 +81,8 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
         if repair:
             click.echo("Search indexes rebuilt.")
         if result.closed_runs:
-            click.echo(f"Closed {result.closed_runs} crawl run(s) left `running` by a process "
-                       "that is gone, as interrupted.")
+            click.echo(f"Closed {counted(result.closed_runs, 'crawl run')} left `running` by a "
+                       "process that is gone, as interrupted.")
         for note in result.notes:
             click.echo(f"Note: {note}", err=True)
         for problem in result.problems:

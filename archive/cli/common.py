@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 import click
 
 from archive.cli.output import OutputError, drop_failed_output
-from archive.iri import uri_fields
+from archive.iri import display_url, uri_fields
 from archive.site_match import (
     NoSuchSite,
     SeveralSites,
@@ -66,11 +66,37 @@ def find_post(archive: Archive, ref: str) -> dict[str, Any]:
     a notice on stderr when it was found under such another spelling. None found: one
     `Error:` line, the same for every command that takes a post, and exit 1."""
     post = archive.post(ref)
+    if post is None and not ref.strip().isdigit() and "://" not in ref:
+        post = _post_of_slug(archive, ref)
+    elif post is not None and not ref.strip().isdigit() and _twin_spelling(ref, post["url"]):
+        click.echo(one_scheme_notice(ref.strip(), post["url"]), err=True)
     if post is None:
         fail(f"no post {ref!r} in {archive.path}")
-    if post is not None and not ref.strip().isdigit() and _twin_spelling(ref, post["url"]):
-        click.echo(one_scheme_notice(ref.strip(), post["url"]), err=True)
     return post
+
+
+def _post_of_slug(archive: Archive, slug: str) -> dict[str, Any] | None:
+    """The one post whose URL ends in `slug` (a slug or the end of a path, typed alone), said
+    on stderr; several, or posts whose URL holds it: listed, by id, URL and title, and exit 1
+    (the user picks: a guess would show another post than the one meant); None for none."""
+    found = archive.posts_by_slug(slug)
+    if found.exact and found.total == 1:
+        post_id, url, _ = found.posts[0]
+        click.echo(f"Notice: {slug.strip()} is archived as {display_url(url)}: using that",
+                   err=True)
+        return archive.post(post_id)
+    if not found.total:
+        return None
+    width = len(str(max(post_id for post_id, _, _ in found.posts)))
+    listed = [f"  {str(post_id).rjust(width)}  {display_url(url)}  {title or '(untitled)'}"
+              for post_id, url, title in found.posts]
+    if found.total > len(found.posts):
+        listed.append(f"  … and {found.total - len(found.posts):,} more")
+    whose = "1 post's URL" if found.total == 1 else f"{found.total:,} posts' URLs"
+    verb = ("ends in" if found.exact else "holds") if found.total == 1 else (
+        "end in" if found.exact else "hold")
+    fail(f"no post {slug!r} in {archive.path}; {whose} {verb} it: give the URL or id of the "
+         "one you mean\n" + "\n".join(listed))
 
 
 def _twin_spelling(typed: str, found: str) -> bool:

@@ -50,14 +50,16 @@ _TRAILING_COMMENT = re.compile(r"\s+#.*")
 _SCHEDULE_TABLES = ("[[site]]", "[defaults]")
 
 
-def _read_sites_file(path: Path) -> list[Target]:
+def read_site_list(path: Path, reader: str = "crawl --sites") -> list[Target]:
+    """The site URLs of a --sites file, one per line (`#` comments), each with its line.
+    `reader`: the command and option reading it, as the refusal of a schedule file names it."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         fail(f"cannot read sites file {path}: {exc.strerror}")
     if any(line.strip() in _SCHEDULE_TABLES for line in lines):
         fail(f"{path} is a schedule sites file (TOML): `wixarchive run-due --sites {path}` "
-             "crawls its sites that are due (--force: all of them); `crawl --sites` takes one "
+             f"crawls its sites that are due (--force: all of them); `{reader}` takes one "
              "URL per line")
     targets = []
     for number, line in enumerate(lines, start=1):
@@ -251,7 +253,7 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     Example:
         wixarchive crawl https://www.example.com/blog --db blog.db --contact me@example.org
     """
-    targets = [Target(url) for url in urls] + (_read_sites_file(sites_file) if sites_file
+    targets = [Target(url) for url in urls] + (read_site_list(sites_file) if sites_file
                                                  else [])
     if not targets and sites_file:
         fail(f"{sites_file} lists no site: give one site URL per line")
@@ -300,6 +302,10 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
 
     def ended(index: int, summary: dict[str, Any]) -> None:
         summary["seconds"] = round(time.monotonic() - started, 2)
+        # As a refused line's record says: a study's list maps each record back to its line.
+        target = targets[positions[index]]
+        summary["url"] = target.url
+        summary["line"] = target.line
         summaries[positions[index]] = summary
         show(summary)
 

@@ -74,13 +74,23 @@ def _format_of(out: str) -> str:
             raise click.UsageError(
                 f"{out} is an existing folder: give --format markdown to write one file per "
                 f"post into it, or name a file (an OUT ending in {known} names its format)")
-        # A PDF is the HTML export printed: say so, not only what the extensions name.
-        page = str(Path(out).with_suffix(".html"))
-        pdf = (f"; there is no PDF export: export {page}, open it in a web browser and print "
-               "it to PDF (each post starts a page)") if out.lower().endswith(".pdf") else ""
         raise click.UsageError(f"Missing option '--format' (an OUT ending in {known} names "
-                               f"it){pdf}")
+                               f"it){_instead(out)}")
     return fmt
+
+
+def _instead(out: str) -> str:
+    """For an OUT naming a format there is no export in (PDF, JSON), what gives it."""
+    suffix = Path(out).suffix.lower()
+    if suffix == ".pdf":  # the HTML export printed
+        return (f"; there is no PDF export: export {Path(out).with_suffix('.html')}, open it in "
+                "a web browser and print it to PDF (each post starts a page)")
+    if suffix == ".json":  # one JSON document of every post is no export: JSON lines are
+        return (f"; there is no JSON export: export {Path(out).with_suffix('.jsonl')} for JSON "
+                "lines, one JSON object a line for each post with every archived field "
+                "(`wixarchive show ID --json` prints one post, `wixarchive search WORDS --json` "
+                "the posts a search finds)")
+    return ""
 
 
 @click.command("export")

@@ -29,6 +29,7 @@ from archive.schedule.report import (
 )
 from archive.schedule.sites import Site
 from archive.store import Archive, ArchiveError, is_writable
+from archive.words import counted
 from crawler.summary import MOVED_NOTE, SAME_BLOG_NOTE
 
 MARKS = {"ok": " ", "partial": "!", "failed": "✗", "timeout": "✗", "interrupted": "…",
@@ -148,8 +149,8 @@ def command(db: Path, sites_path: Path | None, site_url: str | None, limit: int,
             last_ok = streak["last_ok"]
             since = f"last ok {last_ok[:16].replace('T', ' ')}" if last_ok else "never ok"
             error = streak["first_error"] or "no error recorded"
-            click.echo(f"✗ {streak['site']}: {streak['failures_in_a_row']} failed run(s) in a "
-                       f"row ({since}): {error}")
+            click.echo(f"✗ {streak['site']}: {counted(streak['failures_in_a_row'], 'failed run')} "
+                       f"in a row ({since}): {error}")
         if failing and not failing_list:
             click.echo("No failing sites.")
     if failing and failing_list:

@@ -62,9 +62,13 @@ def _meta_lines(post: dict[str, Any], version_line: str | None) -> list[str]:
 def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bool) -> None:
     """Print one archived article (by URL or numeric id): its metadata and clean text.
 
+    The end of a post's URL alone (its slug: hello) shows the one post whose URL ends in it;
+    when several posts' URLs end in it, or hold it, they are listed by id and URL.
+
     \b
     Example:
         wixarchive show https://www.example.com/post/hello --db blog.db
+        wixarchive show hello --db blog.db
         wixarchive show 42 --version 1 --format markdown --db blog.db
         wixarchive show https://www.example.com/post/hello --json --html --db blog.db
     """

@@ -16,12 +16,15 @@ import click
 
 from archive.cli import SuggestingGroup
 from archive.cli.common import db_option, fail, fail_with, open_archive
+from archive.cli.crawl import read_site_list
+from archive.crawls import Target
 from archive.schedule import sites as sites_file
 from archive.schedule.due import Schedule, ScheduleError, parse_duration, parse_time
 from archive.schedule.report import scheduled_rows
 from archive.schedule.runner import show_time
 from archive.site_match import moved_site
 from archive.store import Archive, ArchiveError
+from archive.words import counted
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -86,9 +89,12 @@ def command() -> None:
 
 
 @command.command("add")
-@click.argument("url")
+@click.argument("urls", metavar="URL...", nargs=-1)
 @db_option
 @sites_option
+@click.option("--from", "from_file", type=click.Path(path_type=Path, dir_okay=False),
+              metavar="FILE", help="Add the sites of FILE too: one URL per line, as `crawl "
+              "--sites` reads (`#` comments).")
 @click.option("--every", callback=_checked_by(parse_duration),
               help='Crawl interval: "30m", "6h", "2d", "1w" (default 1d).')
 @click.option("--cron", callback=_checked_by(lambda cron: Schedule.parse(cron=cron)),
@@ -111,52 +117,82 @@ def command() -> None:
               help="Also fetch the images at the URLs the post pages show them (for replay).")
 @click.option("--timeout", callback=_checked_by(parse_duration),
               help='Stop the crawl cleanly after this long (default 4h).')
-def add_command(url: str, db: Path, sites_path: Path | None, every: str | None,
+def add_command(urls: tuple[str, ...], db: Path, sites_path: Path | None,
+                from_file: Path | None, every: str | None,
                 cron: str | None, name: str | None, labels: tuple[str, ...],
                 delay: float | None, concurrency: int | None, autothrottle: bool | None,
                 user_agent: str | None, contact: str | None, no_robots: bool,
                 no_capture: bool, no_media: bool, max_media_mb: float | None,
                 media_kinds: str | None, page_requisites: bool, timeout: str | None) -> None:
-    """Add a site (any page of it) to the sites file. The crawl options are those of
-    `wixarchive crawl`, but --timeout, which is here the crawl's time limit (crawl's --timeout
-    is how long to wait for a page). The new address of an archived site that moved to
-    another host (a crawl of its old address said `moved: …`) continues that site: add it,
-    then remove the old one.
+    """Add sites (any page of each) to the sites file, each with these options. The crawl
+    options are those of `wixarchive crawl`, but --timeout, which is here the crawl's time
+    limit (crawl's --timeout is how long to wait for a page). The new address of an archived
+    site that moved to another host (a crawl of its old address said `moved: …`) continues
+    that site: add it, then remove the old one. A site that cannot be added (listed already,
+    not a site URL) is named and the others are added; the exit status is then 1.
 
     \b
     Example:
         wixarchive sites add https://www.example.com/blog --every 6h --label fr --db blog.db
         wixarchive sites add example.wixsite.com/garden --cron "0 3 * * 1" --timeout 2h
+        wixarchive sites add --from blogs.txt --every 1d --label study --db study.db
     """
+    listed = read_site_list(from_file, "sites add --from") if from_file else []
+    targets = [Target(url) for url in urls] + listed
+    if not targets:
+        fail(f"{from_file} lists no site: give one site URL per line" if from_file
+             else "give a site URL (or --from FILE)")
+    if name and len(targets) > 1:
+        fail("--name names one site: give it with a single URL")
     path = resolve_sites(sites_path, db)
-    entry = sites_file.entry(url, name=name, every=every, cron=cron, labels=labels,
-                             delay=delay, concurrency=concurrency, autothrottle=autothrottle,
-                             user_agent=user_agent, contact=contact, robots=not no_robots,
-                             capture=not no_capture, media=not no_media,
-                             max_media_mb=max_media_mb, media_kinds=media_kinds,
-                             page_requisites=page_requisites, timeout=timeout)
-    try:
-        site = sites_file.add(path, entry)
-    except (sites_file.SitesError, ScheduleError) as exc:
-        fail(str(exc))
-    click.echo(f"Added {site.url} ({site.schedule.describe()}) to {os.path.relpath(path)}")
-    # The file is only a list: a new user took "Added ... (every 30d)" for a crawl that
-    # would now happen by itself. Cron runs in another folder with a minimal PATH: the line
-    # names the command and the files by their full paths.
+    added, refused = [], 0
+    for target in targets:
+        entry = sites_file.entry(target.url, name=name, every=every, cron=cron, labels=labels,
+                                 delay=delay, concurrency=concurrency, autothrottle=autothrottle,
+                                 user_agent=user_agent, contact=contact, robots=not no_robots,
+                                 capture=not no_capture, media=not no_media,
+                                 max_media_mb=max_media_mb, media_kinds=media_kinds,
+                                 page_requisites=page_requisites, timeout=timeout)
+        try:
+            site = sites_file.add(path, entry)
+        except (sites_file.SitesError, ScheduleError) as exc:
+            if len(targets) == 1:
+                fail(str(exc))
+            # One line of a 40-blog list already listed (or mistyped) loses none of the others.
+            where = f"{target.source}: " if target.source else ""
+            click.echo(f"Error: {where}{exc}", err=True)
+            refused += 1
+            continue
+        added.append(site)
+        click.echo(f"Added {site.url} ({site.schedule.describe()}) to {os.path.relpath(path)}")
+        if moved_from := _moved_here_from(db, site.url):
+            click.echo(f"{site.root} is where {moved_from} moved: its crawls continue that "
+                       f"archived site, its posts and runs (if the sites file still lists the "
+                       f"old address: wixarchive sites remove {moved_from})")
+    if len(targets) > 1:
+        click.echo(f"Added {len(added)} of {counted(len(targets), 'site')}"
+                   + (f"; {refused} not added (named above)" if refused else ""))
+    if added:
+        _cron_hint(db, sites_path, len(added))
+    if refused:
+        sys.exit(1)
+
+
+def _cron_hint(db: Path, sites_path: Path | None, added: int) -> None:
+    """The crontab line that crawls the sites file's due sites: the file is only a list."""
+    # A new user took "Added ... (every 30d)" for a crawl that would now happen by itself.
+    # Cron runs in another folder with a minimal PATH: the line names the command and the
+    # files by their full paths.
     command = Path(sys.executable).parent / "wixarchive"
     where = f"--db {shlex.quote(str(db.absolute()))}" + (
         f" --sites {shlex.quote(str(sites_path.absolute()))}" if sites_path is not None else "")
     # Cron reads a % in the command as a newline, quoted or not, unless escaped (crontab(5)).
     line = (f"{shlex.quote(str(command)) if command.is_file() else 'wixarchive'}"
             f" run-due {where} --quiet").replace("%", "\\%")
-    click.echo("Nothing crawls it by itself: to crawl what is due every hour, add this line "
-               "with `crontab -e` (or leave `wixarchive schedule` running; "
-               "docs/operations.md):\n"
+    click.echo(f"Nothing crawls {'it' if added == 1 else 'them'} by itself: to crawl what is "
+               "due every hour, add this line with `crontab -e` (or leave `wixarchive "
+               "schedule` running; docs/operations.md):\n"
                f"  17 * * * *  {line}")
-    if moved_from := _moved_here_from(db, site.url):
-        click.echo(f"{site.root} is where {moved_from} moved: its crawls continue that archived "
-                   f"site, its posts and runs (if the sites file still lists the old address: "
-                   f"wixarchive sites remove {moved_from})")
 
 
 def _moved_here_from(db: Path, url: str) -> str | None:

@@ -202,6 +202,16 @@ def count_posts(archive: Archive, sites: list[dict[str, Any]],
     return archive.conn.execute(f"SELECT count(*) FROM {source}", args).fetchone()[0]
 
 
+def count_sites_with_posts(archive: Archive, sites: list[dict[str, Any]],
+                           chosen: PostFilters | None = None) -> int:
+    """How many of these sites have a post passing `chosen`: the sites an export holds."""
+    if not sites:
+        return 0
+    source, args = _posts_from(archive, sites, chosen)
+    return archive.conn.execute(f"SELECT count(DISTINCT p.site_id) FROM {source}",
+                                args).fetchone()[0]
+
+
 def post_ids(archive: Archive, sites: list[dict[str, Any]],
              chosen: PostFilters | None = None) -> Iterator[int]:
     """Ids of every post (deleted ones too) of these sites passing `chosen`, oldest first."""

@@ -21,6 +21,7 @@ from archive.export.source import (
     PostFilters,
     Spellings,
     count_posts,
+    count_sites_with_posts,
     export_fields,
     iter_posts,
     post_id_query,
@@ -221,7 +222,10 @@ def write_export(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]]
     counted them in its snapshot (the command, for its progress bar); else counted here when
     the summary needs it (`all_versions`). The other arguments are write_posts'."""
     with snapshot(archive):
-        summary: dict[str, Any] = {"format": fmt, "posts": 0, "sites": len(sites),
+        # The sites holding an exported post: "18 posts from 6 sites" counted three that
+        # had none (a failed first crawl, a site that was not Wix).
+        summary: dict[str, Any] = {"format": fmt, "posts": 0,
+                                   "sites": count_sites_with_posts(archive, sites, chosen),
                                    "output": output_name, "filters": chosen.applied(),
                                    **provenance(archive, sites, chosen)}
         if fmt == "wacz":

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from archive.site_match import site_key
+from archive.words import counted
 from crawler.discover.urls import BadURL
 
 RETRY_AFTER = timedelta(hours=1)
@@ -177,5 +178,5 @@ def when_due(schedule: Schedule, history: SiteHistory | None, *,
     if last["status"] in FAILURES:
         retry = ended + RETRY_AFTER * 2 ** (max(history.failures, 1) - 1)
         if retry < regular:
-            return Due(retry, f"retry after {history.failures} failed run(s) in a row")
+            return Due(retry, f"retry after {counted(history.failures, 'failed run')} in a row")
     return Due(regular, schedule.describe())

@@ -195,8 +195,8 @@ def _read(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         # The reverse of `crawl --sites` given a sites file (archive.cli.crawl) gets a hint too.
         hint = (f"; it is a list of URLs, one per line: `wixarchive crawl --sites {path}` "
-                "crawls them, and `wixarchive sites add URL` adds a site to the sites file "
-                "that run-due reads") if _is_url_list(text) else ""
+                f"crawls them, and `wixarchive sites add --from {path}` adds them to the "
+                "sites file that run-due reads") if _is_url_list(text) else ""
         raise SitesError(f"{path} is not valid TOML: {exc}{hint}") from None
 
 

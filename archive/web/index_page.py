@@ -43,15 +43,19 @@ class Holdings:
     """What an archive holds, as its front-page lines say it."""
 
     posts: int
-    sites: int
+    sites: int  # the sites holding a post (a version)
     names: tuple[str, ...]  # each site's name, else its URL, when there are few to name
     versions: int
     deleted: int
     last_crawled: str | None  # ISO 8601, UTC
+    empty_sites: int = 0  # crawled, no post archived (a failed first crawl, a site not Wix)
 
     def summary(self) -> str:
-        if not self.sites:
+        if not self.sites and not self.empty_sites:
             return "Empty: no site crawled yet."
+        if not self.sites:
+            return (f"No post archived yet: {self.empty_sites:,} "
+                    f"{plural(self.empty_sites, 'site')} crawled with no post.")
         named = f" ({', '.join(self.names)})" if self.names else ""
         # Thousands grouped, as the deleted count is: "200000 posts" read as a typo.
         held = (f"{self.posts:,} {plural(self.posts, 'post')} from "
@@ -60,6 +64,9 @@ class Holdings:
         if self.deleted:
             whose = "its site" if self.sites == 1 else "their sites"
             held += f" ({self.deleted:,} deleted from {whose})"
+        if self.empty_sites:
+            held += (f"; {self.empty_sites:,} more {plural(self.empty_sites, 'site')} crawled "
+                     "with no post")
         if self.last_crawled:
             held += f"; last crawled {self.last_crawled[:16].replace('T', ' ')} UTC"
         return held + "."
@@ -73,11 +80,14 @@ def read_holdings(path: str) -> Holdings | None:
     except (ArchiveError, OSError):
         return None
     crawled = [row["last_crawled"] for row in rows if row["last_crawled"]]
-    names = tuple(row["name"] or row["site"] for row in rows) if len(rows) <= NAMED else ()
-    return Holdings(posts=sum(row["posts"] for row in rows), sites=len(rows), names=names,
+    # "18 posts from 6 sites" counted three whose crawls archived nothing.
+    holding = [row for row in rows if row["versions"]]
+    names = tuple(row["name"] or row["site"] for row in holding) if len(holding) <= NAMED else ()
+    return Holdings(posts=sum(row["posts"] for row in rows), sites=len(holding), names=names,
                     versions=sum(row["versions"] for row in rows),
                     deleted=sum(row["deleted"] for row in rows),
-                    last_crawled=max(crawled) if crawled else None)
+                    last_crawled=max(crawled) if crawled else None,
+                    empty_sites=len(rows) - len(holding))
 
 
 async def index_vars(datasette: Any) -> dict[str, Any]:

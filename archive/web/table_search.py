@@ -45,6 +45,11 @@ COMBINED = "_wxa_search"
 # column filter (`-title: …`, `-"title": …`, `-{title}: …`).
 _LEFT_OUT = re.compile(r'(?<![^\s(])-("(?:[^"]|"")*"|\w+\b\*?)(?!\s*:)')
 _AND_LEFT_OUT = re.compile(r"(?:\bAND\s+)?" + _LEFT_OUT.pattern)  # `a AND -b` too
+# The box's search read in pieces, in order: a term left out (`AND -berg` too), a phrase (an
+# OR or parenthesis in it is a word), a parenthesis, an OR, anything else.
+_PIECE = re.compile(r'(?P<out>(?:\bAND\s+)?(?<![^\s(])-(?P<term>"(?:[^"]|"")*"|\w+\b\*?)(?!\s*:))'
+                    r'|(?P<phrase>"(?:[^"]|"")*"?)|(?P<open>\()|(?P<close>\))|(?P<or>\s+OR\s+)'
+                    r'|[^"()\s]+|\s+')
 
 
 def needs_raw_mode(text: str) -> bool:
@@ -71,15 +76,16 @@ def table_match(text: str) -> str:
         pass
     # FTS5 syntax reads `-knead` (`-"knead"`, `-knea*`) as columns to leave out (`breath*
     # -knead`: no column knead), which the ranked search refuses, telling to write NOT knead:
-    # the box reads it so, rather than as its words (the posts *with* knead). Where it stands
-    # first: beside OR, `garten -strasse OR fluss` is `(garten NOT strasse) OR fluss`, as the
-    # NOT the ranked search asks for binds, not `(garten OR fluss) NOT strasse`.
+    # the box reads it so, rather than as its words (the posts *with* knead). On its side of
+    # an OR: `garten -strasse OR fluss` is `(garten NOT strasse) OR fluss`, as the NOT the
+    # ranked search asks for binds, not `(garten OR fluss) NOT strasse`.
     try:
-        expression = fts_query(_AND_LEFT_OUT.sub(lambda m: f" NOT {m.group(1)}", text))
-        _check_syntax(expression)
-        return expression
+        if (nots_last := _left_out_last(text)) is not None:
+            expression = fts_query(nots_last)
+            _check_syntax(expression)
+            return expression
     except (SearchError, sqlite3.Error):
-        pass  # a search opening on `-knead`: no word before its NOT
+        pass  # a side of an OR that only leaves out (`-knead OR rye`): no word before its NOT
     kept = _AND_LEFT_OUT.sub(" ", text)
     # A phrase stays as typed; a word is quoted, a prefix's stem too (`"OR"*`: bare, `-OR*` was
     # the operator OR, which FTS5 cannot parse, and the page failed).
@@ -96,6 +102,42 @@ def table_match(text: str) -> str:
     if not words:
         return '""'
     return f"({words}) NOT ({left_out})" if left_out else words
+
+
+def _left_out_last(text: str) -> str | None:
+    """`text` with the words, prefixes and phrases it leaves out as NOTs after the other words
+    of their side of an OR, in their group (`garten -berg die OR fluss`: `garten die NOT berg
+    OR fluss`; `(garten -berg die) OR see`: `(garten die NOT berg) OR see`): words side by
+    side bind tighter than NOT, so `garten NOT berg die` would be garten NOT (berg die), the
+    posts with garten but no die among them. None for a parenthesis left unclosed or stray."""
+    pieces = list(_PIECE.finditer(text))
+    depth = 0
+    for piece in pieces:
+        depth += (piece["open"] is not None) - (piece["close"] is not None)
+        if depth < 0:
+            return None
+    if depth:
+        return None
+    rest = iter(pieces)
+
+    def group() -> str:
+        """The pieces up to the group's closing parenthesis (or the end), rewritten."""
+        sides: list[tuple[list[str], list[str]]] = [([], [])]
+        for piece in rest:
+            if piece["term"] is not None:
+                sides[-1][1].append(piece["term"])
+            elif piece["open"] is not None:
+                sides[-1][0].append(f"({group()})")
+            elif piece["close"] is not None:
+                break
+            elif piece["or"] is not None:
+                sides.append(([], []))
+            else:
+                sides[-1][0].append(piece.group())
+        return " OR ".join("".join(kept).strip() + "".join(f" NOT {term}" for term in out)
+                           for kept, out in sides)
+
+    return group()
 
 
 def _check_syntax(expression: str) -> None:

@@ -47,6 +47,8 @@ _PREAMBLE_ADDRESS = re.compile(
     re.IGNORECASE)
 # A Wix blog post's address (and the older builds' single-post one).
 _PREAMBLE_POST_PATH = re.compile(r"^(?:/[^/\s]+)*?/(?:post|single-post)/[^/\s]")
+# A line ending as a sentence does, inside closing quotes too: no page's <title> ends so.
+_SENTENCE_END = re.compile(r"(?<!\.\.)[.;:。；：][\"'\u201d\u2019\u00bb)]*$")
 PREAMBLE_TITLE_WITHIN = 200  # lines where the page shows its <title> again (the post header)
 # YAML front matter a scraper or a notes tool puts first: "---", "key: value" lines (nested ones
 # indented, list items "- x"), "---"; its "title:" (or "name:") is the document's title.
@@ -144,9 +146,12 @@ class PageRules(ShapeRules):
         """Whether a first line over an address line is a scraper's <title> (needs doc_title
         set): "Post | Site" as Wix writes it, a line the page shows again (the post's
         header), or the address is a Wix post's. An article may open on a line and the source
-        it cites ("Source: https://…"), which is none of these."""
-        if _PREAMBLE_POST_PATH.search(path) or " | " in (self.doc_title or ""):
+        it cites ("Source: https://…"), which is none of these, nor a Wix post's address under
+        a sentence (one citing another Wix blog's post)."""
+        if " | " in (self.doc_title or ""):
             return True
+        if _PREAMBLE_POST_PATH.search(path):
+            return not _SENTENCE_END.search(self.doc_title or "")
         return any(self.doc_title_share(self.ln(k).text) >= DOC_TITLE_SHARE
                    for k in range(2, min(len(self.c), PREAMBLE_TITLE_WITHIN)))
 

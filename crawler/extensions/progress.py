@@ -15,6 +15,8 @@ from typing import Any
 
 from scrapy import signals
 
+from archive.words import counted
+
 # On a terminal the line is redrawn at most this often; in logs one line per interval.
 TTY_INTERVAL = 0.2
 LOG_INTERVAL = 10.0
@@ -54,8 +56,8 @@ class _Board:
         counts = [p.counts() for p in self.running + self.finished]
         sums = {k: sum(c.get(k, 0) for c in counts) for k in ("pages", *COUNTS, "errors")}
         return (f"{len(self.finished)}/{self.total} sites done, {len(self.running)} running: "
-                f"{sums['pages']} pages, {sums['new']} new, {sums['changed']} changed, "
-                f"{sums['unchanged']} unchanged, {sums['errors']} errors")
+                f"{counted(sums['pages'], 'page')}, {sums['new']} new, {sums['changed']} "
+                f"changed, {sums['unchanged']} unchanged, {counted(sums['errors'], 'error')}")
 
     def done(self, progress: CrawlProgress) -> None:
         if progress in self.running:
@@ -94,10 +96,11 @@ class CrawlProgress:
     def line(self, *, short: bool) -> str:
         c = self.counts()
         site = self.crawler.spider.site if self.crawler.spider else "?"
+        # "1 pages, … 1 errors" read as a typo in a study's crawl log.
         if short:
-            return f"{site} {c['pages']} pages"
-        return (f"{site} {c['pages']} pages, {c['new']} new, {c['changed']} changed, "
-                f"{c['unchanged']} unchanged, {c['errors']} errors")
+            return f"{site} {counted(c['pages'], 'page')}"
+        return (f"{site} {counted(c['pages'], 'page')}, {c['new']} new, {c['changed']} changed, "
+                f"{c['unchanged']} unchanged, {counted(c['errors'], 'error')}")
 
     def opened(self, spider: Any) -> None:
         self.board.running.append(self)
