@@ -155,6 +155,18 @@ def test_one_post_and_one_failed_page_are_said_in_the_singular(tmp_path: Path):
     assert check.stdout.startswith(f"OK: {db} (1 post, schema v"), check.stdout
 
 
+def assert_listed_gone_counted(first: dict, asked: dict) -> None:
+    """The lines of two crawls of a 4-post blog whose first 2 listed posts answer 404: the
+    whole blog's (2 counted), then its first post's, asked for by URL (a failure: 1 counted).
+    Also what a crawl through Redis says (tests/test_crawl_redis.py)."""
+    assert first["status"] == "ok" and first["message"] == (
+        "2 posts: 2 new, 0 changed, 0 unchanged; 2 listed posts answered HTTP 404/410: gone "
+        "from the site before any crawl archived them"), first
+    assert asked["status"] == "partial" and asked["message"] == (
+        "2 posts: 0 new, 0 changed, 2 unchanged; 1 listed post answered HTTP 404/410: gone "
+        "from the site before any crawl archived it"), asked
+
+
 def test_listed_posts_that_answer_404_are_counted_on_the_line(tmp_path: Path):
     """A blog whose sitemap and feed list posts that answer 404 (deleted before any crawl
     archived them) said "✓ …: 2 posts: 2 new" and nothing else: the archivist read it as a blog
@@ -166,12 +178,7 @@ def test_listed_posts_that_answer_404_are_counted_on_the_line(tmp_path: Path):
             server.overrides[post.url_path] = Response(404, b"not found")
         first = _crawl(server.url, db)
         asked = _crawl(server.url + blog.posts[0].url_path, db)
-    assert first["status"] == "ok" and first["message"] == (
-        "2 posts: 2 new, 0 changed, 0 unchanged; 2 listed posts answered HTTP 404/410: gone "
-        "from the site before any crawl archived them"), first
-    assert asked["status"] == "partial" and asked["message"] == (
-        "2 posts: 0 new, 0 changed, 2 unchanged; 1 listed post answered HTTP 404/410: gone "
-        "from the site before any crawl archived it"), asked
+    assert_listed_gone_counted(first, asked)
 
 
 def _crawl_sites(urls: list[str], db: Path) -> dict[str, dict]:
