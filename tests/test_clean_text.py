@@ -1931,17 +1931,20 @@ def test_the_rule_closing_front_matter_is_not_the_posts_first_line() -> None:
                                "Simmer them for half an hour."], dialect
 
 
-def test_a_post_opening_on_a_ruled_box_of_key_value_lines_keeps_them() -> None:
+@pytest.mark.parametrize("box", [["Serves: 4", "Time: 40 minutes"],
+                                 ["Name: Anna Berg", "Website: https://annaberg.example"]])
+def test_a_post_opening_on_a_ruled_box_of_key_value_lines_keeps_them(box: list[str]) -> None:
     """A copy of a post whose text opens on a rule, a recipe's "Serves: 4" / "Time: 40 minutes"
-    and a rule: taken for front matter, its lines were dropped. Front matter names a title or
-    an address (a scraper's or a notes tool's), which a post's own box does not."""
-    post = ("---\nServes: 4\nTime: 40 minutes\n---\n\nTomato soup for a cold evening\n"
+    (or an artist's "Name:" and "Website:") and a rule: taken for front matter, its lines were
+    dropped. Front matter names a title or an address in keys a tool writes in lower case (a
+    scraper's or a notes tool's), which a post's own box does not."""
+    post = ("---\n" + "\n".join(box) + "\n---\n\nTomato soup for a cold evening\n"
             "Mar 2, 2022\n3 min read\n\nChop the tomatoes and the onion.\n\n"
             "Simmer them for half an hour.\n\n3 views\n0 comments\n")
     for dialect in (None, "text", "markdown"):
         result = clean_text(post, dialect)
-        assert {"Serves: 4", "Time: 40 minutes", "Chop the tomatoes and the onion."} <= set(
-            result.body), dialect
+        assert {*box, "Chop the tomatoes and the onion."} <= set(result.body), dialect
+        assert result.title == "Tomato soup for a cold evening", dialect
 
 
 def test_a_rule_and_key_value_lines_in_a_post_are_no_front_matter() -> None:

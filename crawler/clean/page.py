@@ -51,12 +51,15 @@ _PREAMBLE_POST_PATH = re.compile(r"^(?:/[^/\s]+)*?/(?:post|single-post)/[^/\s]")
 _SENTENCE_END = re.compile(r"(?<!\.\.)[.;:。；：][\"'\u201d\u2019\u00bb)]*$")
 PREAMBLE_TITLE_WITHIN = 200  # lines where the page shows its <title> again (the post header)
 # YAML front matter a scraper or a notes tool puts first: "---", "key: value" lines (nested ones
-# indented, list items "- x"), "---"; its "title:" (or "name:") is the document's title.
+# indented, list items "- x"), "---"; its "title:" (or "name:") is the document's title. A tool
+# writes the keys that witness it in lower case, as YAML's users do (Jekyll's `page.title` is
+# case-sensitive): a post's own ruled box opening its text, written by a person, capitalises
+# them ("Name: Anna Berg", "Website: https://…").
 FRONT_MATTER_LINES = 40
 _RULE_LINE = re.compile(r"^\s*-{3,}\s*$")
 _FRONT_FIELD = re.compile(r"^\s*(?:[\w-]+\s*:(?:\s.*)?|-\s.*)$")
-_FRONT_ADDRESS = re.compile(r"^\s*[\w-]+\s*:\s*[\"']?<?https?://\S+$")
-_FRONT_TITLE = re.compile(r"^(?:title|name)\s*:\s*([\"']?)(?P<title>\S.*?)\1\s*$", re.IGNORECASE)
+_FRONT_ADDRESS = re.compile(r"^\s*[a-z][\w-]*\s*:\s*[\"']?<?https?://\S+$")
+_FRONT_TITLE = re.compile(r"^(?:title|name)\s*:\s*([\"']?)(?P<title>\S.*?)\1\s*$")
 # A site name is read from its start only ((?<![\w-])): from every position, a long word
 # of letters and hyphens was read to its end each time.
 _WIX_HOSTS = re.compile(r"\b(?:static\.wixstatic\.com|(?<![\w-])[\w-]+\.wixsite\.com|wix\.com/)",
