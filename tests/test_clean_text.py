@@ -718,6 +718,45 @@ def test_a_copied_new_layout_under_the_login_keeps_a_name_shaped_title() -> None
     assert result.author is None
 
 
+@pytest.mark.parametrize("title", ["13 Garden Tips", "12 ways to keep your roses healthy."])
+def test_a_copied_classic_layout_without_dates_reads_a_numbered_title_under_the_author(
+        title: str) -> None:
+    """The classic layout's author glued over a title that opens on a number, or ends in a
+    full stop over the post's longer text: the name was the title and the title the body's
+    first line (novicommarketinggroup.com's Chromium copies, dates hidden)."""
+    result = clean_text(_COPIED_LOGIN + "Woody Kitson\n" + title + _COPIED_TEXT)
+    assert (result.title, result.author) == (title, "Woody Kitson")
+    assert result.body == ["The roses came back this year, and the bees with them."]
+
+
+# A browser's copy of the new layout (title, author, date, reading time, "Updated:") whose
+# blog hides the date and reading time: the title glued over the author, then "Updated:".
+_BANNER = ("This site was designed with the Wix.com website builder. Create your website today."
+           "\nStart Now\n")
+_UPDATED_TEXT = ("\n\nUpdated: Jan 21, 2024\n\nSet each clove two inches deep, pointed end up."
+                 "\n\n12 views\n0 comments\nPost not marked as liked\n")
+
+
+@pytest.mark.parametrize(("above", "title", "author"), [
+    ("HOME\n\nABOUT\n\nMore\n\nAll Posts\n", "Notes on garlic", "woodykitson01"),
+    (_BANNER + "HOME\nSTORIES\nCONTACT\n", "A walk along the old harbour", "Daniel Ortega"),
+])
+def test_a_copied_new_layout_without_dates_reads_the_name_under_the_title(
+        above: str, title: str, author: str) -> None:
+    """The author's name was the title and the title chrome (abhinnasundarastro.com's and
+    revistaclustermx's Chromium copies, dates hidden)."""
+    result = clean_text(above + title + "\n" + author + _UPDATED_TEXT)
+    assert (result.title, result.author, result.updated) == (title, author, "Jan 21, 2024")
+    assert result.body == ["Set each clove two inches deep, pointed end up."]
+
+
+def test_a_menu_item_over_a_name_shaped_title_is_no_title() -> None:
+    """A site menu's last item ("Meet the team") glued over a title shaped like a name, the
+    author hidden as well: the title stays the title."""
+    result = clean_text(_BANNER + "HOME\nSTORIES\nMeet the team\nSummer Holidays" + _UPDATED_TEXT)
+    assert (result.title, result.author) == ("Summer Holidays", None)
+
+
 # --- A locale the vocabulary lacks: the header read by its shape
 
 # A whole-page dump of a Russian Wix post: none of its chrome's words are in the vocabulary, only
