@@ -674,11 +674,37 @@ def test_a_copied_interview_under_the_category_menu_keeps_its_speakers() -> None
     assert "Travel" in result.chrome
 
 
+def test_a_copied_interview_whose_guest_is_named_less_often_is_a_post() -> None:
+    """An interview under "All Posts" (no category menu glued to it): the host named over
+    each of three questions, the guest over two answers only. The host's name every four
+    lines was read as a listing's card heads: a listing, no title. Another speaker's name
+    between two of them makes a dialogue, not cards."""
+    talk = ("HOME\n\nMore\n\nAll Posts\n\nA talk with Ann Lee about roses\n\nWoody Kitson\n\n"
+            "Why roses?\n\nAnn Lee\n\nThey grow where nothing else will.\n\nWoody Kitson\n\n"
+            "And in winter?\n\nAnn Lee\n\nThey sleep until March.\n\nWoody Kitson\n\n"
+            "And the bees?\n\nThey come back with the roses.")
+    result = clean_text(talk + _COPIED_FOOTER)
+    assert (result.page_kind, result.title) == ("post", "A talk with Ann Lee about roses")
+    assert result.body[:3] == ["Woody Kitson", "Why roses?", "Ann Lee"]
+
+
 def test_two_labels_under_all_posts_may_be_a_title_and_its_author() -> None:
     """A blog with no categories shows "All Posts" alone: two short lines under it may be the
     new layout's title and author as well as two categories, so the first stays the title."""
     page = "HOME\n\nMore\n\nAll Posts\nSpring Notes\nWoody Kitson\nThe roses came back."
     assert clean_text(page + _COPIED_FOOTER).title == "Spring Notes"
+
+
+def test_a_list_opening_a_post_under_all_posts_alone_is_no_title_and_author() -> None:
+    """A blog with no categories: "All Posts" alone over the title and author, then, past a
+    blank line, a list without bullets (a browser's copy shows none). The list's first two
+    items were read as the title and author, the real ones dropped as the category menu."""
+    page = ("HOME\n\nMore\n\nAll Posts\nSpring Notes\nWoody Kitson\n\nRoses\nTulips\nDahlias"
+            "\n\nThe roses came back this year.")
+    result = clean_text(page + _COPIED_FOOTER)
+    assert result.title == "Spring Notes"
+    shown = [line for line in result.body if line != "Woody Kitson"]
+    assert shown[:4] == ["Roses", "Tulips", "Dahlias", "The roses came back this year."]
 
 
 def test_the_footers_counters_are_no_header_of_a_post_without_dates() -> None:

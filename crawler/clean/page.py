@@ -316,8 +316,9 @@ class PageRules(ShapeRules):
         11, 2022" / title / excerpt, then "Feb 8, 2022" / …), or its author's name, the same
         line over every card ("Adolf Stock" / title, "Adolf Stock" / title, …). A head counts
         where a different line follows it and the same kind of head comes again within four
-        lines (an interview's two speakers alternate: no run). Only asked of a page with Wix's
-        chrome and no post header anywhere (see classify): a post's first date is its header."""
+        lines, no other speaker's name between them (an interview's speakers alternate: no
+        run). Asked of a page with Wix's chrome and no post header anywhere (see classify: a
+        post's first date is its header), and of the lines under a copied category menu."""
         # Lines that may head a card: free, or taken for the page's title (the first card's).
         candidates = [k for k in range(body_start, end)
                       if self.role.get(self.c[k]) in (None, "title")]
@@ -331,9 +332,12 @@ class PageRules(ShapeRules):
                 heads.append((k, "date"))
             elif names[t] >= CARD_RUN and after != t and not name_like(after):
                 heads.append((k, t))
+        speakers = {name for name, n in names.items() if n >= 2}
         best = run = 0
         for (k, kind), (k2, kind2) in zip(heads, heads[1:], strict=False):
-            run = run + 1 if kind2 == kind and k2 - k <= 4 else 0
+            dialogue = kind != "date" and any(
+                (t := self.ln(j).text) in speakers and t != kind for j in range(k + 1, k2))
+            run = run + 1 if kind2 == kind and k2 - k <= 4 and not dialogue else 0
             best = max(best, run + 1)
         return best
 

@@ -619,14 +619,6 @@ class _Cleaner(PageRules):
                 and ln.text[-1] not in SENTENCE_MARKS and any(ch.isalpha() for ch in ln.text)
                 and self.meta(k) is None and not v.DATE.match(ln.text))
 
-    def _card_head(self, k: int) -> bool:
-        """Whether line `k` stands again below over a listing's cards: the same line every
-        other line, CARD_RUN times in a row (each card under its author's name), where an
-        interview's speakers alternate with their answers."""
-        text = self.ln(k).text
-        return any(all(self.ln(j + 2 * n).text == text for n in range(CARD_RUN))
-                   for j in range(k + 1, len(self.c) - 2 * (CARD_RUN - 1)))
-
     def _copied_category_menu(self) -> tuple[int, int | None] | None:
         """A browser's copy of a post whose blog hides its dates and reading times: the copy
         has no list bullets, so sub_header took "All Posts" alone, and the blog's category
@@ -644,11 +636,14 @@ class _Cleaner(PageRules):
         end = k
         while end < len(self.c) and self._menu_label(end) and self.c[end] == self.c[end - 1] + 1:
             end += 1
-        if end >= len(self.c) or self._card_head(end - 1) or (
-                end + 1 < len(self.c) and self._card_head(end + 1)):
+        # A listing's cards under the menu, the first one's author read as its last label.
+        if end >= len(self.c) or self._card_heads(end - 1, len(self.c)) >= CARD_RUN:
             return None
         author = end + 1
-        if (end > k and title_like(self.ln(end)) and author < len(self.c)
+        # The title glued to the labels, as the header stands under the menu: past a blank
+        # line, two lines of the post's text (a list's first items) are no title and author.
+        if (end > k and self.c[end] == self.c[end - 1] + 1 and title_like(self.ln(end))
+                and author < len(self.c)
                 and self.c[author] == self.c[end] + 1 and self._menu_label(author)
                 and person_like(self.ln(author).text)):
             self.out.author = self.ln(author).text
