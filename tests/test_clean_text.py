@@ -674,11 +674,37 @@ def test_a_copied_interview_under_the_category_menu_keeps_its_speakers() -> None
     assert "Travel" in result.chrome
 
 
+def test_a_copied_interview_whose_guest_is_named_less_often_is_a_post() -> None:
+    """An interview under "All Posts" (no category menu glued to it): the host named over
+    each of three questions, the guest over two answers only. The host's name every four
+    lines was read as a listing's card heads: a listing, no title. Another speaker's name
+    between two of them makes a dialogue, not cards."""
+    talk = ("HOME\n\nMore\n\nAll Posts\n\nA talk with Ann Lee about roses\n\nWoody Kitson\n\n"
+            "Why roses?\n\nAnn Lee\n\nThey grow where nothing else will.\n\nWoody Kitson\n\n"
+            "And in winter?\n\nAnn Lee\n\nThey sleep until March.\n\nWoody Kitson\n\n"
+            "And the bees?\n\nThey come back with the roses.")
+    result = clean_text(talk + _COPIED_FOOTER)
+    assert (result.page_kind, result.title) == ("post", "A talk with Ann Lee about roses")
+    assert result.body[:3] == ["Woody Kitson", "Why roses?", "Ann Lee"]
+
+
 def test_two_labels_under_all_posts_may_be_a_title_and_its_author() -> None:
     """A blog with no categories shows "All Posts" alone: two short lines under it may be the
     new layout's title and author as well as two categories, so the first stays the title."""
     page = "HOME\n\nMore\n\nAll Posts\nSpring Notes\nWoody Kitson\nThe roses came back."
     assert clean_text(page + _COPIED_FOOTER).title == "Spring Notes"
+
+
+def test_a_list_opening_a_post_under_all_posts_alone_is_no_title_and_author() -> None:
+    """A blog with no categories: "All Posts" alone over the title and author, then, past a
+    blank line, a list without bullets (a browser's copy shows none). The list's first two
+    items were read as the title and author, the real ones dropped as the category menu."""
+    page = ("HOME\n\nMore\n\nAll Posts\nSpring Notes\nWoody Kitson\n\nRoses\nTulips\nDahlias"
+            "\n\nThe roses came back this year.")
+    result = clean_text(page + _COPIED_FOOTER)
+    assert result.title == "Spring Notes"
+    shown = [line for line in result.body if line != "Woody Kitson"]
+    assert shown[:4] == ["Roses", "Tulips", "Dahlias", "The roses came back this year."]
 
 
 def test_the_footers_counters_are_no_header_of_a_post_without_dates() -> None:
@@ -716,6 +742,45 @@ def test_a_copied_new_layout_under_the_login_keeps_a_name_shaped_title() -> None
     result = clean_text(_COPIED_LOGIN + "Spring Harvest\nWoody Kitson" + _COPIED_TEXT)
     assert result.title == "Spring Harvest"
     assert result.author is None
+
+
+@pytest.mark.parametrize("title", ["13 Garden Tips", "12 ways to keep your roses healthy."])
+def test_a_copied_classic_layout_without_dates_reads_a_numbered_title_under_the_author(
+        title: str) -> None:
+    """The classic layout's author glued over a title that opens on a number, or ends in a
+    full stop over the post's longer text: the name was the title and the title the body's
+    first line (novicommarketinggroup.com's Chromium copies, dates hidden)."""
+    result = clean_text(_COPIED_LOGIN + "Woody Kitson\n" + title + _COPIED_TEXT)
+    assert (result.title, result.author) == (title, "Woody Kitson")
+    assert result.body == ["The roses came back this year, and the bees with them."]
+
+
+# A browser's copy of the new layout (title, author, date, reading time, "Updated:") whose
+# blog hides the date and reading time: the title glued over the author, then "Updated:".
+_BANNER = ("This site was designed with the Wix.com website builder. Create your website today."
+           "\nStart Now\n")
+_UPDATED_TEXT = ("\n\nUpdated: Jan 21, 2024\n\nSet each clove two inches deep, pointed end up."
+                 "\n\n12 views\n0 comments\nPost not marked as liked\n")
+
+
+@pytest.mark.parametrize(("above", "title", "author"), [
+    ("HOME\n\nABOUT\n\nMore\n\nAll Posts\n", "Notes on garlic", "woodykitson01"),
+    (_BANNER + "HOME\nSTORIES\nCONTACT\n", "A walk along the old harbour", "Daniel Ortega"),
+])
+def test_a_copied_new_layout_without_dates_reads_the_name_under_the_title(
+        above: str, title: str, author: str) -> None:
+    """The author's name was the title and the title chrome (abhinnasundarastro.com's and
+    revistaclustermx's Chromium copies, dates hidden)."""
+    result = clean_text(above + title + "\n" + author + _UPDATED_TEXT)
+    assert (result.title, result.author, result.updated) == (title, author, "Jan 21, 2024")
+    assert result.body == ["Set each clove two inches deep, pointed end up."]
+
+
+def test_a_menu_item_over_a_name_shaped_title_is_no_title() -> None:
+    """A site menu's last item ("Meet the team") glued over a title shaped like a name, the
+    author hidden as well: the title stays the title."""
+    result = clean_text(_BANNER + "HOME\nSTORIES\nMeet the team\nSummer Holidays" + _UPDATED_TEXT)
+    assert (result.title, result.author) == ("Summer Holidays", None)
 
 
 # --- A locale the vocabulary lacks: the header read by its shape
@@ -1931,17 +1996,20 @@ def test_the_rule_closing_front_matter_is_not_the_posts_first_line() -> None:
                                "Simmer them for half an hour."], dialect
 
 
-def test_a_post_opening_on_a_ruled_box_of_key_value_lines_keeps_them() -> None:
+@pytest.mark.parametrize("box", [["Serves: 4", "Time: 40 minutes"],
+                                 ["Name: Anna Berg", "Website: https://annaberg.example"]])
+def test_a_post_opening_on_a_ruled_box_of_key_value_lines_keeps_them(box: list[str]) -> None:
     """A copy of a post whose text opens on a rule, a recipe's "Serves: 4" / "Time: 40 minutes"
-    and a rule: taken for front matter, its lines were dropped. Front matter names a title or
-    an address (a scraper's or a notes tool's), which a post's own box does not."""
-    post = ("---\nServes: 4\nTime: 40 minutes\n---\n\nTomato soup for a cold evening\n"
+    (or an artist's "Name:" and "Website:") and a rule: taken for front matter, its lines were
+    dropped. Front matter names a title or an address in keys a tool writes in lower case (a
+    scraper's or a notes tool's), which a post's own box does not."""
+    post = ("---\n" + "\n".join(box) + "\n---\n\nTomato soup for a cold evening\n"
             "Mar 2, 2022\n3 min read\n\nChop the tomatoes and the onion.\n\n"
             "Simmer them for half an hour.\n\n3 views\n0 comments\n")
     for dialect in (None, "text", "markdown"):
         result = clean_text(post, dialect)
-        assert {"Serves: 4", "Time: 40 minutes", "Chop the tomatoes and the onion."} <= set(
-            result.body), dialect
+        assert {*box, "Chop the tomatoes and the onion."} <= set(result.body), dialect
+        assert result.title == "Tomato soup for a cold evening", dialect
 
 
 def test_a_rule_and_key_value_lines_in_a_post_are_no_front_matter() -> None:

@@ -501,14 +501,17 @@ def person_like(text: str) -> bool:
     """A name as a byline shows it: one token ("maryamlempke", "Cindy@Interstate") or up to
     five capitalised words ("Patrícia Medeiros S. Debesa", "GPE Media & Comms"), where a title
     of that length has lowercase words ("A trumpet is a Puck") or, in title case, capitalised
-    small words ("Five Tips For Better Sleep"). A script without case (Arabic,
-    Hebrew, Chinese, Japanese) shows no capitals: its words are no sign of a name ("فاطمة
-    الزهراء" and the title "كيف تتعامل مع الضغط" look alike), see byline_over_date."""
+    small words ("Five Tips For Better Sleep") or a number of its own ("13 YouTube Tips"). A
+    script without case (Arabic, Hebrew, Chinese, Japanese) shows no capitals: its words are
+    no sign of a name ("فاطمة الزهراء" and the title "كيف تتعامل مع الضغط" look alike), see
+    byline_over_date."""
     words = text.split()
     if not name_like(text) or len(words) > 5 or not any(map(_cased, words)):
         return False
     if any(w in TITLE_CASE_WORDS for w in words[1:]):
         return False  # a heading in title case ("Five Tips For Better Sleep")
+    if len(words) > 1 and any(w.isdigit() for w in words):
+        return False  # "13 YouTube Tips", "Top 10 Hikes"
     return len(words) == 1 or all(not w[:1].islower() or w in NAME_PARTICLES for w in words)
 
 

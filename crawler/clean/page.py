@@ -51,12 +51,15 @@ _PREAMBLE_POST_PATH = re.compile(r"^(?:/[^/\s]+)*?/(?:post|single-post)/[^/\s]")
 _SENTENCE_END = re.compile(r"(?<!\.\.)[.;:。；：][\"'\u201d\u2019\u00bb)]*$")
 PREAMBLE_TITLE_WITHIN = 200  # lines where the page shows its <title> again (the post header)
 # YAML front matter a scraper or a notes tool puts first: "---", "key: value" lines (nested ones
-# indented, list items "- x"), "---"; its "title:" (or "name:") is the document's title.
+# indented, list items "- x"), "---"; its "title:" (or "name:") is the document's title. A tool
+# writes the keys that witness it in lower case, as YAML's users do (Jekyll's `page.title` is
+# case-sensitive): a post's own ruled box opening its text, written by a person, capitalises
+# them ("Name: Anna Berg", "Website: https://…").
 FRONT_MATTER_LINES = 40
 _RULE_LINE = re.compile(r"^\s*-{3,}\s*$")
 _FRONT_FIELD = re.compile(r"^\s*(?:[\w-]+\s*:(?:\s.*)?|-\s.*)$")
-_FRONT_ADDRESS = re.compile(r"^\s*[\w-]+\s*:\s*[\"']?<?https?://\S+$")
-_FRONT_TITLE = re.compile(r"^(?:title|name)\s*:\s*([\"']?)(?P<title>\S.*?)\1\s*$", re.IGNORECASE)
+_FRONT_ADDRESS = re.compile(r"^\s*[a-z][\w-]*\s*:\s*[\"']?<?https?://\S+$")
+_FRONT_TITLE = re.compile(r"^(?:title|name)\s*:\s*([\"']?)(?P<title>\S.*?)\1\s*$")
 # A site name is read from its start only ((?<![\w-])): from every position, a long word
 # of letters and hyphens was read to its end each time.
 _WIX_HOSTS = re.compile(r"\b(?:static\.wixstatic\.com|(?<![\w-])[\w-]+\.wixsite\.com|wix\.com/)",
@@ -313,8 +316,9 @@ class PageRules(ShapeRules):
         11, 2022" / title / excerpt, then "Feb 8, 2022" / …), or its author's name, the same
         line over every card ("Adolf Stock" / title, "Adolf Stock" / title, …). A head counts
         where a different line follows it and the same kind of head comes again within four
-        lines (an interview's two speakers alternate: no run). Only asked of a page with Wix's
-        chrome and no post header anywhere (see classify): a post's first date is its header."""
+        lines, no other speaker's name between them (an interview's speakers alternate: no
+        run). Asked of a page with Wix's chrome and no post header anywhere (see classify: a
+        post's first date is its header), and of the lines under a copied category menu."""
         # Lines that may head a card: free, or taken for the page's title (the first card's).
         candidates = [k for k in range(body_start, end)
                       if self.role.get(self.c[k]) in (None, "title")]
@@ -328,9 +332,12 @@ class PageRules(ShapeRules):
                 heads.append((k, "date"))
             elif names[t] >= CARD_RUN and after != t and not name_like(after):
                 heads.append((k, t))
+        speakers = {name for name, n in names.items() if n >= 2}
         best = run = 0
         for (k, kind), (k2, kind2) in zip(heads, heads[1:], strict=False):
-            run = run + 1 if kind2 == kind and k2 - k <= 4 else 0
+            dialogue = kind != "date" and any(
+                (t := self.ln(j).text) in speakers and t != kind for j in range(k + 1, k2))
+            run = run + 1 if kind2 == kind and k2 - k <= 4 and not dialogue else 0
             best = max(best, run + 1)
         return best
 

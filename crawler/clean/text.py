@@ -399,7 +399,8 @@ class _Cleaner(PageRules):
             if not leading(p) and name_like(self.ln(p).text) and (
                     p - 1 >= self.pos and not leading(p - 1) and not self.ln(p - 1).bullet
                     and title_like(self.ln(p - 1))) and (
-                    self.ln(p).bullet or self._shows_doc_title(p - 1, self.ln(p))):
+                    self.ln(p).bullet or self._shows_doc_title(p - 1, self.ln(p))
+                    or self._name_under_title(p)):
                 self.out.author = self.ln(p).text
                 self.chrome(p)
                 title_at = p - 1
@@ -567,10 +568,12 @@ class _Cleaner(PageRules):
                 return k
         # A browser's copy of the classic layout so hidden: under the login button, the
         # author's name glued over the title, which is no name (the new layout's title over
-        # its author is no name first, or has a name under it).
+        # its author is no name first, or has a name under it). The title may end in a full
+        # stop ("12 ways to relax.") over the post's longer first line.
         elif (k >= 1 and v.LOGIN_LINE.match(self.ln(k - 1).text) and not first.bullet
               and person_like(first.text) and nxt is not None and self.c[k + 1] == self.c[k] + 1
-              and title_like(nxt) and not person_like(nxt.text)):
+              and (title_like(nxt) or self._title_over_longer(k + 1))
+              and not person_like(nxt.text)):
             self.out.author = first.text
             self.evidence = bylined = True
             self.chrome(k)
@@ -582,12 +585,31 @@ class _Cleaner(PageRules):
         # Under the author's bullet the title's place is framed: a title may end in a full
         # stop ("12 ways to relax.") there, over the post's longer text (not a one-line post
         # over its photo's caption).
-        framed = (bylined and heading_like(line) and k + 1 < len(self.c)
-                  and len(self.ln(k + 1).text) > len(line.text))
+        framed = bylined and self._title_over_longer(k)
         if (title_like(line) or framed) and not (qa and not self.site_header):
             self.role[i] = "title"
             return k + 1
         return k
+
+    def _name_under_title(self, p: int) -> bool:
+        """A browser's copy of the new layout hiding dates and reading times (no bullets):
+        the author's name glued under a title that is no name, a sentence's words ("PhD
+        positions in Astronomy and Astrophysics" / "abhinnasundar001"), where the classic
+        layout's title is under the name. A site menu's item of a few words ("Meet the team")
+        over a title shaped like a name is no such title: four words at least, or the line
+        right under the blog's sub-header or the site's header."""
+        title, name = self.ln(p - 1).text, self.ln(p).text
+        return (self.c[p] == self.c[p - 1] + 1 and person_like(name)
+                and not person_like(title) and _phrase(title)
+                and (len(title.split()) >= 4 or p - 1 == self.pos
+                     or v.ALL_POSTS_LINE.match(self.ln(p - 2).text) is not None))
+
+    def _title_over_longer(self, k: int) -> bool:
+        """Line `k`, framed as the title by the author's name above it, is one even when it
+        ends in a full stop: a longer line (the post's text) follows it, not a one-line
+        post's photo caption."""
+        return (heading_like(self.ln(k)) and k + 1 < len(self.c)
+                and len(self.ln(k + 1).text) > len(self.ln(k).text))
 
     def _menu_label(self, k: int) -> bool:
         """A category link of the blog's menu as a copy shows it: a short label, no bullet,
@@ -596,14 +618,6 @@ class _Cleaner(PageRules):
         return (0 < len(ln.text) <= MENU_ITEM and not ln.bullet and not _phrase(ln.text)
                 and ln.text[-1] not in SENTENCE_MARKS and any(ch.isalpha() for ch in ln.text)
                 and self.meta(k) is None and not v.DATE.match(ln.text))
-
-    def _card_head(self, k: int) -> bool:
-        """Whether line `k` stands again below over a listing's cards: the same line every
-        other line, CARD_RUN times in a row (each card under its author's name), where an
-        interview's speakers alternate with their answers."""
-        text = self.ln(k).text
-        return any(all(self.ln(j + 2 * n).text == text for n in range(CARD_RUN))
-                   for j in range(k + 1, len(self.c) - 2 * (CARD_RUN - 1)))
 
     def _copied_category_menu(self) -> tuple[int, int | None] | None:
         """A browser's copy of a post whose blog hides its dates and reading times: the copy
@@ -622,11 +636,14 @@ class _Cleaner(PageRules):
         end = k
         while end < len(self.c) and self._menu_label(end) and self.c[end] == self.c[end - 1] + 1:
             end += 1
-        if end >= len(self.c) or self._card_head(end - 1) or (
-                end + 1 < len(self.c) and self._card_head(end + 1)):
+        # A listing's cards under the menu, the first one's author read as its last label.
+        if end >= len(self.c) or self._card_heads(end - 1, len(self.c)) >= CARD_RUN:
             return None
         author = end + 1
-        if (end > k and title_like(self.ln(end)) and author < len(self.c)
+        # The title glued to the labels, as the header stands under the menu: past a blank
+        # line, two lines of the post's text (a list's first items) are no title and author.
+        if (end > k and self.c[end] == self.c[end - 1] + 1 and title_like(self.ln(end))
+                and author < len(self.c)
                 and self.c[author] == self.c[end] + 1 and self._menu_label(author)
                 and person_like(self.ln(author).text)):
             self.out.author = self.ln(author).text
