@@ -32,6 +32,7 @@ class Holding(NamedTuple):
     unmarked_columns: bool  # the columns of posts_unmarked (v19)
     marks: bool  # a post written with Hebrew or Arabic vowel marks
     records_changes: bool  # posts.recorded_at (v21)
+    recorded_newest: bool  # posts_recorded_newest, recorded_at in order newest first (v27)
     posts: int  # its posts, counted up to `counted_below`
     counted_below: int  # sort_every_column_below() when counted
 
@@ -58,10 +59,13 @@ def _read(conn: sqlite3.Connection) -> Holding:
                              (below,)).fetchall()
     columns = {name for name, in conn.execute(
         "SELECT name FROM pragma_table_info('posts')").fetchall()}
+    indexes = {name for name, in conn.execute(
+        "SELECT name FROM pragma_index_list('posts')").fetchall()}
     return Holding(
         sites=[url for url, in conn.execute("SELECT url FROM sites ORDER BY url").fetchall()],
         bigram_index=cjk.indexed(conn), unmarked_columns=UNMARKED_COLUMNS[-1] in columns,
         marks=unmarked.holds_marks(conn), records_changes="recorded_at" in columns,
+        recorded_newest="posts_recorded_newest" in indexes,
         posts=posts, counted_below=below)
 
 
@@ -200,6 +204,18 @@ def sorts_every_column(datasette: Any, name: str) -> bool:
     sort_every_column_below() (counted again once the archive changed: ArchiveChanges)."""
     found = _detect(datasette, name)
     return found is not None and found.posts < sort_every_column_below()
+
+
+def sortable_posts(datasette: Any, name: str) -> tuple[str, ...]:
+    """The columns a big archive `name`'s posts table sorts by: metadata.SORTABLE_POSTS, but
+    recorded_at in one from before v27 (served read-only as it is), whose index of it gives no
+    order newest first."""
+    from archive.web.metadata import SORTABLE_POSTS
+
+    found = _detect(datasette, name)
+    if found is not None and found.recorded_newest:
+        return SORTABLE_POSTS
+    return tuple(column for column in SORTABLE_POSTS if column != "recorded_at")
 
 
 def archive_names(datasette: Any) -> list[str]:
