@@ -57,7 +57,8 @@ def archive_stats(archive: Archive, *, captures: bool = True,
                   images: bool = False) -> ArchiveStats:
     """The archive's statistics; `captures=False` skips the captures folder's sizes (a stat of
     every capture file); `images=True` adds each site's IMAGE_KEYS (a read of every image
-    row, so only when asked: 0.5-0.6 s at 400,000 images, where the rest takes 0.1 s)."""
+    row, so only when asked: 0.9-1.1 s of CPU at 400,000 images, where the rest takes 0.1 s:
+    docs/benchmarks.md)."""
     from archive import captures as capture_files
 
     rows = archive.stats()

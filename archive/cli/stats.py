@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 @db_option
 @click.option("--images", is_flag=True,
               help="Also count each site's images: archived, failed, not fetched (a read of "
-                   "every image of the archive: ~0.5 s more at 400,000 images).")
+                   "every image of the archive: ~0.9 s more CPU at 400,000 images).")
 @format_options
 def command(db: Path, images: bool, fmt: str) -> None:
     """Posts, versions, deleted posts, words and last crawl, per site; the captures' size.
