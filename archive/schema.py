@@ -99,7 +99,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 26
+SCHEMA_VERSION = 27
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -1058,11 +1058,22 @@ def _v26(conn: sqlite3.Connection) -> None:
                                       for row in rows])
 
 
+# v27: the posts sorted by recorded_at, newest first, page as by `published` (v25): through
+# posts_recorded each page gathered and sorted every older post (0.6-0.9 s at 210,000).
+V27 = """
+CREATE UNIQUE INDEX posts_recorded_newest ON posts(recorded_at DESC, id);
+"""
+
+
+def _v27(conn: sqlite3.Connection) -> None:
+    _script(conn, V27)
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11,
     11: _v12, 12: _v13, 13: _v14, 14: _v15, 15: _v16, 16: _v17, 17: _v18, 18: _v19,
-    19: _v20, 20: _v21, 21: _v22, 22: _v23, 23: _v24, 24: _v25, 25: _v26}
+    19: _v20, 20: _v21, 21: _v22, 22: _v23, 23: _v24, 24: _v25, 25: _v26, 26: _v27}
 
 
 @contextmanager

@@ -1,11 +1,12 @@
 """What `wixarchive stats` prints and `wixarchive.stats()` returns: per site, posts, versions,
 deleted posts, words, the last crawl (`killed` when its process died without closing it) and
-the posts' videos and documents (recorded, and archived); for the whole archive, its
-captures."""
+the posts' videos and documents (recorded, and archived), and, when asked for, their images
+(archived, failed, not fetched); for the whole archive, its captures."""
 
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from archive.attachments import COUNT_KEYS
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 
 COLUMNS = ("site", "name", "posts", "versions", "deleted", "words", "last_crawled",
            "last_status", *COUNT_KEYS)
+# A site's distinct image URLs (full size, as the crawl fetches them): archived, fetched and
+# failed (any answer but an image kept: HTTP errors, too big, not an image), never fetched.
+IMAGE_KEYS = ("images", "images_archived", "images_failed", "images_not_fetched")
 
 
 @dataclasses.dataclass
@@ -49,17 +53,36 @@ class ArchiveStats:
         return {"sites": self.sites, "captures": self.captures_dict()}
 
 
-def archive_stats(archive: Archive, *, captures: bool = True) -> ArchiveStats:
+def archive_stats(archive: Archive, *, captures: bool = True,
+                  images: bool = False) -> ArchiveStats:
     """The archive's statistics; `captures=False` skips the captures folder's sizes (a stat of
-    every capture file)."""
+    every capture file); `images=True` adds each site's IMAGE_KEYS (a read of every image
+    row, so only when asked: 0.9-1.1 s of CPU at 400,000 images, where the rest takes 0.1 s:
+    docs/benchmarks.md)."""
     from archive import captures as capture_files
 
     rows = archive.stats()
     files = attachment_counts(archive.conn)
+    shown = image_counts(archive.conn) if images else {}
     for row in rows:
         row.update(files.get(row["site"]) or dict.fromkeys(COUNT_KEYS, 0))
+        if images:
+            row.update(shown.get(row["site"]) or dict.fromkeys(IMAGE_KEYS, 0))
         if row["last_status"]:  # `killed` when no live crawl holds the site's lock
             row["last_status"] = shown_status(archive.path, row["site"], row["last_status"])
     directory = capture_files.captures_dir(archive.path)
     held = capture_files.sizes(archive.conn, directory) if captures else None
     return ArchiveStats(sites=rows, captures=held, directory=directory.name)
+
+
+def image_counts(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    """Per site URL: IMAGE_KEYS, its posts' distinct images (an image two posts show counts
+    once)."""
+    rows = conn.execute(
+        "SELECT s.url, count(*), count(CASE WHEN m.status = 'stored' THEN 1 END), "
+        "count(m.status) FROM (SELECT DISTINCT p.site_id, i.url FROM images i "
+        "JOIN posts p ON p.id = i.post_id) AS shown JOIN sites s ON s.id = shown.site_id "
+        "LEFT JOIN media m ON m.url = shown.url GROUP BY s.url").fetchall()
+    return {site: dict(zip(IMAGE_KEYS, (total, archived, fetched - archived, total - fetched),
+                           strict=True))
+            for site, total, archived, fetched in rows}

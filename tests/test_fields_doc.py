@@ -83,7 +83,7 @@ OUTPUTS: dict[str, Callable[[Path], dict[str, Any]]] = {
                                                                db=db)),
     "`wixarchive stats --json`": lambda db: json.loads(wixarchive("stats", "--json", db=db)),
     "`wixarchive stats --json`: each of `sites`": lambda db: json.loads(wixarchive(
-        "stats", "--json", db=db))["sites"][0],
+        "stats", "--images", "--json", db=db))["sites"][0],  # the image counts asked for too
     "`wixarchive stats --json`: `captures`": lambda db: json.loads(wixarchive(
         "stats", "--json", db=db))["captures"],
     "`wixarchive runs --json`": lambda db: _first(wixarchive("runs", "--json", db=db)),

@@ -34,6 +34,20 @@ def media_path(url: str) -> str:
     return "/media/" + url.rsplit("/", 1)[1]
 
 
+def image_stats(db: Path) -> tuple[dict[str, int], str]:
+    """`stats --images`: the one site's image counts (--json), and the text table's lines."""
+    def stats(*args: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "archive.cli", "stats", "--images",
+                                 "--db", str(db), *args], capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    [site] = json.loads(stats("--json"))["sites"]
+    return {key: site[key] for key in ("images", "images_archived", "images_failed",
+                                       "images_not_fetched")}, stats()
+
+
 def test_images_fetched_at_full_size_once_bad_ones_recorded(tmp_path: Path):
     blog = SampleBlog(seed=3, post_count=12)
     db = tmp_path / "archive.db"
@@ -65,6 +79,7 @@ def test_images_fetched_at_full_size_once_bad_ones_recorded(tmp_path: Path):
             unlinked = conn.execute("SELECT count(*) FROM images i WHERE NOT EXISTS "
                                     "(SELECT 1 FROM media m WHERE m.url = i.url)").fetchone()[0]
             assert unlinked == 0
+            shown = conn.execute("SELECT count(DISTINCT url) FROM images").fetchone()[0]
             directory = captures.captures_dir(db)
             for url, capture, digest in conn.execute(
                     "SELECT url, capture, payload_digest FROM media WHERE status = 'stored'"):
@@ -72,6 +87,13 @@ def test_images_fetched_at_full_size_once_bad_ones_recorded(tmp_path: Path):
                 assert payload.body == media_bytes(url.rsplit("/", 1)[1])
                 assert captures.payload_digest(payload.body) == digest
                 PIL.open(io.BytesIO(payload.body)).verify()
+
+        # `stats --images` counts them: the three refused ones failed, none left unfetched.
+        counts, text = image_stats(db)
+        assert counts == {"images": shown, "images_archived": shown - 3, "images_failed": 3,
+                          "images_not_fetched": 0}
+        assert re.search(r"Images\s+Archived\s+Failed\s+Not fetched\s+Last crawl", text)
+        assert re.search(rf"\b{shown}\s+{shown - 3}\s+3\s+0\s+\d{{4}}-", text), text
 
         # The article page shows the archived copies, served by digest from the archive.
         with_image = next(p for p in blog.posts if p.expected()["images"]
@@ -175,6 +197,9 @@ def test_per_run_cap_leaves_the_rest_to_the_next_crawl(tmp_path: Path):
                 "SELECT count(*) FROM media WHERE status = 'stored'").fetchone()[0]
         assert wanted > 2 * MAX_OUTSTANDING  # enough images for the cap to show
         assert 1 <= stored == len(first) <= MAX_OUTSTANDING
+        # `stats --images` names the images the cap left for the next crawl.
+        assert image_stats(db)[0] == {"images": wanted, "images_archived": stored,
+                                      "images_failed": 0, "images_not_fetched": wanted - stored}
         media.request_log.clear()
         crawl(server.url, db, media.url)  # default cap: the rest
         second = [p for p in media.request_log if p.startswith("/media/")]

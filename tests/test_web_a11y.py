@@ -272,6 +272,7 @@ def test_a_column_the_posts_table_does_not_sort_by_keeps_its_menu_without_sortin
         assert tools.evaluate(f"{menu}('title')") == [False, False, True]
         assert tools.evaluate(f"{menu}('author')") == [False, False, True]
         assert tools.evaluate(f"{menu}('published')") == [True, True, True]
+        assert tools.evaluate(f"{menu}('recorded_at')") == [True, True, True]  # v27's index
         # The title heading is no link (nothing to follow, nothing in the tab order).
         assert tools.evaluate(
             "document.querySelector('th[data-column=\"title\"] a').hasAttribute('href')") is False

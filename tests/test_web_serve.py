@@ -200,6 +200,22 @@ def test_plain_datasette_starts_and_serves_our_pages(tmp_path: Path,
                 assert response.status == 200, page
 
 
+def test_a_file_archived_into_while_served_by_plain_datasette_gets_its_pages(
+        tmp_path: Path) -> None:
+    """`datasette blogs.db` started on the file before the first crawl wrote it (empty): it was
+    found to be no archive once and stayed so until a restart, its ranked search and article
+    pages answering 404 after the crawl had archived posts. What another process commits to a
+    database that is no archive is looked at again, as an archive's changes are."""
+    db = tmp_path / "blogs.db"
+    db.touch()
+    with running_datasette(db) as url:
+        assert _get(url + "blogs/-/search?q=breathing")[0] == 404
+        make_archive(db)  # another process, as a crawl
+        status, _, text = _get(url + "blogs/-/search?q=breathing")
+        assert status == 200 and "Breathing" in text, text[:500]
+        assert _get(url + "blogs/-/post/1")[0] == 200
+
+
 def _get(url: str) -> tuple[int, dict[str, str], str]:
     """Status, headers and text of a GET, an HTTP error's too."""
     try:

@@ -521,18 +521,20 @@ def recover(archive: Archive, site: str, *, replay: str = "https://web.archive.o
     return result
 
 
-def stats(archive: Archive) -> ArchiveStats:
+def stats(archive: Archive, *, images: bool = False) -> ArchiveStats:
     """The archive's statistics as `wixarchive stats` prints them: `sites`, a dict per site
     (`site`, `name`, `posts`, `versions`, `deleted`, `words`, `last_crawled`, `last_status`,
     which is `killed` for a run whose process died without closing it, and the posts'
-    `videos`, `videos_archived`, `documents`, `documents_archived`), and `captures`, the raw
+    `videos`, `videos_archived`, `documents`, `documents_archived`; with `images=True`, as
+    `stats --images`, their `images`, `images_archived`, `images_failed`,
+    `images_not_fetched`: a read of every image row), and `captures`, the raw
     captures' sizes (`files`, `bytes`, `responses`, `revisits`, `media_stored`,
     `missing_files`, ..., and `unreadable`: why this user cannot read the captures folder,
     whose files are then not counted, or None); `to_dict()` gives `stats --json`'s object.
     `archive.stats()` is the per-site rows of the posts table alone."""
     from archive.totals import archive_stats
 
-    return archive_stats(archive)
+    return archive_stats(archive, images=images)
 
 
 def _runs_of(archive: Archive, site: str | None,

@@ -32,6 +32,7 @@ class Holding(NamedTuple):
     unmarked_columns: bool  # the columns of posts_unmarked (v19)
     marks: bool  # a post written with Hebrew or Arabic vowel marks
     records_changes: bool  # posts.recorded_at (v21)
+    recorded_newest: bool  # posts_recorded_newest, recorded_at in order newest first (v27)
     posts: int  # its posts, counted up to `counted_below`
     counted_below: int  # sort_every_column_below() when counted
 
@@ -58,10 +59,13 @@ def _read(conn: sqlite3.Connection) -> Holding:
                              (below,)).fetchall()
     columns = {name for name, in conn.execute(
         "SELECT name FROM pragma_table_info('posts')").fetchall()}
+    indexes = {name for name, in conn.execute(
+        "SELECT name FROM pragma_index_list('posts')").fetchall()}
     return Holding(
         sites=[url for url, in conn.execute("SELECT url FROM sites ORDER BY url").fetchall()],
         bigram_index=cjk.indexed(conn), unmarked_columns=UNMARKED_COLUMNS[-1] in columns,
         marks=unmarked.holds_marks(conn), records_changes="recorded_at" in columns,
+        recorded_newest="posts_recorded_newest" in indexes,
         posts=posts, counted_below=below)
 
 
@@ -77,34 +81,46 @@ def _detect(datasette: Any, name: str) -> Holding | None:
         known = cache.get(name)
         if known is not None and known.db is db:
             return known.holding
-        try:
-            with Archive.open(path, readonly=True, create=False) as archive:
-                holding: Holding | None = _read(archive.conn)
-        except (ArchiveError, OSError, sqlite3.Error):
-            holding = None
+        holding = _opened(path)
         cache[name] = _Watched(db, holding, None, 0)
         return holding
+
+
+def _opened(path: str) -> Holding | None:
+    """The holding of the database at `path` when it is an archive, else None."""
+    try:
+        with Archive.open(path, readonly=True, create=False) as archive:
+            return _read(archive.conn)
+    except (ArchiveError, OSError, sqlite3.Error):
+        return None
 
 
 async def follow_changes(datasette: Any, name: str) -> None:
     """Read archive `name`'s holding again when another connection committed a change since it
     was read (our connection's data_version, asked here: 0.01 ms), or the threshold of a big
     archive changed: in Datasette's database thread (the posts counted there), the event loop
-    serving the other requests meanwhile."""
-    if _detect(datasette, name) is None:
+    serving the other requests meanwhile. A database found to be no archive is looked at again
+    the same way: under `datasette x.db` one a crawl was still creating (or the first crawl of an
+    empty file) stayed without its pages until a restart."""
+    _detect(datasette, name)
+    known = _watched.get(datasette, {}).get(name)
+    if known is None:  # no file (in memory): never an archive
         return
-    known = _watched[datasette][name]
     try:
         # Datasette's own connect (read-only, as on read-only media), closed with its others.
         conn = known.conn or known.db.connect()
         (version,), = conn.execute("PRAGMA data_version").fetchall()
     except sqlite3.Error:
         return
-    if known.conn is conn and known.version == version and known.holding is not None \
-            and known.holding.counted_below == sort_every_column_below():
+    if known.conn is conn and known.version == version and (
+            known.holding is None
+            or known.holding.counted_below == sort_every_column_below()):
         return
     try:
-        holding = await known.db.execute_fn(_read)
+        # No archive yet: opened as one again (the first time too, now that the version it is
+        # compared with is known, so no change made meanwhile goes unseen).
+        holding = await (known.db.execute_fn(_read) if known.holding is not None else
+                         known.db.execute_fn(lambda _: _opened(known.db.path)))
     except sqlite3.Error:  # as last read; asked again at the next request
         holding, version = known.holding, -1
     _watched[datasette][name] = known._replace(holding=holding, conn=conn, version=version)
@@ -188,6 +204,18 @@ def sorts_every_column(datasette: Any, name: str) -> bool:
     sort_every_column_below() (counted again once the archive changed: ArchiveChanges)."""
     found = _detect(datasette, name)
     return found is not None and found.posts < sort_every_column_below()
+
+
+def sortable_posts(datasette: Any, name: str) -> tuple[str, ...]:
+    """The columns a big archive `name`'s posts table sorts by: metadata.SORTABLE_POSTS, but
+    recorded_at in one from before v27 (served read-only as it is), whose index of it gives no
+    order newest first."""
+    from archive.web.metadata import SORTABLE_POSTS
+
+    found = _detect(datasette, name)
+    if found is not None and found.recorded_newest:
+        return SORTABLE_POSTS
+    return tuple(column for column in SORTABLE_POSTS if column != "recorded_at")
 
 
 def archive_names(datasette: Any) -> list[str]:

@@ -259,17 +259,15 @@ FACETS: dict[str, list[Any]] = {
 # (the page read from it, sorting at most the ties of one value: a site's posts for site_id),
 # stopping after the page. Sorting by another column sorts every post whole: at 200,000 posts
 # `?_sort=word_count` (or first_seen, content_hash...) ran past Datasette's 1 s ("SQL
-# Interrupted"); title, author or reading_minutes took 0.3-0.9 s, twice that at 428,000; so did
-# `?_sort_desc=recorded_at` (0.56 s; 0.6-0.9 s at 210,000: recorded_at may be null, so the page's
-# "after this key" clause holds `or recorded_at is null`, which SQLite answers by three searches
-# of posts_recorded and a sort of all they find; last_changed, NOT NULL, scans its index).
-# No cheap way round it: the one clause a plugin can add, `recorded_at <= ` the page's key,
-# turns the plan into one range of posts_recorded (1,000,000 posts), but Datasette counts the
-# page's rows with it, so later pages would say fewer rows; NOT NULL or an index on
-# (recorded_at DESC, id) is a schema bump.
+# Interrupted"); title, author or reading_minutes took 0.3-0.9 s, twice that at 428,000.
+# recorded_at newest first reads posts_recorded_newest (v27) as published reads posts_newest:
+# through posts_recorded alone (recorded_at may be null, so the page's "after this key" clause
+# holds `or recorded_at is null`) SQLite searched it three times and sorted all it found, 0.56 s
+# (0.6-0.9 s at 210,000); an archive from before v27 served read-only does not sort by it
+# (archive.web.sortable_posts).
 # Datasette then answers "Cannot sort table by word_count" (400, saying which sorts there are:
 # plugin.handle_exception); "Posts changed since a date" lists posts by recorded_at.
-SORTABLE_POSTS = ("id", "site_id", "url", "published", "last_changed")
+SORTABLE_POSTS = ("id", "site_id", "url", "published", "last_changed", "recorded_at")
 
 # Canned queries: read-only SQL people reach for; each exports as CSV/JSON like any table. A
 # `post_id` column makes the row's title link to the article page (plugin.render_cell).
@@ -371,12 +369,12 @@ order by max(p.last_changed, coalesce(p.deleted_at, '')) desc"""
 
 
 def database_metadata(sites: list[str] | None = None, search_url: str | None = None,
-                      records_changes: bool = True, sorts_every_column: bool = True
-                      ) -> dict[str, Any]:
+                      records_changes: bool = True, sorts_every_column: bool = True,
+                      sortable: tuple[str, ...] = SORTABLE_POSTS) -> dict[str, Any]:
     """Metadata for one archive database; `sites` (root URLs) and a link to its ranked search
     page go into its description; `records_changes`: whether its posts have recorded_at
     (v21), which the changed_since query reads; `sorts_every_column`: whether its posts table
-    sorts by every column, else only by SORTABLE_POSTS."""
+    sorts by every column, else only by `sortable` (archive.web.sortable_posts)."""
     tables: dict[str, Any] = {}
     for name, (title, description, columns) in TABLES.items():
         table: dict[str, Any] = {"title": title, "description": description}
@@ -395,7 +393,7 @@ def database_metadata(sites: list[str] | None = None, search_url: str | None = N
     # by a column with ties such as `published`, so tables keep their stable rowid order.
     tables["posts"].update(fts_table=FTS_TABLE, fts_pk="id")
     if not sorts_every_column:
-        tables["posts"]["sortable_columns"] = list(SORTABLE_POSTS)
+        tables["posts"]["sortable_columns"] = list(sortable)
     tables["sites"]["label_column"] = "url"
     tables["tags"]["label_column"] = "name"
     tables["categories"]["label_column"] = "name"

@@ -30,6 +30,7 @@ from archive.web import (
     metadata,
     records_changes,
     sort_every_column_below,
+    sortable_posts,
     sorts_every_column,
 )
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
@@ -86,7 +87,8 @@ class PerPageTemplates(BaseLoader):
 def get_metadata(datasette: Any, key: str, database: str | None, table: str | None) -> dict:
     databases = {name: metadata.database_metadata(
         archive_sites(datasette, name), datasette.urls.database(name) + "/-/search",
-        records_changes(datasette, name), sorts_every_column(datasette, name))
+        records_changes(datasette, name), sorts_every_column(datasette, name),
+        sortable_posts(datasette, name))
         for name in archive_names(datasette)}
     return {"databases": databases} if databases else {}
 
@@ -274,7 +276,7 @@ def handle_exception(datasette: Any, request: Any, exception: Exception) -> None
     exception.status = 400
     if sorts_every_column(datasette, database):
         return
-    sorts = ", ".join(metadata.SORTABLE_POSTS)
+    sorts = ", ".join(sortable_posts(datasette, database))
     if exception.message.removeprefix("Cannot sort table by ") not in metadata.TABLES["posts"][2]:
         exception.message += f": posts sort by {sorts}"
         return
