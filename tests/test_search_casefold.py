@@ -13,7 +13,7 @@ from outputs import wixarchive
 from search_hits import archive_of, table_search
 
 from archive.schema import FTS_TOKENIZE_SQL
-from archive.search import SearchError, SearchQuery, search
+from archive.search import SearchError, SearchQuery, count, search
 from archive.search.casefold import FULL_FOLDS, LETTER_VARIANTS, as_indexed, word_phrases
 from archive.search.query import UNDECOMPOSED, fold_case
 from archive.store import Archive
@@ -469,3 +469,22 @@ def test_a_dash_inside_a_phrase_is_part_of_it_when_the_box_searches_the_words(db
     was left out, where the phrase's words are words to find."""
     assert table_titles(db, '"ein -garten" -fluss (') == ["Drei", "Zwei"]
 
+
+# Words enough that the query is read in its 256 parts (cjk_syntax.MAX_PARTS) as typed, and
+# past them with `strasse` widened to `("strasse" OR "straße")`; and the same in 64
+# parentheses (cjk_syntax.MAX_DEPTH), a group deeper when widened.
+_NOWHERE = " OR ".join(f"nowhere{n}" for n in range(125))
+
+
+@pytest.mark.parametrize("typed", [f"title:strasse OR 東京 OR {_NOWHERE}",
+                                   "(" * 64 + "title:strasse OR 東京" + ")" * 64])
+def test_a_query_beside_a_cjk_word_is_widened_however_many_parts_widening_adds(
+        titled_beside_cjk: Path, typed: str) -> None:
+    """A query read word by word (a CJK word in it) within the parts and parentheses read
+    there, but past them once its words were widened to their other spellings, ran as typed,
+    without saying so: *Die Straße* was missed, by `search`, its count and the box."""
+    expected = ["Die Strasse", "Die Straße", "大阪", "東京の旅"]
+    assert sorted(titles(titled_beside_cjk, typed)) == expected
+    with Archive.open(titled_beside_cjk, readonly=True) as archive:
+        assert count(archive, SearchQuery(typed)) == 4
+    assert table_titles(titled_beside_cjk, typed) == expected

@@ -287,9 +287,10 @@ class _Ranked:
         if plain is None:  # FTS5 syntax: its words widened as plain words are
             widened = casefold.widen_syntax(conn, self.match)
             # Beside CJK words too (`strasse AND 東京`, `title:strasse OR 東京` find Straße),
-            # where cjk_syntax reads the widened expression (and runs as typed one widened
-            # past its MAX_PARTS).
-            widened_syntax = cjk_syntax.parse(widened) if syntax is not None else None
+            # where cjk_syntax reads the widened expression, however many parts its groups
+            # of spellings add (until 2026-12-07, one widened past MAX_PARTS ran as typed).
+            widened_syntax = cjk_syntax.parse(widened, widened=True) \
+                if syntax is not None else None
             if syntax is None or widened_syntax is not None:
                 self.match, syntax = widened, widened_syntax
         # A site naming no archived site is a mistake to point out (NoSuchSite lists the sites),

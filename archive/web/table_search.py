@@ -154,7 +154,7 @@ def combined_condition(conn: sqlite3.Connection, text: str, bigrams: bool, marke
     if syntax is not None:
         # Its words widened to the spellings the index holds (strasse: straße), as the ranked
         # search widens them, where cjk_syntax reads the widened expression.
-        syntax = cjk_syntax.parse(widen_syntax(conn, match)) or syntax
+        syntax = cjk_syntax.parse(widen_syntax(conn, match), widened=True) or syntax
     if syntax is not None:
         # A Hebrew or Arabic word in posts_unmarked too, as the ranked search reads it.
         sql, params = syntax.condition("id", marked and any(
