@@ -13,7 +13,7 @@ from outputs import wixarchive
 from search_hits import archive_of, table_search
 
 from archive.schema import FTS_TOKENIZE_SQL
-from archive.search import SearchError, SearchQuery, search
+from archive.search import SearchError, SearchQuery, count, search
 from archive.search.casefold import FULL_FOLDS, LETTER_VARIANTS, as_indexed, word_phrases
 from archive.search.query import UNDECOMPOSED, fold_case
 from archive.store import Archive
@@ -441,3 +441,50 @@ def test_the_box_reads_a_dashed_phrase_or_prefix_as_the_not_the_ranked_search_as
     the posts without strasse."""
     assert titles(db, as_written) == expected
     assert table_titles(db, typed) == expected
+
+
+@pytest.mark.parametrize("typed, as_written, expected", [
+    # A side of an OR that only leaves out has no words for its NOT: it finds no post, as a
+    # search that only leaves out does. The box quoted every word: "garten" "or", no post.
+    ("garten -berg OR -fluss", "garten NOT berg", ["Drei", "Eins"]),
+    ("-fluss OR garten", "garten", ["Drei", "Eins", "Zwei"]),
+    ("(-fluss OR -berg) OR ein", "ein", ["Drei", "Eins", "Zwei"])])
+def test_a_side_of_an_or_that_only_leaves_out_finds_no_post_in_the_box_and_the_search_says_so(
+        db: Path, typed: str, as_written: str, expected: list[str]) -> None:
+    """FTS5 reads `garten -berg OR -fluss` as columns berg and fluss (`no such column`), and
+    `sqlite-utils search --quote` as the four words, `or` among them; the ranked search named
+    berg only, telling to write NOT berg, and then NOT fluss, which FTS5 cannot parse after
+    OR. It now names the side that leaves out of nothing and the query to write, which is
+    what the box finds."""
+    with pytest.raises(SearchError, match=rf"only leaves? words out, with no word to find "
+                       rf".*so such a side finds no post; write {as_written}$"):
+        titles(db, typed)
+    assert titles(db, as_written) == expected
+    assert table_titles(db, typed) == expected
+
+
+def test_a_dash_inside_a_phrase_is_part_of_it_when_the_box_searches_the_words(db: Path) -> None:
+    """A search FTS5 cannot parse (a stray parenthesis) is searched as its words, those left
+    out apart: the dash inside `"ein -garten"` was read as leaving *garten* out, so every post
+    was left out, where the phrase's words are words to find."""
+    assert table_titles(db, '"ein -garten" -fluss (') == ["Drei", "Zwei"]
+
+
+# Words enough that the query is read in its 256 parts (cjk_syntax.MAX_PARTS) as typed, and
+# past them with `strasse` widened to `("strasse" OR "straße")`; and the same in 64
+# parentheses (cjk_syntax.MAX_DEPTH), a group deeper when widened.
+_NOWHERE = " OR ".join(f"nowhere{n}" for n in range(125))
+
+
+@pytest.mark.parametrize("typed", [f"title:strasse OR 東京 OR {_NOWHERE}",
+                                   "(" * 64 + "title:strasse OR 東京" + ")" * 64])
+def test_a_query_beside_a_cjk_word_is_widened_however_many_parts_widening_adds(
+        titled_beside_cjk: Path, typed: str) -> None:
+    """A query read word by word (a CJK word in it) within the parts and parentheses read
+    there, but past them once its words were widened to their other spellings, ran as typed,
+    without saying so: *Die Straße* was missed, by `search`, its count and the box."""
+    expected = ["Die Strasse", "Die Straße", "大阪", "東京の旅"]
+    assert sorted(titles(titled_beside_cjk, typed)) == expected
+    with Archive.open(titled_beside_cjk, readonly=True) as archive:
+        assert count(archive, SearchQuery(typed)) == 4
+    assert table_titles(titled_beside_cjk, typed) == expected

@@ -18,7 +18,14 @@ import pytest
 from test_search_marks import undo_v19
 
 from archive import schema
-from archive.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchError, SearchQuery, search
+from archive.search import (
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    SearchError,
+    SearchQuery,
+    count,
+    search,
+)
 from archive.search.bigrams import index_text
 from archive.store import Archive
 from archive.web.table_search import COMBINED
@@ -270,6 +277,39 @@ def test_latin_words_written_against_cjk_text_and_mixed_queries(db: Path) -> Non
     assert titles(db, "iphone15 使い方") == ["東京タワーの夜景"]
     assert titles(db, "東京 night") == []  # every word must match
     assert set(titles(db, "Tokyo")) == {"Tokyo in spring"}  # the main index, as before
+
+
+# A Latin word standing free in one post and written against CJK text in others.
+BERLIN = [
+    Article(url=f"{JA}/post/alone", title="Alone", body_text="A week in berlin, walking."),
+    Article(url=f"{JA}/post/glued", title="Glued", body_text="先週東京でberlinと言いました"),
+    Article(url=f"{JA}/post/both", title="Both", body_text="We went to berlin. 東京でtokyoと"),
+    Article(url=f"{JA}/post/none", title="None", body_text="東京に行きました"),
+]
+
+
+def test_a_latin_word_written_against_cjk_text_is_found_beside_posts_holding_it_free(
+        tmp_path: Path) -> None:
+    """`berlin` found *東京でberlinと* only when no post held *berlin* standing free: the
+    bigram index, which holds it apart, was read only when the main index found nothing, and
+    `berlin tokyo` missed the post holding one free and the other against CJK text. Those
+    posts now follow the others, ranked among themselves in the bigram index, page by page."""
+    path = tmp_path / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles(BERLIN)
+    found = titles(path, "berlin")
+    assert set(found[:2]) == {"Alone", "Both"} and found[2:] == ["Glued"]
+    assert titles(path, "berlin", limit=2) == found[:2]
+    assert titles(path, "berlin", offset=2) == ["Glued"]
+    assert titles(path, "berlin", offset=1, limit=1) == found[1:2]
+    assert titles(path, "berlin", offset=3) == []
+    assert titles(path, "berlin tokyo") == ["Both"]
+    assert titles(path, "berlin", lang="fr") == []  # filters apply to them too
+    with Archive.open(path, readonly=True) as archive:
+        glued = search(archive, SearchQuery("berlin", offset=2))[0]
+        assert glued.marked_snippet("[", "]") == "先週東京で[berlin]と言いました"
+        assert count(archive, SearchQuery("berlin")) == 3
+        assert count(archive, SearchQuery("berlin tokyo")) == 1
 
 
 def test_filters_apply_to_cjk_queries(db: Path) -> None:

@@ -609,6 +609,21 @@ def test_a_word_written_with_marks_against_cjk_text_is_found_with_or_without_the
     assert titles(path, query) == expected
 
 
+def test_a_word_written_with_marks_against_cjk_text_follows_the_posts_holding_it_free(
+        tmp_path: Path) -> None:
+    """With a post holding תּוֹדָה standing free (the main and mark-free indexes find it), the
+    one writing it against CJK text was not found: the bigram index was read only when no
+    post held the word free."""
+    path = archive_of(tmp_path / "archive.db", [
+        GLUED[1], Article(url=f"{HE}/post/free", title="Free", body_text="אמרתי תּוֹדָה לכולם"),
+        Article(url=f"{HE}/post/plain", title="Plain", body_text="אמרתי תודה לכולם")])
+    for typed in ("תודה", "תּוֹדָה"):
+        found = titles(path, typed)
+        assert set(found[:2]) == {"Free", "Plain"} and found[2:] == ["旅"], typed
+        with Archive.open(path, readonly=True) as archive:
+            assert count(archive, SearchQuery(typed)) == 3
+
+
 def test_an_archive_from_v25_gets_the_marks_against_cjk_text_taken_out_when_opened(
         tmp_path: Path) -> None:
     path = archive_of(tmp_path / "archive.db", GLUED)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from dataclasses import field as dataclass_field
 from typing import Any, Protocol
@@ -41,6 +42,7 @@ from archive.schema import FTS_COLUMNS, FTS_PREFIX, FTS_TABLE, UNMARKED_TABLE
 from archive.search import bigrams, casefold, cjk, cjk_syntax, exact, listing, marks, unmarked
 from archive.search.query import (
     MAX_ROWS,
+    Filter,
     SearchError,
     SearchQuery,
     checked,
@@ -176,24 +178,35 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
         if not ranks:
             check_index_holds_words(conn)
             return []
+        glued = [post_id for post_id in ranks if post_id in ranked.glued]
+        others = [post_id for post_id in ranks if post_id not in ranked.glued]
         if ranked.runs:
-            placeholders = ",".join("?" * len(ranks))
-            snippets = {post_id: (bigrams.snippet(body or "", ranked.runs, HIGHLIGHT_START,
-                                                  HIGHLIGHT_END), [])
-                        for post_id, body in conn.execute(
-                            f"SELECT id, body FROM posts WHERE id IN ({placeholders})",
-                            list(ranks))}
+            snippets = _run_snippets(conn, list(ranks), ranked.runs)
         elif ranked.unmarked:
-            snippets = _unmarked_snippets(conn, ranked.match, list(ranks))
+            snippets = _unmarked_snippets(conn, ranked.match, others)
         else:
-            snippets = _snippets(conn, FTS_TABLE, ranked.match, list(ranks))
+            snippets = _snippets(conn, FTS_TABLE, ranked.match, others)
+        if glued:  # written against CJK text: marked where the text holds them
+            snippets |= _run_snippets(conn, glued, ranked.glued_words)
         hits = _hits(conn, ranks, snippets)
     except sqlite3.OperationalError as exc:  # the query's (damaged pages: DatabaseError, raised)
         if held_by_another(exc):
             raise
         raise explain(exc, query.text.strip()) from exc  # as typed, not as widened
-    hits.sort(key=lambda hit: (hit.rank, hit.id))
+    # The posts found by words written against CJK text after the others (their rank is
+    # posts_cjk's: `_Ranked._glued`).
+    hits.sort(key=lambda hit: (hit.id in ranked.glued, hit.rank, hit.id))
     return hits
+
+
+def _run_snippets(conn: sqlite3.Connection, ids: list[int], runs: list[str],
+                  ) -> dict[int, tuple[str, list[str]]]:
+    """The snippets of the posts `ids` around the first of `runs` their body holds (CJK runs,
+    or words written against CJK text), no field named as matched."""
+    placeholders = ",".join("?" * len(ids))
+    return {post_id: (bigrams.snippet(body or "", runs, HIGHLIGHT_START, HIGHLIGHT_END), [])
+            for post_id, body in conn.execute(
+                f"SELECT id, body FROM posts WHERE id IN ({placeholders})", ids)}
 
 
 def count(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> int:
@@ -253,6 +266,9 @@ class _Ranked:
         self.match = text.strip()
         self.runs: list[str] = []
         self.unmarked = False
+        # The posts found by words written against CJK text, listed last (`_glued`).
+        self.glued: set[int] = set()
+        self.glued_words: list[str] = []
 
     def top(self, conn: sqlite3.Connection, query: SearchQuery, *, fast: bool,
             ) -> list[tuple[int, float]]:
@@ -287,9 +303,10 @@ class _Ranked:
         if plain is None:  # FTS5 syntax: its words widened as plain words are
             widened = casefold.widen_syntax(conn, self.match)
             # Beside CJK words too (`strasse AND 東京`, `title:strasse OR 東京` find Straße),
-            # where cjk_syntax reads the widened expression (and runs as typed one widened
-            # past its MAX_PARTS).
-            widened_syntax = cjk_syntax.parse(widened) if syntax is not None else None
+            # where cjk_syntax reads the widened expression, however many parts its groups
+            # of spellings add (until 2026-12-07, one widened past MAX_PARTS ran as typed).
+            widened_syntax = cjk_syntax.parse(widened, widened=True) \
+                if syntax is not None else None
             if syntax is None or widened_syntax is not None:
                 self.match, syntax = widened, widened_syntax
         # A site naming no archived site is a mistake to point out (NoSuchSite lists the sites),
@@ -302,9 +319,14 @@ class _Ranked:
         limit, offset = query.limit, query.offset
         # Hebrew or Arabic words, and posts written with vowel marks: both indexes, as one.
         self.unmarked = not runs and syntax is None and unmarked.needed(conn, self.match)
+        # Plain words without CJK text: the posts holding one written against CJK text
+        # (`berlin` of 東京でberlinと, which the main index holds only inside that whole
+        # token) are found in posts_cjk, and listed after the others (`_glued`).
+        glued = words if bigram_index and words and not runs else None
         if self.unmarked:
             if counting:
-                return unmarked.count(conn, self.match, filters)
+                return unmarked.count(conn, self.match, filters) + self._glued_count(
+                    conn, glued, filters)
             top = unmarked.top(conn, self.match, filters, limit, offset)
         elif syntax is not None:
             runs = syntax.runs
@@ -314,20 +336,44 @@ class _Ranked:
                     cjk.reads_unmarked(conn, syntax.main_words))
         elif runs:  # Chinese, Japanese or Korean words: archive/search/bigrams.py
             top = cjk.top_cjk(conn, runs, others, filters, limit, offset)
-        elif counting and (matches := exact.count_exact(conn, self.match, filters)):
-            return matches
+        elif counting:
+            return exact.count_exact(conn, self.match, filters) + self._glued_count(
+                conn, glued, filters)
         else:
             top = top_fast(conn, self.match, words, filters, limit, offset) if fast else None
             if top is None:
-                top = [] if counting else exact.top_exact(conn, self.match, filters, limit,
-                                                          offset)
-        if not top and bigram_index and words and not runs and offset == 0:
-            # Plain words not in the main index: maybe written against Chinese or Japanese
-            # text. (Not FTS5 syntax whose CJK words are all in a NOT: `garden NOT 東京`.)
-            runs = words
-            top = cjk.top_cjk(conn, [], words, filters, limit, offset)
+                top = exact.top_exact(conn, self.match, filters, limit, offset)
+        if glued is not None and len(top) < limit:
+            # The page ends the other posts' ranking: the glued ones follow, on from the
+            # first (the posts before them counted when this page is past their end).
+            before = offset + len(top) if top or not offset else (
+                unmarked.count if self.unmarked else exact.count_exact)(
+                    conn, self.match, filters)
+            more = self._glued(conn, glued, filters, limit - len(top), max(0, offset - before))
+            top = [*top, *more]
         self.runs = runs
         return top
+
+    def _glued(self, conn: sqlite3.Connection, words: list[str] | None,
+               filters: Sequence[Filter], limit: int, offset: int) -> list[tuple[int, float]]:
+        """The posts holding `words` with one at least written against CJK text that the
+        query's own index (or indexes) did not find, ranked in posts_cjk (cjk.top_glued):
+        `limit` of them from `offset`, recorded in `self.glued`."""
+        if not words:
+            return []
+        more = cjk.top_glued(conn, words, self._found_by(), filters, limit, offset)
+        self.glued = {post_id for post_id, _ in more}
+        self.glued_words = words
+        return more
+
+    def _glued_count(self, conn: sqlite3.Connection, words: list[str] | None,
+                     filters: Sequence[Filter]) -> int:
+        """How many posts `_glued` ranks paged to the end, without ranking them."""
+        return cjk.count_glued(conn, words, self._found_by(), filters) if words else 0
+
+    def _found_by(self) -> list[tuple[str, str]]:
+        """(index, MATCH expression) of each index the query's words were looked up in."""
+        return [(FTS_TABLE, self.match), *[(UNMARKED_TABLE, self.match)] * self.unmarked]
 
 
 def _listed(conn: sqlite3.Connection, query: SearchQuery) -> list[Hit]:

@@ -54,16 +54,57 @@ def reads_unmarked(conn: sqlite3.Connection, words: Sequence[str]) -> bool:
 
 
 def top_matching(conn: sqlite3.Connection, match: str, filters: Sequence[Filter], limit: int,
-                 offset: int, elsewhere: Sequence[str] = ()) -> list[tuple[int, float]]:
+                 offset: int, elsewhere: Sequence[str] = (),
+                 found: Sequence[tuple[str, str]] = ()) -> list[tuple[int, float]]:
     """(post id, bm25 rank) of the best posts matching the posts_cjk expression `match` and
-    holding each word of `elsewhere` (in the main index, or against CJK text)."""
+    holding each word of `elsewhere` (in the main index, or against CJK text); none that
+    `found` finds ((index, MATCH expression) pairs)."""
+    sql, params = _matching(conn, "c.rowid, c.rank", match, filters, elsewhere, found)
+    return [tuple(row) for row in conn.execute(
+        sql + " ORDER BY +c.rank LIMIT ? OFFSET ?", [*params, limit, offset])]
+
+
+def _matching(conn: sqlite3.Connection, columns: str, match: str, filters: Sequence[Filter],
+              elsewhere: Sequence[str], found: Sequence[tuple[str, str]],
+              ) -> tuple[str, list[str]]:
+    """The SELECT of `columns` of the posts `top_matching` ranks, and its parameters."""
     where, params = row_conditions(filters, "c.rowid")
-    sql = f"SELECT c.rowid, c.rank FROM {CJK_TABLE} c" + posts_join(filters, "c.rowid")
+    sql = f"SELECT {columns} FROM {CJK_TABLE} c" + posts_join(filters, "c.rowid")
     sql += f" WHERE {CJK_TABLE} MATCH ?"
     marked = reads_unmarked(conn, elsewhere)
-    sql += f" AND {holding_word('c.rowid', unmarked='?' if marked else None)}" * len(elsewhere)
+    # `+c.rowid`: the MATCH finds the posts, each then looked up in the words' lists (by
+    # `c.rowid IN (…)` SQLite may choose to find them there, and then cannot run the MATCH).
+    sql += f" AND {holding_word('+c.rowid', unmarked='?' if marked else None)}" * len(elsewhere)
+    # A seek in each index per candidate: `NOT IN (…)` would list every post a common word
+    # is in first.
+    sql += "".join(f" AND NOT EXISTS (SELECT 1 FROM {table} WHERE {table} MATCH ? "
+                   "AND rowid = c.rowid)" for table, _ in found)
     sql += "".join(f" AND {condition}" for condition in where)
-    sql += " ORDER BY +c.rank LIMIT ? OFFSET ?"
     words = [quoted([word]) for word in elsewhere for _ in range(3 if marked else 2)]
-    return [tuple(row) for row in conn.execute(sql, [match, *words, *params, limit, offset])]
+    return sql, [match, *words, *(expression for _, expression in found), *params]
 
+
+def top_glued(conn: sqlite3.Connection, words: Sequence[str], found: Sequence[tuple[str, str]],
+              filters: Sequence[Filter], limit: int, offset: int) -> list[tuple[int, float]]:
+    """(post id, posts_cjk's bm25 rank) of the best posts holding every one of `words` (no CJK
+    text in them), one at least written against CJK text (`berlin` of 東京でberlinと, which the
+    main index holds only inside that whole token), and not found by `found`, the (index,
+    MATCH expression) pairs that found the posts holding them all standing free. Ranked apart,
+    to list after those: a bm25 of posts_cjk, whose rows hold only the CJK text and the words
+    against it, is not comparable with the main index's."""
+    return top_matching(conn, _any_of(words), filters, limit, offset,
+                        words if len(words) > 1 else (), found)
+
+
+def count_glued(conn: sqlite3.Connection, words: Sequence[str],
+                found: Sequence[tuple[str, str]], filters: Sequence[Filter]) -> int:
+    """How many posts `top_glued` ranks paged to the end, without ranking them."""
+    sql, params = _matching(conn, "count(*)", _any_of(words), filters,
+                            words if len(words) > 1 else (), found)
+    return conn.execute(sql, params).fetchone()[0]
+
+
+def _any_of(words: Sequence[str]) -> str:
+    """The posts_cjk MATCH expression of the posts holding any of `words` against CJK text
+    (each is then checked in either index, one word alone by that match)."""
+    return " OR ".join(quoted([word]) for word in words)

@@ -151,13 +151,17 @@ class Query:
                 (UNMARKED_TABLE, main, ""), (CJK_TABLE, cjk, "")]
 
 
-def parse(text: str) -> Query | None:
-    """The query's tree when it names a CJK word and uses only syntax read here, else None."""
+def parse(text: str, widened: bool = False) -> Query | None:
+    """The query's tree when it names a CJK word and uses only syntax read here, else None.
+    `widened`: `text` is a query read here with its words widened to their other spellings
+    (casefold.widen_syntax: `strasse` -> `("strasse" OR "straße")`), whose parts are not
+    counted (the query typed was), and whose groups of spellings nest two deeper (a group, and
+    the parentheses around words side by side beside one)."""
     parts = FTS_PART.findall(text)
-    if len(parts) > MAX_PARTS:
+    if len(parts) > MAX_PARTS and not widened:
         return None
     try:
-        tree = _Parser(parts).query()
+        tree = _Parser(parts, MAX_DEPTH + 2 * widened).query()
     except Unsupported:
         return None
     if tree is None or tree is NOTHING:  # FTS5 finds no post: the main index says so
@@ -228,8 +232,9 @@ class _Parser:
     """Recursive descent over FTS5's precedence: words side by side bind tighter than NOT, NOT
     than AND, AND than OR."""
 
-    def __init__(self, parts: list[str]) -> None:
+    def __init__(self, parts: list[str], deepest: int = MAX_DEPTH) -> None:
         self.parts = parts
+        self.deepest = deepest  # groups open at most
         self.at = 0
         self.columns: Columns = None  # those of the group being read (`title:(…)`)
         self.depth = 0  # groups open
@@ -293,7 +298,7 @@ class _Parser:
         self.take()
         outer, self.columns = self.columns, columns
         self.depth += 1
-        if self.depth > MAX_DEPTH:
+        if self.depth > self.deepest:
             raise Unsupported("parentheses nested too deep")
         tree = self.any_of()
         self.columns, self.depth = outer, self.depth - 1

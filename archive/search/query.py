@@ -423,14 +423,109 @@ _DASHED_PHRASE = re.compile(r'(?<![^\s(])-("(?:[^"]|"")*")')
 _DASHED_WORD = re.compile(r"(?<![^\s(])-(\w+)\b(?![*:]|\s*:)")
 
 
+# A query read for its dashes, in pieces, in order: a word, prefix or phrase left out written
+# apart (`-berg`, `-strass*`, `-"green manure"`; `AND -berg` too), not a column filter (`-title:
+# …`); a phrase (a dash, OR or parenthesis in it is a word: `"rose -red"`); a parenthesis; an
+# OR; anything else.
+LEFT_OUT = r'(?P<out>(?:\bAND\s+)?(?<![^\s(])-(?P<term>"(?:[^"]|"")*"|\w+\b\*?)(?!\s*:))'
+_DASH_PIECE = re.compile(
+    LEFT_OUT + r'|(?P<phrase>"(?:[^"]|"")*"?)|(?P<open>\()|(?P<close>\))|(?P<or>\s+OR\s+)'
+    r'|[^"()\s]+|\s+')
+
+
+_DEEPEST = 64
+
+
+class DashesAsNot(NamedTuple):
+    """FTS5 syntax with each `-term` written as the NOT it means (`dashes_as_not`)."""
+
+    expression: str  # empty when every side of the query only leaves out
+    only_left_out: list[str]  # the sides that leave out of no word, as typed (`-fluss`)
+
+
+def dashes_as_not(text: str) -> DashesAsNot | None:
+    """`text` with the words, prefixes and phrases it leaves out (`-berg`) as NOTs after the
+    other words of their side of an OR, in their group (`garten -berg die OR fluss`: `garten die
+    NOT berg OR fluss`; `(garten -berg die) OR see`: `(garten die NOT berg) OR see`): words
+    side by side bind tighter than NOT, so `garten NOT berg die` would be garten NOT (berg die),
+    the posts with garten but no die among them. A side (or group) that only leaves out has no
+    words for its NOT to leave posts out of: it finds no post, as a search that only leaves out
+    does, and is dropped (`garten -berg OR -fluss` is `garten NOT berg`). A dash inside a
+    phrase is part of it (`"rose -red"`). None for a parenthesis left unclosed or stray, or
+    parentheses nested deeper than anyone writes (each is a call: Python's recursion limit)."""
+    pieces = list(_DASH_PIECE.finditer(text))
+    depth = 0
+    for piece in pieces:
+        depth += (piece["open"] is not None) - (piece["close"] is not None)
+        if not 0 <= depth <= _DEEPEST:
+            return None
+    if depth:
+        return None
+    rest = iter(pieces)
+    dropped: list[str] = []
+
+    def group(start: int) -> str | None:
+        """The pieces from `start` up to the group's closing parenthesis (or the end),
+        rewritten; None when the group finds no post (every side only leaves out)."""
+        found: list[str] = []
+        kept: list[str | None] = []
+        out: list[str] = []
+        while True:
+            piece = next(rest, None)
+            if piece is None or piece["or"] is not None or piece["close"] is not None:
+                end = len(text) if piece is None else piece.start()
+                if None in kept:  # a group in it that finds no post, named already
+                    pass
+                elif out and not any(any(ch.isalnum() for ch in part)
+                                     for part in kept if part):
+                    dropped.append(text[start:end].strip())
+                else:
+                    found.append("".join(part or "" for part in kept).strip()
+                                 + "".join(f" NOT {term}" for term in out))
+                if piece is None or piece["close"] is not None:
+                    break
+                kept, out, start = [], [], piece.end()
+            elif piece["term"] is not None:
+                out.append(piece["term"])
+            elif piece["open"] is not None:
+                inner = group(piece.end())
+                kept.append(None if inner is None else f"({inner})")
+            else:
+                kept.append(piece.group())
+        return " OR ".join(found) if found else None
+
+    expression = group(0)
+    return DashesAsNot(expression or "", dropped)
+
+
 def _not_phrase(phrase: str) -> str:
     return (f"in FTS5 syntax -{phrase} names columns to leave out; to leave out posts with the "
             f"words, write NOT {phrase}")
 
 
+def _left_out_of_nothing(match: str) -> SearchError | None:
+    """For FTS5 syntax with a side of an OR (or a group) that only leaves words out (`garten
+    -berg OR -fluss`): that such a side finds no post, and the query to write, as the posts
+    table's search box reads it (`garten NOT berg`); None for any other query."""
+    read = dashes_as_not(match)
+    if read is None or not read.only_left_out:
+        return None
+    sides = " and ".join(repr(side) for side in read.only_left_out[:3])
+    write = f"write {read.expression}" if read.expression else \
+        "add a word to find (garden NOT compost)"
+    return SearchError(f"malformed query {match!r}: {sides} only leave"
+                       f"{'s' * (len(read.only_left_out) == 1)} words out, with no word to find "
+                       "before: in FTS5 syntax NOT leaves posts out of the words before it on its "
+                       "side of OR (-word names columns to leave out), so such a side finds no "
+                       f"post; {write}")
+
+
 def explain(exc: sqlite3.Error, match: str) -> SearchError:
     message = str(exc)
     column = re.match(r"no such column: (.*)", message)  # empty: a `{""}` or `"":` column
+    if (column or message.startswith("fts5:") or "syntax error" in message) \
+            and (nothing := _left_out_of_nothing(match)) is not None:
+        return nothing
     if column:
         name = column.group(1)
         columns = ", ".join(f"{c}:" for c in FTS_COLUMNS)

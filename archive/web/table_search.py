@@ -36,20 +36,24 @@ from archive.search import cjk_syntax, unmarked
 from archive.search.bigrams import CJK_RUN, normalize
 from archive.search.casefold import widen_syntax
 from archive.search.marks import SCRIPT, strip
-from archive.search.query import SearchError, fts_query, plain_query, quoted
+from archive.search.query import (
+    LEFT_OUT,
+    SearchError,
+    dashes_as_not,
+    fts_query,
+    plain_query,
+    quoted,
+)
 
 # The query argument a search of two indexes is moved to: not `_search`, so Datasette adds no
 # clause of its own, and not `_search_*`, which it reads as a column's search.
 COMBINED = "_wxa_search"
 # A word, prefix or phrase left out (`-knead`, `-knea*`, `-"rye bread"`) written apart, not a
-# column filter (`-title: …`, `-"title": …`, `-{title}: …`).
-_LEFT_OUT = re.compile(r'(?<![^\s(])-("(?:[^"]|"")*"|\w+\b\*?)(?!\s*:)')
-_AND_LEFT_OUT = re.compile(r"(?:\bAND\s+)?" + _LEFT_OUT.pattern)  # `a AND -b` too
-# The box's search read in pieces, in order: a term left out (`AND -berg` too), a phrase (an
-# OR or parenthesis in it is a word), a parenthesis, an OR, anything else.
-_PIECE = re.compile(r'(?P<out>(?:\bAND\s+)?(?<![^\s(])-(?P<term>"(?:[^"]|"")*"|\w+\b\*?)(?!\s*:))'
-                    r'|(?P<phrase>"(?:[^"]|"")*"?)|(?P<open>\()|(?P<close>\))|(?P<or>\s+OR\s+)'
-                    r'|[^"()\s]+|\s+')
+# column filter (`-title: …`, `-"title": …`, `-{title}: …`), or a phrase, kept whole (a dash in it
+# is part of it: `"rose -red"`).
+_LEFT_OUT_OR_PHRASE = re.compile(LEFT_OUT + r'|"(?:[^"]|"")*"?')
+# A search's words at spaces, a phrase (`-"rye bread"` too) one of them.
+_WORD = re.compile(r'-?"(?:[^"]|"")*"?|[^\s"]+')
 
 
 def needs_raw_mode(text: str) -> bool:
@@ -78,19 +82,27 @@ def table_match(text: str) -> str:
     # -knead`: no column knead), which the ranked search refuses, telling to write NOT knead:
     # the box reads it so, rather than as its words (the posts *with* knead). On its side of
     # an OR: `garten -strasse OR fluss` is `(garten NOT strasse) OR fluss`, as the NOT the
-    # ranked search asks for binds, not `(garten OR fluss) NOT strasse`.
+    # ranked search asks for binds, not `(garten OR fluss) NOT strasse`; a side that only
+    # leaves out finds no post (`garten -berg OR -fluss` is `garten NOT berg`), as the
+    # ranked search's error says.
     try:
-        if (nots_last := _left_out_last(text)) is not None:
-            expression = fts_query(nots_last)
+        if (nots_last := dashes_as_not(text)) is not None:
+            if not nots_last.expression:
+                return '""'
+            expression = fts_query(nots_last.expression)
             _check_syntax(expression)
             return expression
     except (SearchError, sqlite3.Error):
-        pass  # a side of an OR that only leaves out (`-knead OR rye`): no word before its NOT
-    kept = _AND_LEFT_OUT.sub(" ", text)
+        pass
+    # Else its words, those left out apart: not a dash inside a phrase (`"rose -red"`).
+    left_out_terms = [piece["term"] for piece in _LEFT_OUT_OR_PHRASE.finditer(text)
+                      if piece["term"] is not None]
+    kept = _LEFT_OUT_OR_PHRASE.sub(lambda piece: piece.group() if piece["term"] is None
+                                   else " ", text)
     # A phrase stays as typed; a word is quoted, a prefix's stem too (`"OR"*`: bare, `-OR*` was
     # the operator OR, which FTS5 cannot parse, and the page failed).
     left_out = " OR ".join(term if term.startswith('"') else quoted([term.removesuffix("*")])
-                           + "*" * term.endswith("*") for term in _LEFT_OUT.findall(text))
+                           + "*" * term.endswith("*") for term in left_out_terms)
     if left_out:
         try:
             expression = f"({fts_query(kept)}) NOT ({left_out})"
@@ -104,42 +116,6 @@ def table_match(text: str) -> str:
     return f"({words}) NOT ({left_out})" if left_out else words
 
 
-def _left_out_last(text: str) -> str | None:
-    """`text` with the words, prefixes and phrases it leaves out as NOTs after the other words
-    of their side of an OR, in their group (`garten -berg die OR fluss`: `garten die NOT berg
-    OR fluss`; `(garten -berg die) OR see`: `(garten die NOT berg) OR see`): words side by
-    side bind tighter than NOT, so `garten NOT berg die` would be garten NOT (berg die), the
-    posts with garten but no die among them. None for a parenthesis left unclosed or stray."""
-    pieces = list(_PIECE.finditer(text))
-    depth = 0
-    for piece in pieces:
-        depth += (piece["open"] is not None) - (piece["close"] is not None)
-        if depth < 0:
-            return None
-    if depth:
-        return None
-    rest = iter(pieces)
-
-    def group() -> str:
-        """The pieces up to the group's closing parenthesis (or the end), rewritten."""
-        sides: list[tuple[list[str], list[str]]] = [([], [])]
-        for piece in rest:
-            if piece["term"] is not None:
-                sides[-1][1].append(piece["term"])
-            elif piece["open"] is not None:
-                sides[-1][0].append(f"({group()})")
-            elif piece["close"] is not None:
-                break
-            elif piece["or"] is not None:
-                sides.append(([], []))
-            else:
-                sides[-1][0].append(piece.group())
-        return " OR ".join("".join(kept).strip() + "".join(f" NOT {term}" for term in out)
-                           for kept, out in sides)
-
-    return group()
-
-
 def _check_syntax(expression: str) -> None:
     """sqlite3.Error when FTS5 cannot parse `expression` (an empty table with the index's
     columns parses it as the archive's would, in memory, with no read of the archive)."""
@@ -149,8 +125,9 @@ def _check_syntax(expression: str) -> None:
 
 
 def _leaves_out_only(text: str) -> bool:
-    """Whether every word of a search without FTS5 syntax leaves a word out (`-compost`)."""
-    words = [word for word in text.split() if any(ch.isalnum() for ch in word)]
+    """Whether every word of a search without FTS5 syntax leaves a word out (`-compost`), a
+    phrase one word (`" -compost"` is the word to find)."""
+    words = [word for word in _WORD.findall(text) if any(ch.isalnum() for ch in word)]
     return bool(words) and all(word.startswith("-") for word in words)
 
 
@@ -177,7 +154,7 @@ def combined_condition(conn: sqlite3.Connection, text: str, bigrams: bool, marke
     if syntax is not None:
         # Its words widened to the spellings the index holds (strasse: straße), as the ranked
         # search widens them, where cjk_syntax reads the widened expression.
-        syntax = cjk_syntax.parse(widen_syntax(conn, match)) or syntax
+        syntax = cjk_syntax.parse(widen_syntax(conn, match), widened=True) or syntax
     if syntax is not None:
         # A Hebrew or Arabic word in posts_unmarked too, as the ranked search reads it.
         sql, params = syntax.condition("id", marked and any(
