@@ -685,16 +685,23 @@ class Archive:
         typed = slug.strip().strip("/")
         if not typed:
             return SlugMatches([], 0, exact=False)
-        # As a crawl archives a path (percent-encoded), on a host no post has.
-        normalized = _normalized(f"https://slug.invalid/{typed}")
-        path = normalized[len("https://slug.invalid"):] if normalized else f"/{typed}"
-        for where, key, exact in (("lower(substr(url, -length(:key))) = :key", path.lower(),
-                                   True),
-                                  (f"instr(lower({_PATH}), :key)",
-                                   path[1:].lower().replace("%20", "-"), False)):
+        # As a crawl archives a path (percent-encoded), on a host no post has; as typed and
+        # in lower case before it is encoded: SQL's lower() folds the ASCII letters only, and
+        # an accented capital (`Über-uns`) is percent-encoded as another letter (%C3%9C).
+        paths: list[str] = []
+        for spelling in dict.fromkeys((typed, typed.lower())):
+            normalized = _normalized(f"https://slug.invalid/{spelling}")
+            path = (normalized[len("https://slug.invalid"):] if normalized
+                    else f"/{spelling}").lower()
+            paths += [path] if path not in paths else []
+        for test, keys, exact in (("lower(substr(url, -length(?))) = ?", paths, True),
+                                  (f"instr(lower({_PATH}), ?)",
+                                   [path[1:].replace("%20", "-") for path in paths], False)):
+            where = " OR ".join([test] * len(keys))
+            args = [arg for key in keys for arg in ([key] * test.count("?"))]
             rows = self.conn.execute(
                 "SELECT id, url, title, count(*) OVER () FROM posts WHERE "
-                f"{where} ORDER BY url LIMIT :limit", {"key": key, "limit": limit}).fetchall()
+                f"{where} ORDER BY url LIMIT ?", [*args, limit]).fetchall()
             if rows:
                 return SlugMatches([row[:3] for row in rows], rows[0][3], exact=exact)
         return SlugMatches([], 0, exact=False)

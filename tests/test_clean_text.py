@@ -655,6 +655,24 @@ def test_a_copied_category_menu_over_a_post_without_dates_is_chrome(header: str,
     assert {"Garden Diary", "Recipes", "Travel", "Woody Kitson"} <= set(result.chrome)
 
 
+@pytest.mark.parametrize("header", ["Winter\n\n", "Woody Kitson\n\n", "Winter\nWoody Kitson\n\n"],
+                         ids=["short title", "author", "short title and author"])
+def test_a_posts_first_line_under_a_copied_category_menu_stays_in_its_body(header: str) -> None:
+    """A short title (or the author) glued under the categories is one more label of the menu,
+    all chrome; the first line of the text under them, after a blank line, was then read as
+    the title: a poem's first line left its body. A title is a paragraph of one line (below:
+    a dump that puts blank lines between the header's lines keeps its title)."""
+    poem = "The snow came down\non the hill behind the house\n\nAll night the wind"
+    result = clean_text(_COPIED_SITE + header + poem + _COPIED_FOOTER)
+    assert result.page_kind == "post"
+    assert result.title != "The snow came down"
+    assert result.body[:3] == ["The snow came down", "on the hill behind the house",
+                               "All night the wind"]
+    spaced = clean_text(_COPIED_SITE + "\nSpring planting\n\nThe roses came back this year."
+                        + _COPIED_FOOTER)
+    assert (spaced.title, spaced.body[0]) == ("Spring planting", "The roses came back this year.")
+
+
 def test_a_copied_new_layout_without_dates_keeps_its_title_over_the_author() -> None:
     result = clean_text(_COPIED_SITE + "What we planted in the spring of 2024\nWoody Kitson\n\n"
                         "The roses came back this year." + _COPIED_FOOTER)

@@ -194,3 +194,25 @@ def test_show_and_history_take_a_post_slug_alone_and_list_the_posts_it_may_mean(
     # Nothing like it: the error as before.
     none = wixarchive("show", "no-such-slug", "--db", str(db))
     assert none.returncode == 1 and none.stderr == f"Error: no post 'no-such-slug' in {db}\n"
+
+
+def test_a_slug_typed_with_a_capital_accented_letter_finds_its_post(tmp_path: Path) -> None:
+    """`show Über-uns` (a German slug typed as the word is written, capital Ü) said "no post"
+    for the post archived at /post/über-uns, though `show Cafe-Au-Lait` finds café-au-lait in
+    any case: the slug is matched percent-encoded, where SQL's lower() folds the ASCII letters
+    only (%C3%9C is Ü, %C3%BC ü). Part of a slug too (`ÜBER`)."""
+    db = tmp_path / "a.db"
+    uber = "https://cafe.example/post/%C3%BCber-uns"
+    with Archive.open(db) as archive:
+        archive.save_article(dataclasses.replace(article(uber), title="Über uns"))
+        archive.save_article(dataclasses.replace(article(ACCENTED), title="Café au lait"))
+    for ref, title in (("Über-uns", "Über uns"), ("ÜBER-UNS", "Über uns"),
+                       ("CAFÉ-AU-LAIT", "Café au lait"), ("über-uns", "Über uns")):
+        shown = wixarchive("show", ref, "--db", str(db))
+        assert shown.returncode == 0, (ref, shown.stderr)
+        assert shown.stdout.startswith(f"{title}\n"), ref
+    part = wixarchive("show", "ÜBER", "--db", str(db))
+    assert part.returncode == 1 and not part.stdout
+    assert part.stderr.splitlines()[0] == (
+        f"Error: no post 'ÜBER' in {db}; 1 post's URL holds it: give the URL or id of the one "
+        "you mean")

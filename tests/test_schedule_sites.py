@@ -232,6 +232,38 @@ def test_a_list_of_blogs_is_added_at_once_its_mistakes_named_by_line(tmp_path: P
         "; `sites add --from` takes one URL per line\n")
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_a_list_of_blogs_saved_by_a_spreadsheet_or_notepad_is_read(tmp_path: Path,
+                                                                    encoding: str):
+    """A list saved as "CSV UTF-8" (a spreadsheet) or by Notepad starts with a byte order mark:
+    its first blog was refused as '\\ufeffhttps://…' (an invisible character: "not a web site
+    address"), and a UTF-16 one ("Unicode" in Notepad) stopped `sites add --from` with a
+    traceback."""
+    blogs = tmp_path / "blogs.txt"
+    blogs.write_text("https://a.example/blog\r\nb.example  # the bakery, café\r\n",
+                     encoding=encoding)
+    result = wix("sites", "add", "--from", str(blogs), "--db", str(tmp_path / "study.db"))
+    assert result.exit_code == 0, result.output
+    assert [s.url for s in sites_file.load(tmp_path / "study.sites.toml")] == [
+        "https://a.example/blog", "https://b.example"]
+
+
+@pytest.mark.parametrize("command", [["sites", "add", "--from"], ["crawl", "--sites"]])
+def test_a_list_of_blogs_in_another_encoding_is_refused_in_one_line(tmp_path: Path,
+                                                                     command: list[str]):
+    """A list saved in Windows-1252 (a comment naming a café) stopped `crawl --sites` and
+    `sites add --from` with a UnicodeDecodeError traceback; it is refused, naming the line."""
+    blogs = tmp_path / "blogs.txt"
+    blogs.write_bytes("https://a.example/blog\nb.example  # the café\n".encode("cp1252"))
+    result = subprocess.run([sys.executable, "-m", "archive.cli", *command, str(blogs),
+                             "--db", str(tmp_path / "study.db")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr == (f"Error: cannot read sites file {blogs}: line 2 is not UTF-8 text "
+                             "(save the list as UTF-8)\n")
+    assert not (tmp_path / "study.sites.toml").exists()
+
+
 def test_sites_added_and_removed_at_once_by_many_processes_are_all_kept(tmp_path: Path):
     """`sites add` read the file, appended its site and replaced the file: two at once (a
     script adding a list of blogs in parallel, two colleagues) each wrote what it had read, so

@@ -3,6 +3,7 @@ ends, and a total."""
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import os
@@ -54,9 +55,18 @@ def read_site_list(path: Path, reader: str = "crawl --sites") -> list[Target]:
     """The site URLs of a --sites file, one per line (`#` comments), each with its line.
     `reader`: the command and option reading it, as the refusal of a schedule file names it."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        raw = path.read_bytes()
     except OSError as exc:
         fail(f"cannot read sites file {path}: {exc.strerror}")
+    # A byte order mark opens a list saved as "CSV UTF-8" by a spreadsheet or by Notepad
+    # (UTF-16 as its "Unicode"): read as UTF-8, it made the first URL no web address.
+    utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    try:
+        lines = raw.decode("utf-16" if utf16 else "utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        fail(f"cannot read sites file {path}: line {line} is not UTF-8 text (save the list as "
+             "UTF-8)")
     if any(line.strip() in _SCHEDULE_TABLES for line in lines):
         fail(f"{path} is a schedule sites file (TOML): `wixarchive run-due --sites {path}` "
              f"crawls its sites that are due (--force: all of them); `{reader}` takes one "

@@ -548,6 +548,11 @@ class _Cleaner(PageRules):
                 return title_at + 1
             if k >= len(self.c):
                 return k
+            # Under a blank line, the first line of a paragraph of several (a poem's stanza)
+            # is the text's, no title: a short title was one more label of the run.
+            if (self.c[k] != self.c[k - 1] + 1 and k + 1 < len(self.c)
+                    and self.c[k + 1] == self.c[k] + 1):
+                return k
         # A label glued under "top of page" (logo, decorative image) above the real heading.
         elif (self.framed[0] and self.c[k] == top + 1 and not first.bullet and nxt is not None
                 and self.lines[self.c[k] + 1].blank and title_like(nxt) and title_like(first)):
