@@ -19,6 +19,7 @@ import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -79,6 +80,36 @@ def test_wxr_gives_posts_of_one_title_dates_the_importer_tells_apart(tmp_path: P
     assert len({dates[0][f"{CAFE}/post/menu"], dates[0][f"{CAFE}/post/menu-1"]}) == 2
 
 
+def autumn_hour(db: Path) -> None:
+    """Two "Weekly news" posts an hour apart, at 02:30 in Berlin on the night its clocks go
+    back (CEST, then CET): one local time, which is what WordPress compares."""
+    with Archive.open(db) as archive:
+        save(archive, f"{CAFE}/post/news-summer", title="Weekly news",
+             published="2024-10-27T00:30:00Z")
+        save(archive, f"{CAFE}/post/news-winter", title="Weekly news",
+             published="2024-10-27T01:30:00Z")
+
+
+def test_wxr_tells_apart_posts_of_one_local_time_in_the_autumn_hour(tmp_path: Path) -> None:
+    """Dates were told apart by instant, the importer tells them apart by the local
+    `post_date`: two posts of one title in the hour the clocks go back both said
+    2024-10-27 02:30:00 and imported as one. The second is now a second later."""
+    db = tmp_path / "blog.db"
+    autumn_hour(db)
+    out = tmp_path / "berlin.xml"
+    assert run("--format", "wxr", "--timezone", "Europe/Berlin", "--db", str(db),
+               str(out)).exit_code == 0
+    imported = wordpress_import(out)
+    assert imported["skipped"] == {}
+    assert len(imported["posts"]) == 2
+    channel = etree.parse(str(out)).getroot().find("channel")
+    assert [(item.findtext("wp:post_date", namespaces=NS),
+             item.findtext("wp:post_date_gmt", namespaces=NS))
+            for item in channel.findall("item")] == [
+        ("2024-10-27 02:30:00", "2024-10-27 00:30:00"),
+        ("2024-10-27 02:30:01", "2024-10-27 01:30:01")]
+
+
 def wordpress_missing() -> str | None:
     """Why WordPress cannot run here, or None."""
     if not (WORDPRESS / "wp-settings.php").is_file():
@@ -131,6 +162,32 @@ def wordpress(tmp_path: Path) -> Iterator[Path]:
         server.wait(timeout=HANG_GUARD)
 
 
+def import_into(config: Path, *files: Path) -> dict[str, Any]:
+    """What WordPress does importing `files` one after the other into one new site: the items
+    skipped as already there (`skipped`), and the posts it then holds (`posts`)."""
+    result = subprocess.run(["php", str(IMPORT_POSTS), str(config), *map(str, files)],
+                            capture_output=True, text=True, timeout=HANG_GUARD)
+    assert result.returncode == 0, result.stdout + result.stderr
+    imported: dict[str, Any] = json.loads(result.stdout)
+    return imported
+
+
+@pytest.mark.skipif(WORDPRESS_MISSING is not None, reason=str(WORDPRESS_MISSING))
+def test_wordpress_imports_both_posts_of_the_autumn_hour(wordpress: Path,
+                                                         tmp_path: Path) -> None:
+    """WordPress's own check on two posts of one title an hour apart in the hour Berlin's
+    clocks go back: before 2026-12-07 it skipped the second (one local `post_date`)."""
+    db = tmp_path / "blog.db"
+    autumn_hour(db)
+    out = tmp_path / "berlin.xml"
+    assert run("--format", "wxr", "--timezone", "Europe/Berlin", "--db", str(db),
+               str(out)).exit_code == 0
+    imported = import_into(wordpress, out)
+    assert imported["skipped"] == []
+    assert [(post["title"], post["date"]) for post in imported["posts"]] == [
+        ("Weekly news", "2024-10-27 02:30:00"), ("Weekly news", "2024-10-27 02:30:01")]
+
+
 @pytest.mark.skipif(WORDPRESS_MISSING is not None, reason=str(WORDPRESS_MISSING))
 def test_wordpress_imports_every_post_of_one_title(wordpress: Path, tmp_path: Path) -> None:
     """WordPress's own duplicate check on a real database (MariaDB's utf8mb4 collation: any
@@ -140,10 +197,7 @@ def test_wordpress_imports_every_post_of_one_title(wordpress: Path, tmp_path: Pa
     same_titles(db)
     out = tmp_path / "wordpress.xml"
     assert run("--format", "wxr", "--db", str(db), str(out)).exit_code == 0
-    result = subprocess.run(["php", str(IMPORT_POSTS), str(wordpress), str(out)],
-                            capture_output=True, text=True, timeout=HANG_GUARD)
-    assert result.returncode == 0, result.stdout + result.stderr
-    imported = json.loads(result.stdout)
+    imported = import_into(wordpress, out)
     assert imported["skipped"] == []
     posts = [(post["title"], post["date"]) for post in imported["posts"]
              if post["type"] == "post"]

@@ -231,30 +231,40 @@ class Identities:
     importer's copy of the first serves both. Items come in the export's order (post date,
     then id), so the same selection gets the same dates in every export.
 
+    `post_date` is the WordPress site's local time (`zone`), so dates are told apart as it
+    shows them: the two instants an hour apart that the autumn's repeated hour writes alike
+    (02:30 CEST and 02:30 CET) are one date to the importer.
+
     Only the items of the last two days before the latest one are remembered: the writer's
     memory stays flat however many posts (remembering every item, the export of 100,000
     posts peaked at 116 MB against 43 MB for 10,000; docs/benchmarks.md). An item dated more
     than two days before (an undated post, dated by its first capture, comes after the dated
     ones) is told apart from the items remembered only."""
 
-    def __init__(self) -> None:
+    def __init__(self, zone: tzinfo = UTC) -> None:
+        self.zone = zone
+        # Keyed by the local time WordPress compares (naive, in `zone`).
         self.taken: dict[tuple[str, str, datetime], str | None] = {}
-        self.dates: dict[tuple[str, datetime], int] = {}  # items of a kind at an instant
-        self.order: deque[tuple[datetime, str, str]] = deque()  # as taken
+        self.dates: dict[tuple[str, datetime], int] = {}  # items of a kind at a local time
+        self.order: deque[tuple[datetime, str, str, datetime]] = deque()  # as taken
         self.latest: datetime | None = None
 
     def unique(self, kind: str, title: str, instant: datetime,
                source: str | None = None) -> datetime:
         self._forget_before(instant)
         key = _title_key(title)
-        while (kind, key, instant) in self.taken or (not key and (kind, instant) in self.dates):
-            if source is not None and self.taken.get((kind, key, instant)) == source:
-                return instant
+        while True:
+            local = instant.astimezone(self.zone).replace(tzinfo=None)
+            if (kind, key, local) in self.taken:
+                if source is not None and self.taken[kind, key, local] == source:
+                    return instant
+            elif key or (kind, local) not in self.dates:
+                break
             # An untitled item matches any item of its date; one second on is another date.
             instant += timedelta(seconds=1)
-        self.taken[kind, key, instant] = source
-        self.dates[kind, instant] = self.dates.get((kind, instant), 0) + 1
-        self.order.append((instant, kind, key))
+        self.taken[kind, key, local] = source
+        self.dates[kind, local] = self.dates.get((kind, local), 0) + 1
+        self.order.append((instant, kind, key, local))
         return instant
 
     def _forget_before(self, instant: datetime) -> None:
@@ -262,11 +272,11 @@ class Identities:
             self.latest = instant
         horizon = self.latest - _REMEMBERED
         while self.order and self.order[0][0] < horizon:
-            at, kind, key = self.order.popleft()
-            del self.taken[kind, key, at]
-            left = self.dates.pop((kind, at)) - 1
+            _, kind, key, local = self.order.popleft()
+            del self.taken[kind, key, local]
+            left = self.dates.pop((kind, local)) - 1
             if left:
-                self.dates[kind, at] = left
+                self.dates[kind, local] = left
 
 
 def content_html(post: dict[str, Any]) -> str:
@@ -480,7 +490,7 @@ def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[st
     """
     count = images = copies = files_written = file_copies = 0
     next_id = head.max_id + 1  # attachment ids follow the post ids so they never collide
-    identities = Identities()
+    identities = Identities(zone)
     with etree.xmlfile(out, encoding="UTF-8") as xf:
         xf.write_declaration()
         w = _Writer(xf)
