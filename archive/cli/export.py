@@ -25,7 +25,7 @@ from archive.cli.common import (
 )
 from archive.cli.interrupts import stopping_cleanly
 from archive.cli.output import OutputError
-from archive.export import FORMAT_OF_EXTENSION, FORMATS, format_of_path
+from archive.export import FORMAT_OF_EXTENSION, FORMATS, format_of_path, no_such_export
 from archive.export.source import (
     count_posts,
     describe_state,
@@ -81,16 +81,8 @@ def _format_of(out: str) -> str:
 
 def _instead(out: str) -> str:
     """For an OUT naming a format there is no export in (PDF, JSON), what gives it."""
-    suffix = Path(out).suffix.lower()
-    if suffix == ".pdf":  # the HTML export printed
-        return (f"; there is no PDF export: export {Path(out).with_suffix('.html')}, open it in "
-                "a web browser and print it to PDF (each post starts a page)")
-    if suffix == ".json":  # one JSON document of every post is no export: JSON lines are
-        return (f"; there is no JSON export: export {Path(out).with_suffix('.jsonl')} for JSON "
-                "lines, one JSON object a line for each post with every archived field "
-                "(`wixarchive show ID --json` prints one post, `wixarchive search WORDS --json` "
-                "the posts a search finds)")
-    return ""
+    return no_such_export(out, "`wixarchive show ID --json` prints one post, `wixarchive "
+                               "search WORDS --json` the posts a search finds")
 
 
 @click.command("export")
