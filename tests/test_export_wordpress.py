@@ -26,6 +26,7 @@ from lxml import etree
 
 from archive.export.wxr import NS, Identities
 from archive.store import Archive
+from tests.outputs import next_second
 from tests.processes import HANG_GUARD
 from tests.test_export import CAFE, run, save, wordpress_import
 
@@ -108,6 +109,53 @@ def test_wxr_tells_apart_posts_of_one_local_time_in_the_autumn_hour(tmp_path: Pa
             for item in channel.findall("item")] == [
         ("2024-10-27 02:30:00", "2024-10-27 00:30:00"),
         ("2024-10-27 02:30:01", "2024-10-27 01:30:01")]
+
+
+def grown_blog(db: Path) -> tuple[Path, Path]:
+    """An archive exported whole while it held one "Weekly news" of 10 March 09:00 with its
+    photo.jpg, and a later crawl's two posts of that very second: another "Weekly news", and
+    "Other" with another site's photo.jpg. Returns the first export and the export of what
+    changed since (the two new posts only)."""
+    with Archive.open(db) as archive:
+        save(archive, f"{CAFE}/post/news-a", title="Weekly news",
+             published="2024-03-10T09:00:00Z", images=["https://a.example/photo.jpg"])
+    first = db.parent / "first.xml"
+    assert run("--format", "wxr", "--db", str(db), str(first)).exit_code == 0
+    exported = next_second()
+    with Archive.open(db) as archive:
+        save(archive, f"{CAFE}/post/news-b", title="Weekly news",
+             published="2024-03-10T09:00:00Z")
+        save(archive, f"{CAFE}/post/other", title="Other", published="2024-03-10T09:00:00Z",
+             images=["https://b.example/photo.jpg"])
+    changes = db.parent / "changes.xml"
+    assert run("--format", "wxr", "--changed-since", exported, "--db", str(db),
+               str(changes)).exit_code == 0
+    return first, changes
+
+
+def item_dates(path: Path) -> dict[tuple[str, str], str]:
+    """Each item's post_date by its type and link (an attachment's: its URL)."""
+    channel = etree.parse(str(path)).getroot().find("channel")
+    return {(item.findtext("wp:post_type", namespaces=NS), item.findtext("link")):
+            item.findtext("wp:post_date", namespaces=NS) for item in channel.findall("item")}
+
+
+def test_a_filtered_wxr_dates_its_items_as_the_whole_export_does(tmp_path: Path) -> None:
+    """A `--changed-since` export held the second "Weekly news" alone, so it kept 09:00:00,
+    the date of the one WordPress already held, which took it for that one; "Other"'s photo
+    kept the date of the photo.jpg already there. Each item now has the date the whole export
+    gives it (09:00:01 both), which WordPress holds no item of that name at."""
+    first, changes = grown_blog(tmp_path / "blog.db")
+    whole = tmp_path / "whole.xml"
+    assert run("--format", "wxr", "--db", str(tmp_path / "blog.db"), str(whole)).exit_code == 0
+    written = item_dates(changes)
+    assert written == {key: date for key, date in item_dates(whole).items() if key in written}
+    assert written == {("post", f"{CAFE}/post/news-b"): "2024-03-10 09:00:01",
+                       ("post", f"{CAFE}/post/other"): "2024-03-10 09:00:00",
+                       ("attachment", "https://b.example/photo.jpg"): "2024-03-10 09:00:01"}
+    assert item_dates(first) == {("post", f"{CAFE}/post/news-a"): "2024-03-10 09:00:00",
+                                 ("attachment", "https://a.example/photo.jpg"):
+                                 "2024-03-10 09:00:00"}
 
 
 def wordpress_missing() -> str | None:
@@ -206,6 +254,19 @@ def test_wordpress_imports_every_post_of_one_title(wordpress: Path, tmp_path: Pa
         "2024-03-10 00:00:00", "2024-03-10 00:00:01", "2024-03-10 00:00:02"]
     assert len([title for title, _ in posts if title == "Our menu"]) == 2
     assert len([post for post in imported["posts"] if post["type"] == "attachment"]) == 2
+
+
+@pytest.mark.skipif(WORDPRESS_MISSING is not None, reason=str(WORDPRESS_MISSING))
+def test_wordpress_imports_what_changed_since_into_the_site_the_whole_export_made(
+        wordpress: Path, tmp_path: Path) -> None:
+    """Imported after the first export, the export of what changed since lost the second
+    "Weekly news" and the second photo.jpg as "already exists" before 2026-12-07."""
+    first, changes = grown_blog(tmp_path / "blog.db")
+    imported = import_into(wordpress, first, changes)
+    assert imported["skipped"] == []
+    assert sorted((post["type"], post["title"]) for post in imported["posts"]) == [
+        ("attachment", "photo.jpg"), ("attachment", "photo.jpg"), ("post", "Other"),
+        ("post", "Weekly news"), ("post", "Weekly news")]
 
 
 def test_the_wxr_writer_remembers_only_two_days_of_items_and_still_tells_them_apart() -> None:

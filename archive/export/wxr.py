@@ -475,9 +475,32 @@ class Written(NamedTuple):
     file_copies: int
 
 
+def _dated(identities: Identities, post: dict[str, Any], zone: tzinfo) -> datetime | None:
+    """The post's `post_date` (Identities.unique's). A post with no date is dated when the
+    archive first captured it: undated, WordPress's importer would take any post of its title
+    for it."""
+    dated = _wp_instant(post.get("published") or post.get("first_seen"), zone)
+    if dated is None:
+        return None
+    return identities.unique("post", html_text(post.get("title") or ""), dated)
+
+
+def _left_out(identities: Identities, post: dict[str, Any], zone: tzinfo) -> None:
+    """Takes the dates a post a filter leaves out gives its items in the whole export, so the
+    items written after it get those the whole export gives them."""
+    post = safe_post(post)
+    dated = _dated(identities, post, zone)
+    if dated is None:
+        return
+    files = [item["url"] for item in attached_files(post) if item["is_file"]]
+    for url in [*image_urls(post), *files]:
+        if name := file_name(url):
+            identities.unique("attachment", name, dated, url)
+
+
 def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[str, Any]],
           head: Head, published: Callable[[str], str | None] | None = None,
-          zone: tzinfo = UTC) -> Written:
+          zone: tzinfo = UTC, every_post: Iterable[dict[str, Any]] | None = None) -> Written:
     """Write the WXR document, post by post; returns what it wrote (`Written`).
 
     WXR lists authors and terms before the items: `head` (from `collect_head`, over a first
@@ -487,10 +510,15 @@ def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[st
     A post's `attachments` (archive.attachments.of_post rows; only those whose `status` is
     "stored" are asked of `published`) add its videos and documents. `zone`: the WordPress
     site's time zone, which each `post_date` is written in (WordPress shows it as local time).
+    `every_post`: for a filtered export, every post of its sites in the order of `posts`, each
+    saying whether it is `chosen` (source.posts_dated): those left out date the items as the
+    whole export does, so a part of the blog imported into the WordPress site the whole made
+    is told apart from the posts already there.
     """
     count = images = copies = files_written = file_copies = 0
     next_id = head.max_id + 1  # attachment ids follow the post ids so they never collide
     identities = Identities(zone)
+    others = iter(every_post) if every_post is not None else None
     with etree.xmlfile(out, encoding="UTF-8") as xf:
         xf.write_declaration()
         w = _Writer(xf)
@@ -514,11 +542,12 @@ def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[st
                         if copy is not None:
                             moved[url] = copy
                 cover = full_size(post["cover_image"]) if post.get("cover_image") else None
-                # A post with no date is dated when the archive first captured it: undated,
-                # WordPress's importer would take any post of its title for it.
-                dated = _wp_instant(post.get("published") or post.get("first_seen"), zone)
-                if dated is not None:
-                    dated = identities.unique("post", html_text(post.get("title") or ""), dated)
+                for other in others or ():
+                    if other["id"] == post["id"]:
+                        break
+                    if not other["chosen"]:
+                        _left_out(identities, other, zone)
+                dated = _dated(identities, post, zone)
                 _item(w, post, head, ids.get(cover) if cover else None, moved, files, zone,
                       dated)
                 # The alt text the body gives each image (archive.image_alts), by full-size URL.
