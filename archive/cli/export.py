@@ -286,13 +286,14 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False), err=to_stderr)
     else:
-        extra = f" and {summary['images']} images" if "images" in summary else ""
+        extra = f" and {counted(summary['images'], 'image')}" if "images" in summary else ""
         if summary.get("files"):
-            extra += f", {summary['files']} videos and documents"
+            extra += f", {counted(summary['files'], 'video or document', 'videos and documents')}"
         if summary.get("images_folder"):
             copies = summary["archived_images"] + summary.get("archived_files", 0)
             removed = summary["removed"]
-            extra += (f" ({copies} archived copies in {summary['images_folder']}"
+            extra += (f" ({counted(copies, 'archived copy', 'archived copies')} in "
+                      f"{summary['images_folder']}"
                       + (f"; removed {counted(removed, 'older copy', 'older copies')} no "
                          "post uses any more" if removed else "") + ")")
         if fmt == "wacz":
