@@ -354,6 +354,17 @@ def test_a_json_out_is_told_there_is_no_json_export_and_what_gives_json(db: Path
                (tmp_path / "posts.jsonl").read_text(encoding="utf-8").splitlines())
 
 
+def test_a_small_html_export_says_its_size_in_kb(db: Path, tmp_path: Path) -> None:
+    """Three posts without images: "it is 0.0 MB" until 2026-12-07."""
+    out = tmp_path / "blog.html"
+    result = run("--db", str(db), str(out))
+    assert result.exit_code == 0, result.output
+    size = round(out.stat().st_size / 1024)
+    assert 1 <= size < 100
+    assert result.output.splitlines()[-1] == (
+        f"Open {out} in any web browser (no network needed); it is {size} KB.")
+
+
 def test_versions_export_every_version_and_the_summary_says_what_state_it_copies(
         tmp_path: Path) -> None:
     db = tmp_path / "history.db"

@@ -312,8 +312,10 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                        f"{summary['removed']} removed (no longer used).")
         if fmt == "html" and out != "-":
             size = Path(out).stat().st_size
-            click.echo(f"Open {out} in any web browser (no network needed); it is "
-                       f"{size / 1024 / 1024:.1f} MB.")
+            # Under a tenth of a MB, "0.0 MB" said nothing: KB then.
+            shown = (f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 / 10
+                     else f"{max(1, round(size / 1024))} KB")
+            click.echo(f"Open {out} in any web browser (no network needed); it is {shown}.")
     if "kept_edited" in summary:  # markdown, and wxr with --images-url
         _kept_edited_note(summary["kept_edited"])
         _in_the_way_error(summary["in_the_way"], fmt)
