@@ -158,6 +158,28 @@ def test_a_filtered_wxr_dates_its_items_as_the_whole_export_does(tmp_path: Path)
                                  "2024-03-10 09:00:00"}
 
 
+def test_wxr_tells_apart_posts_whose_dates_differ_in_a_fraction_of_a_second_or_read_as_none(
+        tmp_path: Path) -> None:
+    """WordPress keeps a date to the second: two "Weekly news" at 09:10:11.123 and .456 (Wix's
+    dates carry milliseconds) both said 09:10:11 and imported as one. A date of a month alone
+    ("2024-06", ISO's reduced precision) read as none: the post had no `post_date`, and
+    WordPress took any post of its title for it. Until 2026-12-07."""
+    db = tmp_path / "blog.db"
+    with Archive.open(db) as archive:
+        for slug, published in (("a", "2021-04-05T09:10:11.123Z"),
+                                ("b", "2021-04-05T09:10:11.456Z"), ("c", "2024-06"),
+                                ("d", None)):
+            save(archive, f"{CAFE}/post/news-{slug}", title="Weekly news", published=published)
+    out = tmp_path / "wordpress.xml"
+    assert run("--format", "wxr", "--db", str(db), str(out)).exit_code == 0
+    imported = wordpress_import(out)
+    assert imported["skipped"] == {}
+    dates = item_dates(out)
+    assert [dates["post", f"{CAFE}/post/news-{slug}"] for slug in "abc"] == [
+        "2021-04-05 09:10:11", "2021-04-05 09:10:12", "2024-06-01 00:00:00"]
+    assert dates["post", f"{CAFE}/post/news-d"]  # dated by its first capture
+
+
 def wordpress_missing() -> str | None:
     """Why WordPress cannot run here, or None."""
     if not (WORDPRESS / "wp-settings.php").is_file():

@@ -17,6 +17,7 @@ from typing import Any
 
 from archive import site_match
 from archive.attachments import of_post, of_shown_version
+from archive.export.wxr import wp_instant
 from archive.schedule.locks import shown_status
 from archive.search.languages import language_code, looks_like_code
 from archive.search.names import name_case
@@ -269,10 +270,11 @@ def _dated_rows(archive: Archive, sql: str, params: list[Any]) -> Iterator[dict[
             waiting.clear()
             yield {"id": post_id, "chosen": True}
             continue
-        if published is None:  # an undated post is dated by its first capture (wxr)
-            (published,) = archive.conn.execute("SELECT first_seen FROM posts WHERE id = ?",
-                                                (post_id,)).fetchone()
-        instant = _instant(published)
+        instant = wp_instant(published, UTC)
+        if instant is None:  # an undated post is dated by its first capture (wxr._dated)
+            (first_seen,) = archive.conn.execute("SELECT first_seen FROM posts WHERE id = ?",
+                                                 (post_id,)).fetchone()
+            instant = wp_instant(first_seen, UTC)
         if instant is None:  # dated by nothing: WXR dates none of its items
             continue
         latest = instant if latest is None else max(latest, instant)
@@ -292,15 +294,6 @@ def _named(archive: Archive, post_id: int) -> dict[str, Any]:
     return {"id": post_id, "chosen": False, "title": title, "published": published,
             "first_seen": first_seen, "cover_image": cover, "images": images,
             "attachments": of_post(archive.conn, post_id)}
-
-
-def _instant(value: str | None) -> datetime | None:
-    """An archived date as an instant (a day alone: its midnight UTC), None for none."""
-    try:
-        moment = datetime.fromisoformat((value or "").strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def post_id_query(archive: Archive, sites: list[dict[str, Any]],

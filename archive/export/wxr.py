@@ -185,12 +185,19 @@ def _parse_date(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _wp_instant(value: str | None, zone: tzinfo) -> datetime | None:
-    """A date as an instant; a day with no time is that day in `zone` from its midnight: read
-    as midnight UTC, a site west of Greenwich would show the evening before."""
-    if value and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        return datetime.fromisoformat(value.strip()).replace(tzinfo=zone)
-    return _parse_date(value)
+def wp_instant(value: str | None, zone: tzinfo) -> datetime | None:
+    """A date as an instant, to the second (WordPress keeps no fraction); a day with no time is
+    that day in `zone` from its midnight: read as midnight UTC, a site west of Greenwich would
+    show the evening before. A month or a year alone (ISO 8601's reduced precision) is its
+    first day."""
+    day = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", (value or "").strip())
+    if day:
+        try:
+            return datetime(int(day[1]), int(day[2] or 1), int(day[3] or 1), tzinfo=zone)
+        except ValueError:
+            return None
+    parsed = _parse_date(value)
+    return parsed.replace(microsecond=0) if parsed else None
 
 
 def _wp_format(instant: datetime | None, zone: tzinfo) -> tuple[str, str]:
@@ -203,7 +210,7 @@ def _wp_format(instant: datetime | None, zone: tzinfo) -> tuple[str, str]:
 
 
 def _wp_dates(value: str | None, zone: tzinfo) -> tuple[str, str]:
-    return _wp_format(_wp_instant(value, zone), zone)
+    return _wp_format(wp_instant(value, zone), zone)
 
 
 def _title_key(title: str) -> str:
@@ -476,10 +483,11 @@ class Written(NamedTuple):
 
 
 def _dated(identities: Identities, post: dict[str, Any], zone: tzinfo) -> datetime | None:
-    """The post's `post_date` (Identities.unique's). A post with no date is dated when the
-    archive first captured it: undated, WordPress's importer would take any post of its title
-    for it."""
-    dated = _wp_instant(post.get("published") or post.get("first_seen"), zone)
+    """The post's `post_date` (Identities.unique's). A post with no date (or none that reads
+    as one) is dated when the archive first captured it: undated, WordPress's importer would
+    take any post of its title for it."""
+    dated = (wp_instant(post.get("published"), zone)
+             or wp_instant(post.get("first_seen"), zone))
     if dated is None:
         return None
     return identities.unique("post", html_text(post.get("title") or ""), dated)
