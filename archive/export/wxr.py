@@ -236,7 +236,9 @@ class Identities:
     one name on one day) is written one second later, until it is unique; the first keeps its
     date. One file (`source`: its URL) attached to two posts of one date keeps it: the
     importer's copy of the first serves both. Items come in the export's order (post date,
-    then id), so the same selection gets the same dates in every export.
+    then id), so the same selection gets the same dates in every export; a filtered export is
+    given the posts it leaves out too (`write`'s `every_post`), so its items get the dates the
+    whole export gives them.
 
     `post_date` is the WordPress site's local time (`zone`), so dates are told apart as it
     shows them: the two instants an hour apart that the autumn's repeated hour writes alike
