@@ -396,6 +396,15 @@ def test_export_to_a_path_takes_its_format_from_the_extension_as_the_cli_does(
                                          r"format= one of jsonl, csv, markdown, wxr, html, wacz"):
         wixarchive.export(archive, tmp_path / "x.parquet")
     assert not (tmp_path / "x.parquet").exists()
+    # x.json: the command's hint (JSON lines) in the API's words; it said only "give format=".
+    with pytest.raises(ValueError) as raised:
+        wixarchive.export(archive, tmp_path / "x.json")
+    assert str(raised.value).endswith(
+        f"names it); there is no JSON export: export {tmp_path / 'x.jsonl'} for JSON lines, "
+        "one JSON object a line for each post with every archived field "
+        "(wixarchive.posts(archive) returns each post as a dict, wixarchive.search(archive, "
+        "text) the posts a search finds)")
+    assert not (tmp_path / "x.json").exists()
     assert wixarchive.export(archive, tmp_path / "x.parquet", format="jsonl") == 3
     out = io.StringIO()
     assert wixarchive.export(archive, out) == 3  # a stream: JSON lines, as before

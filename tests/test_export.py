@@ -354,6 +354,17 @@ def test_a_json_out_is_told_there_is_no_json_export_and_what_gives_json(db: Path
                (tmp_path / "posts.jsonl").read_text(encoding="utf-8").splitlines())
 
 
+def test_a_small_html_export_says_its_size_in_kb(db: Path, tmp_path: Path) -> None:
+    """Three posts without images: "it is 0.0 MB" until 2026-12-07."""
+    out = tmp_path / "blog.html"
+    result = run("--db", str(db), str(out))
+    assert result.exit_code == 0, result.output
+    size = round(out.stat().st_size / 1024)
+    assert 1 <= size < 100
+    assert result.output.splitlines()[-1] == (
+        f"Open {out} in any web browser (no network needed); it is {size} KB.")
+
+
 def test_versions_export_every_version_and_the_summary_says_what_state_it_copies(
         tmp_path: Path) -> None:
     db = tmp_path / "history.db"
@@ -593,7 +604,8 @@ def test_wxr_rerun_removes_the_copies_it_wrote_that_no_post_uses_any_more(
     # The archive's state said in plain words: not its runs' ids and times (--json has them).
     assert lines[2].startswith("To export later only what changes after this: --changed-since ")
     assert lines[1:2] + lines[3:] == [
-        f"Exported 2 posts and 1 images (1 archived copies in {folder}; removed 1 older copy "
+        # "1 images (1 archived copies" until 2026-12-07.
+        f"Exported 2 posts and 1 image (1 archived copy in {folder}; removed 1 older copy "
         f"no post uses any more) from 1 site to {out} (wxr).",
         "Note: kept 1 file an earlier export wrote and no post uses now, as they were changed "
         f"since: {names[lily]}"]

@@ -109,3 +109,24 @@ def test_a_right_to_left_list_keeps_its_direction_in_a_markdown_export(tmp_path:
                            '<div dir="auto" markdown="1">\n<ul>\n<li>אחד</li>\n<li>שתיים\n<ul>\n'
                            "<li>פנימי</li>\n</ul>\n</li>\n</ul>\n</div>\n"
                            "<p>Plain English.</p>\n<ul>\n<li>one</li>\n</ul>\n"), html
+
+
+def test_an_untitled_post_is_listed_in_the_html_export_by_its_address_as_read(
+        tmp_path: Path) -> None:
+    """A post without a title is named by its address: a Hebrew slug showed as
+    %D7%91%D7%9C%D7%99-... in the list and as the heading, while the post's "was at" line read
+    it in Hebrew (until 2026-12-07)."""
+    from crawler.extract.record import Article
+
+    db = tmp_path / "untitled.db"
+    with Archive.open(db) as archive:
+        archive.save_article(Article(
+            url="https://blog.example.com/post/%D7%91%D7%9C%D7%99-%D7%9B%D7%95%D7%AA%D7%A8%D7%AA",
+            title="", body_text="x", body_html="<p>x</p>", body_markdown="x",
+            published="2024-05-01T08:00:00Z"))
+    out = tmp_path / "blog.html"
+    wixarchive("export", str(out), "--db", str(db), check=True)
+    page = etree.parse(str(out), etree.HTMLParser()).getroot()
+    read = "https://blog.example.com/post/בלי-כותרת"
+    assert [link.text for link in page.findall(".//nav//li/a")] == [read]
+    assert [heading.text for heading in page.findall(".//article/h2")] == [read]

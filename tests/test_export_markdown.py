@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -751,6 +752,14 @@ def jekyll_config() -> str:
     return config
 
 
+def docs_block(language: str, holding: str) -> str:
+    """The one `language` code block of docs/datasette-and-exports.md holding `holding`."""
+    text = (REPO / "docs" / "datasette-and-exports.md").read_text(encoding="utf-8")
+    (block,) = [block for block in re.findall(rf"```{language}\n(.*?)```", text, re.S)
+                if holding in block]
+    return block
+
+
 def jekyll_missing() -> str | None:
     """Why the Jekyll build cannot run here, or None."""
     if shutil.which("jekyll") is None:
@@ -769,10 +778,17 @@ def test_jekyll_builds_the_export_as_a_collection_of_posts_with_their_media(
     """Exported into a collection with the documented `_config.yml`, Jekyll builds every post
     as a page with its date and title, lists them (`site.wix`), and each page's images, cover,
     video and links to other posts lead to files it published. An undated post has the build's
-    time as its date (Jekyll's default): the layout the docs suggest shows none then."""
+    time as its date (Jekyll's default): the layout the docs suggest shows none then. A post
+    deleted from its site is built too (Jekyll skips only `published: false`, which would stop
+    Hugo 0.135's build): the docs' list leaves it out, and their command deletes its folder
+    (before 2026-12-07 the docs gave a filter no test built, and no way to drop the pages)."""
     site = tmp_path / "jekyll"
     with Archive.open(db) as archive:
-        save(archive, f"{SITE}/post/undated", "No date.", title="Undated")
+        # Its text says "draft: true" on a line of its own: not its front matter's.
+        save(archive, f"{SITE}/post/undated", "No date.\n\ndraft: true", title="Undated")
+        save(archive, f"{SITE}/post/gone", "Deleted.", title="Gone",
+             published="2022-02-02T10:00:00Z")
+        archive.mark_deleted(f"{SITE}/post/gone", when="2024-06-01T00:00:00+00:00")
     export(db, site / "_wix")
     (site / "_config.yml").write_text(jekyll_config())
     (site / "_layouts").mkdir()
@@ -781,9 +797,7 @@ def test_jekyll_builds_the_export_as_a_collection_of_posts_with_their_media(
         '<time>{% if page.date != site.time %}{{ page.date | date: "%Y-%m-%d" }}{% endif %}'
         '</time>'
         '{% if page.cover_image %}<img src="{{ page.cover_image }}">{% endif %}{{ content }}')
-    (site / "index.html").write_text(
-        "---\n---\n{% for post in site.wix %}"
-        '<a href="{{ post.url }}">{{ post.title | escape }}</a>\n{% endfor %}')
+    (site / "index.html").write_text("---\n---\n" + docs_block("liquid", "site.wix"))
     result = subprocess.run(["jekyll", "build", "--strict_front_matter", "--quiet",
                              "--source", str(site), "--destination", str(site / "_site")],
                             capture_output=True, text=True, timeout=HANG_GUARD,
@@ -797,6 +811,15 @@ def test_jekyll_builds_the_export_as_a_collection_of_posts_with_their_media(
         "/ann.wixsite.com-yoga/2024-05-01-breathing/index.html": "Breathing",
         "/ann.wixsite.com-yoga/2023-01-15-café-crème/index.html": "Café crème",
         "/ann.wixsite.com-yoga/undated/index.html": "Undated"}
+    # Built, not listed; the docs' command (run as given there) deletes its folder alone.
+    gone = public / "ann.wixsite.com-yoga" / "2022-02-02-gone" / "index.html"
+    assert "Deleted." in gone.read_text(encoding="utf-8")
+    command = docs_block("sh", "draft: true").replace("my-site/_wix", shlex.quote(
+        str(site / "_wix")))
+    subprocess.run(["bash", "-c", command], check=True, timeout=HANG_GUARD)
+    assert sorted(folder.name for folder in (site / "_wix" / "ann.wixsite.com-yoga").iterdir()
+                  if folder.is_dir()) == ["2023-01-15-café-crème", "2024-05-01-breathing",
+                                          "undated"]
     pages = {url: (public / url.lstrip("/")).read_text(encoding="utf-8") for url in listed_posts}
     assert "<time>2024-05-01</time>" in pages[
         "/ann.wixsite.com-yoga/2024-05-01-breathing/index.html"]

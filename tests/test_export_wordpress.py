@@ -19,12 +19,14 @@ import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
 
 from archive.export.wxr import NS, Identities
 from archive.store import Archive
+from tests.outputs import next_second
 from tests.processes import HANG_GUARD
 from tests.test_export import CAFE, run, save, wordpress_import
 
@@ -79,6 +81,105 @@ def test_wxr_gives_posts_of_one_title_dates_the_importer_tells_apart(tmp_path: P
     assert len({dates[0][f"{CAFE}/post/menu"], dates[0][f"{CAFE}/post/menu-1"]}) == 2
 
 
+def autumn_hour(db: Path) -> None:
+    """Two "Weekly news" posts an hour apart, at 02:30 in Berlin on the night its clocks go
+    back (CEST, then CET): one local time, which is what WordPress compares."""
+    with Archive.open(db) as archive:
+        save(archive, f"{CAFE}/post/news-summer", title="Weekly news",
+             published="2024-10-27T00:30:00Z")
+        save(archive, f"{CAFE}/post/news-winter", title="Weekly news",
+             published="2024-10-27T01:30:00Z")
+
+
+def test_wxr_tells_apart_posts_of_one_local_time_in_the_autumn_hour(tmp_path: Path) -> None:
+    """Dates were told apart by instant, the importer tells them apart by the local
+    `post_date`: two posts of one title in the hour the clocks go back both said
+    2024-10-27 02:30:00 and imported as one. The second is now a second later."""
+    db = tmp_path / "blog.db"
+    autumn_hour(db)
+    out = tmp_path / "berlin.xml"
+    assert run("--format", "wxr", "--timezone", "Europe/Berlin", "--db", str(db),
+               str(out)).exit_code == 0
+    imported = wordpress_import(out)
+    assert imported["skipped"] == {}
+    assert len(imported["posts"]) == 2
+    channel = etree.parse(str(out)).getroot().find("channel")
+    assert [(item.findtext("wp:post_date", namespaces=NS),
+             item.findtext("wp:post_date_gmt", namespaces=NS))
+            for item in channel.findall("item")] == [
+        ("2024-10-27 02:30:00", "2024-10-27 00:30:00"),
+        ("2024-10-27 02:30:01", "2024-10-27 01:30:01")]
+
+
+def grown_blog(db: Path) -> tuple[Path, Path]:
+    """An archive exported whole while it held one "Weekly news" of 10 March 09:00 with its
+    photo.jpg, and a later crawl's two posts of that very second: another "Weekly news", and
+    "Other" with another site's photo.jpg. Returns the first export and the export of what
+    changed since (the two new posts only)."""
+    with Archive.open(db) as archive:
+        save(archive, f"{CAFE}/post/news-a", title="Weekly news",
+             published="2024-03-10T09:00:00Z", images=["https://a.example/photo.jpg"])
+    first = db.parent / "first.xml"
+    assert run("--format", "wxr", "--db", str(db), str(first)).exit_code == 0
+    exported = next_second()
+    with Archive.open(db) as archive:
+        save(archive, f"{CAFE}/post/news-b", title="Weekly news",
+             published="2024-03-10T09:00:00Z")
+        save(archive, f"{CAFE}/post/other", title="Other", published="2024-03-10T09:00:00Z",
+             images=["https://b.example/photo.jpg"])
+    changes = db.parent / "changes.xml"
+    assert run("--format", "wxr", "--changed-since", exported, "--db", str(db),
+               str(changes)).exit_code == 0
+    return first, changes
+
+
+def item_dates(path: Path) -> dict[tuple[str, str], str]:
+    """Each item's post_date by its type and link (an attachment's: its URL)."""
+    channel = etree.parse(str(path)).getroot().find("channel")
+    return {(item.findtext("wp:post_type", namespaces=NS), item.findtext("link")):
+            item.findtext("wp:post_date", namespaces=NS) for item in channel.findall("item")}
+
+
+def test_a_filtered_wxr_dates_its_items_as_the_whole_export_does(tmp_path: Path) -> None:
+    """A `--changed-since` export held the second "Weekly news" alone, so it kept 09:00:00,
+    the date of the one WordPress already held, which took it for that one; "Other"'s photo
+    kept the date of the photo.jpg already there. Each item now has the date the whole export
+    gives it (09:00:01 both), which WordPress holds no item of that name at."""
+    first, changes = grown_blog(tmp_path / "blog.db")
+    whole = tmp_path / "whole.xml"
+    assert run("--format", "wxr", "--db", str(tmp_path / "blog.db"), str(whole)).exit_code == 0
+    written = item_dates(changes)
+    assert written == {key: date for key, date in item_dates(whole).items() if key in written}
+    assert written == {("post", f"{CAFE}/post/news-b"): "2024-03-10 09:00:01",
+                       ("post", f"{CAFE}/post/other"): "2024-03-10 09:00:00",
+                       ("attachment", "https://b.example/photo.jpg"): "2024-03-10 09:00:01"}
+    assert item_dates(first) == {("post", f"{CAFE}/post/news-a"): "2024-03-10 09:00:00",
+                                 ("attachment", "https://a.example/photo.jpg"):
+                                 "2024-03-10 09:00:00"}
+
+
+def test_wxr_tells_apart_posts_whose_dates_differ_in_a_fraction_of_a_second_or_read_as_none(
+        tmp_path: Path) -> None:
+    """WordPress keeps a date to the second: two "Weekly news" at 09:10:11.123 and .456 (Wix's
+    dates carry milliseconds) both said 09:10:11 and imported as one. A date of a month alone
+    ("2024-06", ISO's reduced precision) read as none: the post had no `post_date`, and
+    WordPress took any post of its title for it. Until 2026-12-07."""
+    db = tmp_path / "blog.db"
+    with Archive.open(db) as archive:
+        for slug, published in (("a", "2021-04-05T09:10:11.123Z"),
+                                ("b", "2021-04-05T09:10:11.456Z"), ("c", "2024-06"),
+                                ("d", None)):
+            save(archive, f"{CAFE}/post/news-{slug}", title="Weekly news", published=published)
+    out = tmp_path / "wordpress.xml"
+    assert run("--format", "wxr", "--db", str(db), str(out)).exit_code == 0
+    imported = wordpress_import(out)
+    assert imported["skipped"] == {}
+    dates = item_dates(out)
+    assert [dates["post", f"{CAFE}/post/news-{slug}"] for slug in "abc"] == [
+        "2021-04-05 09:10:11", "2021-04-05 09:10:12", "2024-06-01 00:00:00"]
+    assert dates["post", f"{CAFE}/post/news-d"]  # dated by its first capture
+
+
 def wordpress_missing() -> str | None:
     """Why WordPress cannot run here, or None."""
     if not (WORDPRESS / "wp-settings.php").is_file():
@@ -131,6 +232,32 @@ def wordpress(tmp_path: Path) -> Iterator[Path]:
         server.wait(timeout=HANG_GUARD)
 
 
+def import_into(config: Path, *files: Path) -> dict[str, Any]:
+    """What WordPress does importing `files` one after the other into one new site: the items
+    skipped as already there (`skipped`), and the posts it then holds (`posts`)."""
+    result = subprocess.run(["php", str(IMPORT_POSTS), str(config), *map(str, files)],
+                            capture_output=True, text=True, timeout=HANG_GUARD)
+    assert result.returncode == 0, result.stdout + result.stderr
+    imported: dict[str, Any] = json.loads(result.stdout)
+    return imported
+
+
+@pytest.mark.skipif(WORDPRESS_MISSING is not None, reason=str(WORDPRESS_MISSING))
+def test_wordpress_imports_both_posts_of_the_autumn_hour(wordpress: Path,
+                                                         tmp_path: Path) -> None:
+    """WordPress's own check on two posts of one title an hour apart in the hour Berlin's
+    clocks go back: before 2026-12-07 it skipped the second (one local `post_date`)."""
+    db = tmp_path / "blog.db"
+    autumn_hour(db)
+    out = tmp_path / "berlin.xml"
+    assert run("--format", "wxr", "--timezone", "Europe/Berlin", "--db", str(db),
+               str(out)).exit_code == 0
+    imported = import_into(wordpress, out)
+    assert imported["skipped"] == []
+    assert [(post["title"], post["date"]) for post in imported["posts"]] == [
+        ("Weekly news", "2024-10-27 02:30:00"), ("Weekly news", "2024-10-27 02:30:01")]
+
+
 @pytest.mark.skipif(WORDPRESS_MISSING is not None, reason=str(WORDPRESS_MISSING))
 def test_wordpress_imports_every_post_of_one_title(wordpress: Path, tmp_path: Path) -> None:
     """WordPress's own duplicate check on a real database (MariaDB's utf8mb4 collation: any
@@ -140,10 +267,7 @@ def test_wordpress_imports_every_post_of_one_title(wordpress: Path, tmp_path: Pa
     same_titles(db)
     out = tmp_path / "wordpress.xml"
     assert run("--format", "wxr", "--db", str(db), str(out)).exit_code == 0
-    result = subprocess.run(["php", str(IMPORT_POSTS), str(wordpress), str(out)],
-                            capture_output=True, text=True, timeout=HANG_GUARD)
-    assert result.returncode == 0, result.stdout + result.stderr
-    imported = json.loads(result.stdout)
+    imported = import_into(wordpress, out)
     assert imported["skipped"] == []
     posts = [(post["title"], post["date"]) for post in imported["posts"]
              if post["type"] == "post"]
@@ -152,6 +276,19 @@ def test_wordpress_imports_every_post_of_one_title(wordpress: Path, tmp_path: Pa
         "2024-03-10 00:00:00", "2024-03-10 00:00:01", "2024-03-10 00:00:02"]
     assert len([title for title, _ in posts if title == "Our menu"]) == 2
     assert len([post for post in imported["posts"] if post["type"] == "attachment"]) == 2
+
+
+@pytest.mark.skipif(WORDPRESS_MISSING is not None, reason=str(WORDPRESS_MISSING))
+def test_wordpress_imports_what_changed_since_into_the_site_the_whole_export_made(
+        wordpress: Path, tmp_path: Path) -> None:
+    """Imported after the first export, the export of what changed since lost the second
+    "Weekly news" and the second photo.jpg as "already exists" before 2026-12-07."""
+    first, changes = grown_blog(tmp_path / "blog.db")
+    imported = import_into(wordpress, first, changes)
+    assert imported["skipped"] == []
+    assert sorted((post["type"], post["title"]) for post in imported["posts"]) == [
+        ("attachment", "photo.jpg"), ("attachment", "photo.jpg"), ("post", "Other"),
+        ("post", "Weekly news"), ("post", "Weekly news")]
 
 
 def test_the_wxr_writer_remembers_only_two_days_of_items_and_still_tells_them_apart() -> None:

@@ -269,7 +269,7 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
     = + - @ written as they are). ValueError for an option another format does not take.
     Archived images, videos or documents whose captures cannot be read are linked where the
     site served them, and a UserWarning names how many (the command's error line)."""
-    from archive.export import FORMAT_OF_EXTENSION, format_of_path
+    from archive.export import FORMAT_OF_EXTENSION, format_of_path, no_such_export
     from archive.export.source import matching_sites, post_filters
     from archive.export.writing import (
         ArchivedFiles,
@@ -288,7 +288,10 @@ def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = Non
         if format is None:
             raise ValueError(f"cannot tell the format from {os.fspath(out)!r}: give format= one "
                              f"of {', '.join(EXPORT_FORMATS)} (a path ending in "
-                             f"{', '.join(FORMAT_OF_EXTENSION)} names it)")
+                             f"{', '.join(FORMAT_OF_EXTENSION)} names it)"
+                             + no_such_export(out, "wixarchive.posts(archive) returns each "
+                                              "post as a dict, wixarchive.search(archive, "
+                                              "text) the posts a search finds"))
     format = format or "jsonl"  # a stream has no extension to name one
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}")

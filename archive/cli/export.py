@@ -25,7 +25,7 @@ from archive.cli.common import (
 )
 from archive.cli.interrupts import stopping_cleanly
 from archive.cli.output import OutputError
-from archive.export import FORMAT_OF_EXTENSION, FORMATS, format_of_path
+from archive.export import FORMAT_OF_EXTENSION, FORMATS, format_of_path, no_such_export
 from archive.export.source import (
     count_posts,
     describe_state,
@@ -81,16 +81,8 @@ def _format_of(out: str) -> str:
 
 def _instead(out: str) -> str:
     """For an OUT naming a format there is no export in (PDF, JSON), what gives it."""
-    suffix = Path(out).suffix.lower()
-    if suffix == ".pdf":  # the HTML export printed
-        return (f"; there is no PDF export: export {Path(out).with_suffix('.html')}, open it in "
-                "a web browser and print it to PDF (each post starts a page)")
-    if suffix == ".json":  # one JSON document of every post is no export: JSON lines are
-        return (f"; there is no JSON export: export {Path(out).with_suffix('.jsonl')} for JSON "
-                "lines, one JSON object a line for each post with every archived field "
-                "(`wixarchive show ID --json` prints one post, `wixarchive search WORDS --json` "
-                "the posts a search finds)")
-    return ""
+    return no_such_export(out, "`wixarchive show ID --json` prints one post, `wixarchive "
+                               "search WORDS --json` the posts a search finds")
 
 
 @click.command("export")
@@ -294,13 +286,14 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False), err=to_stderr)
     else:
-        extra = f" and {summary['images']} images" if "images" in summary else ""
+        extra = f" and {counted(summary['images'], 'image')}" if "images" in summary else ""
         if summary.get("files"):
-            extra += f", {summary['files']} videos and documents"
+            extra += f", {counted(summary['files'], 'video or document', 'videos and documents')}"
         if summary.get("images_folder"):
             copies = summary["archived_images"] + summary.get("archived_files", 0)
             removed = summary["removed"]
-            extra += (f" ({copies} archived copies in {summary['images_folder']}"
+            extra += (f" ({counted(copies, 'archived copy', 'archived copies')} in "
+                      f"{summary['images_folder']}"
                       + (f"; removed {counted(removed, 'older copy', 'older copies')} no "
                          "post uses any more" if removed else "") + ")")
         if fmt == "wacz":
@@ -319,8 +312,10 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                        f"{summary['removed']} removed (no longer used).")
         if fmt == "html" and out != "-":
             size = Path(out).stat().st_size
-            click.echo(f"Open {out} in any web browser (no network needed); it is "
-                       f"{size / 1024 / 1024:.1f} MB.")
+            # Under a tenth of a MB, "0.0 MB" said nothing: KB then.
+            shown = (f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 / 10
+                     else f"{max(1, round(size / 1024))} KB")
+            click.echo(f"Open {out} in any web browser (no network needed); it is {shown}.")
     if "kept_edited" in summary:  # markdown, and wxr with --images-url
         _kept_edited_note(summary["kept_edited"])
         _in_the_way_error(summary["in_the_way"], fmt)

@@ -31,6 +31,22 @@ def format_of_path(out: str | os.PathLike[str]) -> str | None:
     fmt = FORMAT_OF_EXTENSION.get(path.suffix.lower())
     return None if fmt is None or path.is_dir() else fmt
 
+def no_such_export(out: str | os.PathLike[str], json_readers: str) -> str:
+    """For an `out` naming a format there is no export in (PDF, JSON), what gives it, to follow
+    the error that no format is named ("; there is no JSON export: ..."), or "". `json_readers`:
+    what prints or returns posts as JSON where the user is (the commands, or the API)."""
+    path = Path(out)
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":  # the HTML export printed
+        return (f"; there is no PDF export: export {path.with_suffix('.html')}, open it in "
+                "a web browser and print it to PDF (each post starts a page)")
+    if suffix == ".json":  # one JSON document of every post is no export: JSON lines are
+        return (f"; there is no JSON export: export {path.with_suffix('.jsonl')} for JSON "
+                "lines, one JSON object a line for each post with every archived field "
+                f"({json_readers})")
+    return ""
+
+
 # Wix serves resized copies as <original>/v1/fill/w_740,h_493,.../<name>; the original file is
 # the URL up to /v1/. Exports meant for publishing reference the full-size original.
 _WIX_RESIZED = re.compile(r"(https?://static\.wixstatic\.com/media/[^/?#\s\"'<>()]+)"

@@ -219,8 +219,14 @@ def _link_posts(body: str, found: dict[str, str]) -> str:
     return _HREF.sub(relink, body)
 
 
+def _title(post: dict[str, Any]) -> str:
+    """The post's title, or for an untitled post its address as read (a Hebrew slug in Hebrew,
+    not %D7%91...)."""
+    return post.get("title") or display_url(post.get("url") or "") or "Untitled"
+
+
 def _article(post: dict[str, Any], anchor: str, local: dict[str, str]) -> str:
-    title = post.get("title") or post.get("url") or "Untitled"
+    title = _title(post)
     meta = []
     if post.get("author"):
         meta.append(f"By {html.escape(post['author'])}")
@@ -285,7 +291,7 @@ def write(posts: Iterable[dict[str, Any]], out: TextIO,
             article = _article(post, anchor, local)
             archived.count(article)
             body.write(article)
-            entries.append(_Entry(anchor, post.get("title") or post.get("url") or "Untitled",
+            entries.append(_Entry(anchor, _title(post),
                                   _date(post.get("published")), post.get("author") or "",
                                   bool(post.get("deleted_at"))))
         heading = ", ".join(dict.fromkeys(sites.values())) or "Archived blog"

@@ -8,14 +8,16 @@ an SQLite cursor, so an export of a million posts never holds a million of anyth
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from archive import site_match
 from archive.attachments import of_post, of_shown_version
+from archive.export.wxr import wp_instant
 from archive.schedule.locks import shown_status
 from archive.search.languages import language_code, looks_like_code
 from archive.search.names import name_case
@@ -223,6 +225,75 @@ def post_ids(archive: Archive, sites: list[dict[str, Any]],
         "ORDER BY p.published IS NULL, p.published, p.id", args)
     for row in rows:
         yield row[0]
+
+
+# How long before a chosen post the posts a filter leaves out can change its WXR dates: the
+# WXR writer remembers two days of items (wxr._REMEMBERED), and a date without a time is
+# midnight in the WordPress site's zone (up to 14 hours off UTC), so one day more.
+_DATING_WINDOW = timedelta(days=3)
+
+
+def posts_dated(archive: Archive, sites: list[dict[str, Any]], chosen: PostFilters
+                ) -> Iterator[dict[str, Any]]:
+    """What WXR dates a filtered export's items by, so they get the dates the whole export
+    gives them (wxr.write's `every_post`): a post of the title and second of one left out is
+    still moved on, as it is when both are exported (WordPress holding the other from an
+    earlier import would take the one for it). In `post_ids`' order, each post passing `chosen`
+    (id, `"chosen": True`) after the posts it leaves out that are dated up to three days
+    before (those further back are forgotten by then), each with its id, title, published,
+    first_seen, and its images (`cover_image`, `images`) and videos and documents
+    (`attachments`), which its WXR items are named by. Only those are read whole: an export
+    of a few changes of a large archive reads their neighbours' names, not every post's.
+
+    The query is made at once, and run at the first row asked for: SQLite registers no
+    function (the filters') while a statement runs, so neither may run while `post_ids`'
+    query is made."""
+    if not sites:
+        return iter(())
+    of_sites, urls = _of_sites(sites)
+    source, params = _posts_from(archive, sites, chosen)
+    # Read from the index of `published` alone: a post's other columns only when it is used.
+    sql = (f"WITH chosen(id) AS MATERIALIZED (SELECT p.id FROM {source}) "
+           "SELECT p.id, p.id IN (SELECT id FROM chosen), p.published FROM posts p "
+           f"JOIN sites s ON s.id = p.site_id WHERE {of_sites} "
+           "ORDER BY p.published IS NULL, p.published, p.id")
+    return _dated_rows(archive, sql, [*params, *urls])
+
+
+def _dated_rows(archive: Archive, sql: str, params: list[Any]) -> Iterator[dict[str, Any]]:
+    waiting: deque[tuple[datetime, int]] = deque()  # left out, within the window
+    latest: datetime | None = None
+    for post_id, passes, published in archive.conn.execute(sql, params):
+        if passes:
+            for _, left_out in waiting:
+                yield _named(archive, left_out)
+            waiting.clear()
+            yield {"id": post_id, "chosen": True}
+            continue
+        instant = wp_instant(published, UTC)
+        if instant is None:  # an undated post is dated by its first capture (wxr._dated)
+            (first_seen,) = archive.conn.execute("SELECT first_seen FROM posts WHERE id = ?",
+                                                 (post_id,)).fetchone()
+            instant = wp_instant(first_seen, UTC)
+        if instant is None:  # dated by nothing: WXR dates none of its items
+            continue
+        latest = instant if latest is None else max(latest, instant)
+        waiting.append((instant, post_id))
+        while waiting and waiting[0][0] < latest - _DATING_WINDOW:
+            waiting.popleft()
+
+
+def _named(archive: Archive, post_id: int) -> dict[str, Any]:
+    """A post a filter leaves out, with what WXR dates and names its items by."""
+    title, published, first_seen, cover = archive.conn.execute(
+        "SELECT title, published, first_seen, cover_image FROM posts WHERE id = ?",
+        (post_id,)).fetchone()
+    images = [url for (url,) in archive.conn.execute(
+        "SELECT url FROM images WHERE post_id = ? AND is_cover = 0 ORDER BY position",
+        (post_id,))]
+    return {"id": post_id, "chosen": False, "title": title, "published": published,
+            "first_seen": first_seen, "cover_image": cover, "images": images,
+            "attachments": of_post(archive.conn, post_id)}
 
 
 def post_id_query(archive: Archive, sites: list[dict[str, Any]],

@@ -28,6 +28,7 @@ from archive.export.source import (
     post_ids,
     post_names,
     post_terms,
+    posts_dated,
     provenance,
     snapshot,
     with_attachments,
@@ -298,9 +299,12 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
     from archive.export import wxr
 
     head = wxr.collect_head(spellings.posts(post_terms(archive, sites, chosen)))
+    # A filtered export's items dated as the whole export dates them (wxr.write).
+    every_post = posts_dated(archive, sites, chosen) if chosen else None
     if images_url is None:
         with output(True) as stream:
-            written = wxr.write(posts, stream, sites=sites, head=head, zone=zone)
+            written = wxr.write(posts, stream, sites=sites, head=head, zone=zone,
+                                every_post=every_post)
         return {"posts": written.posts, "images": written.images, "files": written.files}
     if images_dir is None:
         raise ExportError("images_url writes the images beside the export: give a file name")
@@ -310,7 +314,8 @@ def write_posts(archive: Any, files: ArchivedFiles, sites: list[dict[str, Any]],
     with _listed_folder(images_dir, files, by_site=False, partial=bool(chosen)) as copies, \
             output(True) as stream:
         written = wxr.write(posts, stream, sites=sites, head=head,
-                            published=_publisher(files, copies, images_url), zone=zone)
+                            published=_publisher(files, copies, images_url), zone=zone,
+                            every_post=every_post)
     return {"posts": written.posts, "images": written.images, "files": written.files,
             "archived_images": written.copies, "archived_files": written.file_copies,
             "images_folder": str(images_dir), **copies.changes.summary(),

@@ -185,12 +185,19 @@ def _parse_date(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _wp_instant(value: str | None, zone: tzinfo) -> datetime | None:
-    """A date as an instant; a day with no time is that day in `zone` from its midnight: read
-    as midnight UTC, a site west of Greenwich would show the evening before."""
-    if value and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        return datetime.fromisoformat(value.strip()).replace(tzinfo=zone)
-    return _parse_date(value)
+def wp_instant(value: str | None, zone: tzinfo) -> datetime | None:
+    """A date as an instant, to the second (WordPress keeps no fraction); a day with no time is
+    that day in `zone` from its midnight: read as midnight UTC, a site west of Greenwich would
+    show the evening before. A month or a year alone (ISO 8601's reduced precision) is its
+    first day."""
+    day = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", (value or "").strip())
+    if day:
+        try:
+            return datetime(int(day[1]), int(day[2] or 1), int(day[3] or 1), tzinfo=zone)
+        except ValueError:
+            return None
+    parsed = _parse_date(value)
+    return parsed.replace(microsecond=0) if parsed else None
 
 
 def _wp_format(instant: datetime | None, zone: tzinfo) -> tuple[str, str]:
@@ -203,7 +210,7 @@ def _wp_format(instant: datetime | None, zone: tzinfo) -> tuple[str, str]:
 
 
 def _wp_dates(value: str | None, zone: tzinfo) -> tuple[str, str]:
-    return _wp_format(_wp_instant(value, zone), zone)
+    return _wp_format(wp_instant(value, zone), zone)
 
 
 def _title_key(title: str) -> str:
@@ -229,7 +236,13 @@ class Identities:
     one name on one day) is written one second later, until it is unique; the first keeps its
     date. One file (`source`: its URL) attached to two posts of one date keeps it: the
     importer's copy of the first serves both. Items come in the export's order (post date,
-    then id), so the same selection gets the same dates in every export.
+    then id), so the same selection gets the same dates in every export; a filtered export is
+    given the posts it leaves out too (`write`'s `every_post`), so its items get the dates the
+    whole export gives them.
+
+    `post_date` is the WordPress site's local time (`zone`), so dates are told apart as it
+    shows them: the two instants an hour apart that the autumn's repeated hour writes alike
+    (02:30 CEST and 02:30 CET) are one date to the importer.
 
     Only the items of the last two days before the latest one are remembered: the writer's
     memory stays flat however many posts (remembering every item, the export of 100,000
@@ -237,24 +250,30 @@ class Identities:
     than two days before (an undated post, dated by its first capture, comes after the dated
     ones) is told apart from the items remembered only."""
 
-    def __init__(self) -> None:
+    def __init__(self, zone: tzinfo = UTC) -> None:
+        self.zone = zone
+        # Keyed by the local time WordPress compares (naive, in `zone`).
         self.taken: dict[tuple[str, str, datetime], str | None] = {}
-        self.dates: dict[tuple[str, datetime], int] = {}  # items of a kind at an instant
-        self.order: deque[tuple[datetime, str, str]] = deque()  # as taken
+        self.dates: dict[tuple[str, datetime], int] = {}  # items of a kind at a local time
+        self.order: deque[tuple[datetime, str, str, datetime]] = deque()  # as taken
         self.latest: datetime | None = None
 
     def unique(self, kind: str, title: str, instant: datetime,
                source: str | None = None) -> datetime:
         self._forget_before(instant)
         key = _title_key(title)
-        while (kind, key, instant) in self.taken or (not key and (kind, instant) in self.dates):
-            if source is not None and self.taken.get((kind, key, instant)) == source:
-                return instant
+        while True:
+            local = instant.astimezone(self.zone).replace(tzinfo=None)
+            if (kind, key, local) in self.taken:
+                if source is not None and self.taken[kind, key, local] == source:
+                    return instant
+            elif key or (kind, local) not in self.dates:
+                break
             # An untitled item matches any item of its date; one second on is another date.
             instant += timedelta(seconds=1)
-        self.taken[kind, key, instant] = source
-        self.dates[kind, instant] = self.dates.get((kind, instant), 0) + 1
-        self.order.append((instant, kind, key))
+        self.taken[kind, key, local] = source
+        self.dates[kind, local] = self.dates.get((kind, local), 0) + 1
+        self.order.append((instant, kind, key, local))
         return instant
 
     def _forget_before(self, instant: datetime) -> None:
@@ -262,11 +281,11 @@ class Identities:
             self.latest = instant
         horizon = self.latest - _REMEMBERED
         while self.order and self.order[0][0] < horizon:
-            at, kind, key = self.order.popleft()
-            del self.taken[kind, key, at]
-            left = self.dates.pop((kind, at)) - 1
+            _, kind, key, local = self.order.popleft()
+            del self.taken[kind, key, local]
+            left = self.dates.pop((kind, local)) - 1
             if left:
-                self.dates[kind, at] = left
+                self.dates[kind, local] = left
 
 
 def content_html(post: dict[str, Any]) -> str:
@@ -465,9 +484,33 @@ class Written(NamedTuple):
     file_copies: int
 
 
+def _dated(identities: Identities, post: dict[str, Any], zone: tzinfo) -> datetime | None:
+    """The post's `post_date` (Identities.unique's). A post with no date (or none that reads
+    as one) is dated when the archive first captured it: undated, WordPress's importer would
+    take any post of its title for it."""
+    dated = (wp_instant(post.get("published"), zone)
+             or wp_instant(post.get("first_seen"), zone))
+    if dated is None:
+        return None
+    return identities.unique("post", html_text(post.get("title") or ""), dated)
+
+
+def _left_out(identities: Identities, post: dict[str, Any], zone: tzinfo) -> None:
+    """Takes the dates a post a filter leaves out gives its items in the whole export, so the
+    items written after it get those the whole export gives them."""
+    post = safe_post(post)
+    dated = _dated(identities, post, zone)
+    if dated is None:
+        return
+    files = [item["url"] for item in attached_files(post) if item["is_file"]]
+    for url in [*image_urls(post), *files]:
+        if name := file_name(url):
+            identities.unique("attachment", name, dated, url)
+
+
 def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[str, Any]],
           head: Head, published: Callable[[str], str | None] | None = None,
-          zone: tzinfo = UTC) -> Written:
+          zone: tzinfo = UTC, every_post: Iterable[dict[str, Any]] | None = None) -> Written:
     """Write the WXR document, post by post; returns what it wrote (`Written`).
 
     WXR lists authors and terms before the items: `head` (from `collect_head`, over a first
@@ -477,10 +520,15 @@ def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[st
     A post's `attachments` (archive.attachments.of_post rows; only those whose `status` is
     "stored" are asked of `published`) add its videos and documents. `zone`: the WordPress
     site's time zone, which each `post_date` is written in (WordPress shows it as local time).
+    `every_post`: for a filtered export, every post of its sites in the order of `posts`, each
+    saying whether it is `chosen` (source.posts_dated): those left out date the items as the
+    whole export does, so a part of the blog imported into the WordPress site the whole made
+    is told apart from the posts already there.
     """
     count = images = copies = files_written = file_copies = 0
     next_id = head.max_id + 1  # attachment ids follow the post ids so they never collide
-    identities = Identities()
+    identities = Identities(zone)
+    others = iter(every_post) if every_post is not None else None
     with etree.xmlfile(out, encoding="UTF-8") as xf:
         xf.write_declaration()
         w = _Writer(xf)
@@ -504,11 +552,12 @@ def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[st
                         if copy is not None:
                             moved[url] = copy
                 cover = full_size(post["cover_image"]) if post.get("cover_image") else None
-                # A post with no date is dated when the archive first captured it: undated,
-                # WordPress's importer would take any post of its title for it.
-                dated = _wp_instant(post.get("published") or post.get("first_seen"), zone)
-                if dated is not None:
-                    dated = identities.unique("post", html_text(post.get("title") or ""), dated)
+                for other in others or ():
+                    if other["id"] == post["id"]:
+                        break
+                    if not other["chosen"]:
+                        _left_out(identities, other, zone)
+                dated = _dated(identities, post, zone)
                 _item(w, post, head, ids.get(cover) if cover else None, moved, files, zone,
                       dated)
                 # The alt text the body gives each image (archive.image_alts), by full-size URL.

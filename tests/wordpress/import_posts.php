@@ -4,7 +4,9 @@
 // $post_date, $post_type), then wp_insert_post. Both are WordPress core's own; the plugin's
 // loop around them is written out here, as the plugin is not packaged. Prints JSON: the
 // items skipped as already there, and the posts the database then holds.
-// Usage: php import_posts.php CONFIG.php FILE.wxr   (CONFIG defines DB_* and ABSPATH)
+// Usage: php import_posts.php CONFIG.php FILE.wxr [FILE.wxr ...]   (CONFIG defines DB_* and
+// ABSPATH): the files are imported one after the other into one site, as a later export is
+// imported into the site an earlier one made.
 error_reporting(E_ERROR);
 $_SERVER['HTTP_HOST'] = 'localhost';
 $_SERVER['SERVER_NAME'] = 'localhost';
@@ -20,30 +22,32 @@ if (!is_blog_installed()) {
 global $wpdb;
 $wpdb->query("DELETE FROM {$wpdb->posts}");  // the sample post and page WordPress starts with
 wp_set_current_user(1);
-$xml = simplexml_load_file($argv[2]);
-$ns = $xml->getNamespaces(true);
 $skipped = array();
-foreach ($xml->channel->item as $item) {
-    $wp = $item->children($ns['wp']);
-    $post = array(
-        'post_title' => (string) $item->title,
-        'post_date' => (string) $wp->post_date,
-        'post_date_gmt' => (string) $wp->post_date_gmt,
-        'post_type' => (string) $wp->post_type,
-        'post_status' => (string) $wp->status,
-        'post_name' => (string) $wp->post_name,
-        'post_content' => (string) $item->children($ns['content'])->encoded,
-    );
-    $exists = post_exists($post['post_title'], '', $post['post_date'], $post['post_type']);
-    if ($exists && get_post_type($exists) == $post['post_type']) {
-        $skipped[] = array('title' => $post['post_title'], 'date' => $post['post_date'],
-                           'type' => $post['post_type']);
-        continue;
-    }
-    $id = wp_insert_post(wp_slash($post), true);
-    if (is_wp_error($id)) {
-        fwrite(STDERR, 'failed: ' . $id->get_error_message() . "\n");
-        exit(1);
+foreach (array_slice($argv, 2) as $file) {
+    $xml = simplexml_load_file($file);
+    $ns = $xml->getNamespaces(true);
+    foreach ($xml->channel->item as $item) {
+        $wp = $item->children($ns['wp']);
+        $post = array(
+            'post_title' => (string) $item->title,
+            'post_date' => (string) $wp->post_date,
+            'post_date_gmt' => (string) $wp->post_date_gmt,
+            'post_type' => (string) $wp->post_type,
+            'post_status' => (string) $wp->status,
+            'post_name' => (string) $wp->post_name,
+            'post_content' => (string) $item->children($ns['content'])->encoded,
+        );
+        $exists = post_exists($post['post_title'], '', $post['post_date'], $post['post_type']);
+        if ($exists && get_post_type($exists) == $post['post_type']) {
+            $skipped[] = array('title' => $post['post_title'], 'date' => $post['post_date'],
+                               'type' => $post['post_type']);
+            continue;
+        }
+        $id = wp_insert_post(wp_slash($post), true);
+        if (is_wp_error($id)) {
+            fwrite(STDERR, 'failed: ' . $id->get_error_message() . "\n");
+            exit(1);
+        }
     }
 }
 $posts = $wpdb->get_results(
