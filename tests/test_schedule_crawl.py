@@ -631,6 +631,9 @@ def test_run_due_into_a_log_keeps_every_sites_line_and_a_total_naming_sites_as_l
                                  capture_output=True, text=True, timeout=300)
         waiting = subprocess.run(wixarchive("run-due", "--db", str(db)),
                                  capture_output=True, text=True, timeout=300)
+        as_json = subprocess.run(wixarchive("run-due", "--db", str(db), "--json", "--force",
+                                            "--site", down),
+                                 capture_output=True, text=True, timeout=300)
     listed = subprocess.run(wixarchive("sites", "list", "--db", str(db)),
                             capture_output=True, text=True, timeout=300)
     assert crawled.returncode == 1, crawled.stderr  # a site failed: cron must notice
@@ -647,3 +650,7 @@ def test_run_due_into_a_log_keeps_every_sites_line_and_a_total_naming_sites_as_l
     assert sorted(shown) == sorted(line.split("  ")[0] for line in listed.stdout.splitlines()), (
         waiting.stdout, listed.stdout)
     assert waiting.stdout.splitlines()[-1].startswith("Total: 3 sites (3 not-due), in ")
+    # --json: stdout stays one JSON array, stderr names the failed site all the same.
+    assert as_json.returncode == 1
+    assert [(r["url"], r["status"]) for r in json.loads(as_json.stdout)] == [(down, "failed")]
+    assert as_json.stderr == f"Error: 1 site failed: {down} (each site's record says why)\n"

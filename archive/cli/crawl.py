@@ -328,7 +328,7 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
     if problem:
         fail(problem)
     if line := problems_line([(s["site"], s["status"]) for s in summaries
-                              if s["status"] in FAILED_OR_TIMED_OUT]):
+                              if s["status"] in FAILED_OR_TIMED_OUT], as_json=as_json):
         echo_unless_closed(line, err=True)
     sys.exit(_exit_status(summaries, stop_signal))
 

@@ -46,10 +46,11 @@ def total_line(sites: Sequence[tuple[str, Mapping[str, int]]], seconds: float,
     return f"{text}, in {seconds:.1f} s{note}"
 
 
-def problems_line(problems: Sequence[tuple[str, str]]) -> str | None:
+def problems_line(problems: Sequence[tuple[str, str]], *, as_json: bool = False) -> str | None:
     """The stderr line of a command some of whose sites failed or hit their time limit:
-    `problems` are (site, status). None when there are none. Their lines on stdout say why;
-    this one is for whoever reads stderr alone (cron's mail of a `run-due >> log`)."""
+    `problems` are (site, status). None when there are none. Their lines on stdout say why
+    (their JSON records with `as_json`); this one is for whoever reads stderr alone (cron's
+    mail of a `run-due >> log`)."""
     failed = [site for site, status in problems if status == "failed"]
     timed_out = [site for site, status in problems if status == "timeout"]
     parts = []
@@ -59,7 +60,8 @@ def problems_line(problems: Sequence[tuple[str, str]]) -> str | None:
         their = "its" if len(timed_out) == 1 else "their"
         parts.append(f"{counted(len(timed_out), 'site')} stopped at {their} time limit: "
                      f"{_named(timed_out)}")
-    return f"Error: {'; '.join(parts)} (each site's line says why)" if parts else None
+    why = f"each site's {'record' if as_json else 'line'} says why"
+    return f"Error: {'; '.join(parts)} ({why})" if parts else None
 
 
 def _named(sites: list[str]) -> str:

@@ -133,7 +133,7 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     elif not quiet:  # --quiet prints nothing when all is well: cron mails nothing
         show_total(outcomes, time.monotonic() - started)
     if line := problems_line([(o.url, o.status) for o in outcomes
-                              if o.status in FAILED_OR_TIMED_OUT]):
+                              if o.status in FAILED_OR_TIMED_OUT], as_json=as_json):
         echo_unless_closed(line, err=True)
     sys.exit(exit_status(outcomes, runner.stop_signal))
 
