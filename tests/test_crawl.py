@@ -230,8 +230,11 @@ def test_first_crawl_of_sites_that_fail_is_recorded_and_bad_lines_are_named(
     result = run_crawl("--sites", str(sites), "--db", str(db))
     assert result.returncode == 1  # failed sites, and a line that is no site
     assert "Traceback" not in result.stderr
-    assert f"could not reach {unreachable}" in result.stderr
-    assert f"no Wix blog posts found at {plain_site}" in result.stderr
+    # Every site's line on stdout (a log of it keeps the failed ones), the lines that are no
+    # site URL on stderr, and one line there naming the sites that failed.
+    assert f"could not reach {unreachable}" in result.stdout
+    assert f"no Wix blog posts found at {plain_site}" in result.stdout
+    assert "Error: 2 sites failed: " in result.stderr
     assert f"✗ {sites} line 6: not a site URL: 'not a url'" in result.stderr
     assert f"✗ {sites} line 7: not a site URL: 'htp//127.0.0.6:{port}'" in result.stderr
     assert (f"- {plain_site}: listed twice, as {plain_site} ({sites} line 3) and as "

@@ -60,7 +60,10 @@ def test_captures_on_a_full_disk_fail_the_crawl_saying_so_and_the_next_run_resum
             as_json = crawl(server.url, db, "--json")
         again = crawl(server.url, db)
     assert full.returncode == 1, full.stderr
-    line = full.stderr.strip().splitlines()[-1]
+    # The site's line on stdout, with every site's; stderr names the site that failed.
+    line = next((line for line in full.stdout.splitlines() if line.startswith("✗ ")),
+                full.stdout)
+    assert f"Error: 1 site failed: {server.url}/ (each site's line says why)" in full.stderr
     assert line.startswith(f"✗ {server.url}/: captures could not be written to "), line
     assert "No space left on device: stopped after " in line, line
     assert "free space on its disk, then run again to resume" in line, line
@@ -148,8 +151,8 @@ def test_an_archive_on_a_full_disk_fails_the_crawl_saying_the_disk_is_full(tmp_p
     assert "Traceback" not in result.stderr
     # The site's line; a warning that the search statistics could not be refreshed on the
     # full disk may follow it.
-    line = next((line for line in result.stderr.splitlines() if line.startswith("✗ ")),
-                result.stderr)
+    line = next((line for line in result.stdout.splitlines() if line.startswith("✗ ")),
+                result.stdout)
     assert line.startswith(f"✗ {server.url}/: the archive's disk is full: "), line
     assert "pages not archived; archived " in line, line
     assert "free space on its disk, then run again to resume" in line, line
@@ -187,7 +190,7 @@ def test_a_forced_stop_counts_the_posts_it_saved_and_names_the_site_as_elsewhere
         out, err = stdout.finish(), stderr.finish()
     assert proc.returncode == 130, err
     assert "Traceback" not in err, err
-    line = err.strip().splitlines()[-1]
+    line = out.strip().splitlines()[-1]  # every site's line on stdout
     assert line.startswith(f"… {server.url}/: crawl stopped before it could close, after "
                            f"{saved} posts; run again to resume ("), (line, out)
     assert not line.endswith(" (0 pages in"), line
@@ -257,7 +260,7 @@ def test_an_archive_locked_by_another_process_stops_the_crawl_soon_with_exit_75(
         again = crawl(server.url, db, "--json", env=env)
     assert busy.returncode == EXIT_BUSY, busy.stderr
     assert "Traceback" not in busy.stderr
-    line = busy.stderr.strip().splitlines()[-1]
+    line = busy.stdout.strip().splitlines()[-1]
     assert line.startswith(f"… {server.url}/: the archive stayed busy (locked by another "
                            "process) for 3 s: stopped after 0 posts; run again when it is "
                            "free"), line

@@ -129,8 +129,8 @@ def test_killing_the_commands_process_group_stops_its_crawler_cleanly(tmp_path: 
                                   capture_output=True, text=True, timeout=120)
             assert busy.returncode == 75  # try again later
             assert f"- {server.url}/: already being crawled by pid {crawler} on " in \
-                busy.stderr, busy.stderr
-            assert f"kill {crawler}" in busy.stderr, busy.stderr
+                busy.stdout, busy.stdout
+            assert f"kill {crawler}" in busy.stdout, busy.stdout
 
             os.killpg(proc.pid, signal.SIGKILL)  # the command's group: not the crawler's
             proc.wait()

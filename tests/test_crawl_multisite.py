@@ -180,7 +180,7 @@ def test_sigterm_stops_every_site_cleanly_and_the_next_run_completes_them(tmp_pa
                 proc.kill()
                 proc.wait()
         assert proc.returncode == 128 + signal.SIGTERM, err  # 143; Ctrl-C: 130
-        assert err.count("… http://127.0.0.") == 3, err  # a summary line per site
+        assert out.count("… http://127.0.0.") == 3, out  # a summary line per site
         assert "Total: 3 sites (3 interrupted)" in out
         first = runs(db)
         assert sorted(r["status"] for r in first) == ["interrupted"] * 3

@@ -171,6 +171,10 @@ def test_runs_takes_a_sites_file_name_and_counts_only_scheduled_sites_as_failing
     assert asked.returncode == 1 and asked.stdout.startswith(f"✗ {DOWN}: 3 failed runs")
     sites_file.add(sites, {"url": DOWN})
     assert wixarchive("runs", "--db", str(db), "--failing").returncode == 1
+    # `sites list` counts the streak in the words `runs` and run-due use ("failures" before).
+    listed = wixarchive("sites", "list", "--db", str(db), "--now", "2026-05-04T04:00:00Z")
+    assert f"{DOWN}  every 1d  last failed 2026-05-04 03:00 UTC (3 failed runs in a row); " \
+        "next " in listed.stdout, listed.stdout
     # A sites file named but missing is an error, not "no failing sites".
     missing = wixarchive("runs", "--db", str(db), "--failing", "--sites",
                          str(tmp_path / "nosuch.toml"))

@@ -319,7 +319,7 @@ def test_a_site_that_moved_is_said_by_run_due_quiet_and_kept_with_its_run(tmp_pa
     note = (f"moved: its address now redirects to {new_home.url}/, where it was crawled (name "
             f"{new_home.url}/ from now on: it continues this site)")
     assert moved.returncode == 0, moved.stderr
-    assert moved.stdout.startswith(f"ok          {old_home.url}/  3 posts: 0 new"), moved.stdout
+    assert moved.stdout.startswith(f"ok          {old_home.url}  3 posts: 0 new"), moved.stdout
     assert note in moved.stdout
     table = subprocess.run(wixarchive("runs", "--db", str(db)),
                            capture_output=True, text=True, timeout=300)
@@ -414,7 +414,7 @@ def test_an_address_the_blog_left_for_another_one_listed_is_not_crawled_twice(tm
     assert quiet.returncode == 0, quiet.stderr
     said = (f"the blog moved from here to {new_root}, also listed: crawled there, which "
             f"continues this site")
-    assert quiet.stdout.startswith(f"skipped     {old_root}  {said} (wixarchive sites remove "
+    assert quiet.stdout.startswith(f"skipped     {old_home.url}  {said} (wixarchive sites remove "
                                    f"{old_home.url})"), quiet.stdout
     assert quiet.stdout.count("\n") == 1, quiet.stdout  # the new address: ok, not shown
     assert both.returncode == 0, both.stderr
@@ -606,3 +606,51 @@ def test_run_due_exits_75_when_the_archive_stayed_busy_through_a_crawl(tmp_path:
     assert outcome["status"] == "interrupted", outcome
     assert "the archive stayed busy" in outcome["message"], outcome
     assert outcome["archive_busy"] is True
+
+
+def named(line: str) -> str:
+    """The site a run-due line names: after its status, up to two spaces."""
+    return line[12:].split("  ")[0]
+
+
+def test_run_due_into_a_log_keeps_every_sites_line_and_a_total_naming_sites_as_listed(
+        tmp_path: Path):
+    """An archivist's cron line `run-due >> log`: the failed site's line went to stderr alone
+    (the log held only the sites that went well), no Total line said how the run went, and a
+    site listed as `http://host/blog` was named `http://host/` on its not-due line where
+    `sites list` shows the address added. Now every site's line is on stdout, as listed (with
+    its name), then the total; stderr has one line naming the site that failed."""
+    db = tmp_path / "archive.db"
+    sites = tmp_path / "archive.sites.toml"
+    down = f"http://127.0.0.1:{closed_port()}"
+    with serve_blog(SampleBlog(seed=11, post_count=3)) as first, \
+            serve_blog(SampleBlog(seed=12, post_count=2), host="127.0.0.2") as second:
+        sites.write_text(f'{QUICK_DEFAULTS}[[site]]\nurl = "{first.url}/blog"\nname = "Bakery"\n'
+                         f'[[site]]\nurl = "{second.url}"\n[[site]]\nurl = "{down}"\n')
+        crawled = subprocess.run(wixarchive("run-due", "--db", str(db)),
+                                 capture_output=True, text=True, timeout=300)
+        waiting = subprocess.run(wixarchive("run-due", "--db", str(db)),
+                                 capture_output=True, text=True, timeout=300)
+        as_json = subprocess.run(wixarchive("run-due", "--db", str(db), "--json", "--force",
+                                            "--site", down),
+                                 capture_output=True, text=True, timeout=300)
+    listed = subprocess.run(wixarchive("sites", "list", "--db", str(db)),
+                            capture_output=True, text=True, timeout=300)
+    assert crawled.returncode == 1, crawled.stderr  # a site failed: cron must notice
+    lines = crawled.stdout.splitlines()
+    assert sorted(named(line) for line in lines[:-1]) == sorted(
+        [f"{first.url}/blog (Bakery)", second.url, down]), lines
+    assert any(line.startswith(f"failed      {down}  could not reach ") for line in lines)
+    assert lines[-1].startswith("Total: 3 sites (1 failed, 2 ok), 5 posts: 5 new, 0 changed, "
+                                "0 unchanged, in "), lines
+    assert crawled.stderr == (f"Error: 1 site failed: {down} (each site's line says why)\n")
+    # Not due: the sites named as `sites list` names them, and a total of the whole file.
+    assert waiting.returncode == 0 and waiting.stderr == "", waiting.stderr
+    shown = [named(line) for line in waiting.stdout.splitlines()[:-1]]
+    assert sorted(shown) == sorted(line.split("  ")[0] for line in listed.stdout.splitlines()), (
+        waiting.stdout, listed.stdout)
+    assert waiting.stdout.splitlines()[-1].startswith("Total: 3 sites (3 not-due), in ")
+    # --json: stdout stays one JSON array, stderr names the failed site all the same.
+    assert as_json.returncode == 1
+    assert [(r["url"], r["status"]) for r in json.loads(as_json.stdout)] == [(down, "failed")]
+    assert as_json.stderr == f"Error: 1 site failed: {down} (each site's record says why)\n"

@@ -87,7 +87,7 @@ def test_only_due_sites_run_and_every_attempt_is_recorded_at_the_injected_time(t
     first = runner.run_due()
     assert [o.status for o in first] == ["ok", "ok"]
     assert all(o.run_id for o in first)
-    assert first[0].line().startswith("ok          https://a.example/  ok crawl (5 pages")
+    assert first[0].line().startswith("ok          https://a.example  ok crawl (5 pages")
     recorded = runs_of(tmp_path)
     assert {r["started_at"] for r in recorded} == {T0.isoformat(timespec="seconds")}
 

@@ -50,8 +50,8 @@ def test_a_site_without_posts_is_forgotten_and_one_with_posts_is_kept(tmp_path: 
     # Each typo's failure line says how to remove it, at once (`stats` said so only later).
     for site in (typo, other_typo):
         assert (f"  The archive holds nothing of it; if the address was mistyped, remove it: "
-                f"wixarchive sites forget {site} --db {db}\n") in crawled.stderr, crawled.stderr
-    assert crawled.stderr.count("wixarchive sites forget") == 2
+                f"wixarchive sites forget {site} --db {db}\n") in crawled.stdout, crawled.stdout
+    assert crawled.stdout.count("wixarchive sites forget") == 2
     assert sorted(stats_sites(db)) == sorted([blog, typo, other_typo])
     shown = run("stats", "--db", str(db)).stdout.splitlines()
     assert shown[-1] == ("Note: 2 sites hold no posts; to remove one crawled by mistake from "
@@ -105,5 +105,5 @@ def test_a_site_without_posts_is_forgotten_and_one_with_posts_is_kept(tmp_path: 
     assert again.returncode == 1 and again.stderr.startswith("Error: ")
     # The blog gone offline fails too, but holds posts: no hint to remove it.
     down = run("crawl", home.url, "--db", str(db), *FAST)
-    assert down.returncode == 1 and f"✗ {blog}: could not reach" in down.stderr, down.stderr
-    assert "sites forget" not in down.stderr
+    assert down.returncode == 1 and f"✗ {blog}: could not reach" in down.stdout, down.stdout
+    assert "sites forget" not in down.stdout

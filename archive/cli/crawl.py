@@ -29,6 +29,7 @@ from archive.cli.common import (
     fail_with,
     open_archive,
 )
+from archive.cli.crawl_report import FAILED_OR_TIMED_OUT, problems_line, total_line
 from archive.crawls import (
     DEFAULT_PARALLEL,
     EXIT_INTERRUPTED,
@@ -145,25 +146,13 @@ def _refresh_search_stats(db: Path, *, quiet: bool) -> None:
 def _show_total(summaries: list[dict[str, Any]], seconds: float) -> None:
     """After several sites: one line for the whole crawl. A line that is no site URL, or a
     second listing of a site, is no site of its own: named apart, not counted among them."""
-    sites = [s for s in summaries if s["status"] not in ("invalid", "skipped")]
-    if len(sites) < 2:
-        return
-    by_status: dict[str, int] = {}
-    for summary in sites:
-        by_status[summary["status"]] = by_status.get(summary["status"], 0) + 1
-    counts = {k: sum(s.get("counts", {}).get(k, 0) for s in sites)
-              for k in ("new", "changed", "unchanged", "recaptured", "deleted")}
-    statuses = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
-    posts = counts["new"] + counts["changed"] + counts["unchanged"] + counts["recaptured"]
-    more = f", {counts['recaptured']} recaptured" if counts["recaptured"] else ""
-    more += f", {counts['deleted']} deleted" if counts["deleted"] else ""
     invalid = sum(s["status"] == "invalid" for s in summaries)
     not_sites = (f"; {invalid} {'line' if invalid == 1 else 'lines'} not a site URL"
                  if invalid else "")
-    echo_unless_closed(f"Total: {counted(len(sites), 'site')} ({statuses}), "
-                       f"{counted(posts, 'post')}: {counts['new']} new, "
-                       f"{counts['changed']} changed, {counts['unchanged']} unchanged{more}, "
-                       f"in {seconds:.1f} s{not_sites}")
+    line = total_line([(s["status"], s.get("counts", {})) for s in summaries
+                       if s["status"] not in ("invalid", "skipped")], seconds, not_sites)
+    if line:
+        echo_unless_closed(line)
 
 
 def _summary_line(summary: dict[str, Any], seconds: float) -> str:
@@ -213,8 +202,9 @@ def _forget_hint(summary: dict[str, Any], db: Path) -> str | None:
 @click.option("--contact", help="An e-mail or URL added to the User-Agent for site owners.")
 @click.option("--no-robots", is_flag=True, help="Do not obey robots.txt (only for your own site).")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              help="Stop each site's crawl after this long, keeping what it fetched (status "
-                   "timeout, exit 1; crawl again to resume), as a sites file's timeout does.")
+              help="Stop each site's crawl this long after its own start, keeping what it "
+                   "fetched (status timeout, exit 1; crawl again to resume), as a sites file's "
+                   "timeout does.")
 @click.option("--parallel", type=click.IntRange(min=1), default=DEFAULT_PARALLEL,
               show_default=True, help="Sites crawled at once (each keeps its own politeness).")
 @click.option("--redis", "redis_url", metavar="URL",
@@ -297,11 +287,12 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
 
     def show(summary: dict[str, Any]) -> None:
         if not as_json:
-            fine = summary["status"] in ("ok", "partial", "skipped")
+            # Every site's line on stdout, a failed one's too (`crawl … > log` keeps them all;
+            # archive/cli/crawl_report.py); a line that is no site URL is the caller's mistake.
             line = _summary_line(summary, summary["seconds"])
             if hint := _forget_hint(summary, db):
                 line += "\n" + hint
-            echo_unless_closed(line, err=not fine)
+            echo_unless_closed(line, err=summary["status"] == "invalid")
 
     locked, busy = lock_sites(wanted, db)
     for position, summary in sorted((refused | busy).items()):
@@ -346,6 +337,9 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         echo_unless_closed(f"Archive: {db}")  # as given: a relative path from elsewhere misleads
     if problem:
         fail(problem)
+    if line := problems_line([(s["site"], s["status"]) for s in summaries
+                              if s["status"] in FAILED_OR_TIMED_OUT], as_json=as_json):
+        echo_unless_closed(line, err=True)
     sys.exit(_exit_status(summaries, stop_signal))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -16,6 +17,7 @@ from archive.cli.common import (
     echo_unless_closed,
     fail_with,
 )
+from archive.cli.crawl_report import FAILED_OR_TIMED_OUT, problems_line, total_line
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
 from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.runner import (
@@ -29,6 +31,7 @@ from archive.schedule.runner import (
 )
 from archive.schedule.sites import SitesError
 from archive.store import ArchiveError
+from archive.words import counted
 
 # Outcomes worth a line with --quiet: what an archivist must look at (skipped: not crawled,
 # Redis unreachable or a stop); so is a site that moved to another host (Outcome.moved_to).
@@ -78,12 +81,15 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
             now_text: str | None) -> None:
     """Crawl the sites of the sites file that are due, then exit: made for cron.
 
-    Prints one line per site: ok, partial, failed, timeout or interrupted for the sites crawled
+    Prints one line per site, named as in the sites file, then a total (not with --quiet):
+    ok, partial, failed, timeout or interrupted for the sites crawled
     (with counts), not-due (with the next time), busy (another process is crawling it: each
     site has a lock, so runs never overlap; a lock left by a killed process is taken over),
     skipped (not crawled, and no run recorded: --redis could not reach Redis, or a stop came
     first). An entry of the sites file that is wrong or names a site listed before is reported
-    as invalid (naming the file and the site number) and skipped; the other sites are crawled.
+    as invalid (naming the file and the site number, on stderr) and skipped; the other sites
+    are crawled. Every site's line is on stdout; when a site failed or hit its time limit,
+    stderr gets one line naming them (`run-due >> log` logs every line, cron mails that one).
     Exit status: 0, or 1 when a site failed or hit its time limit or an entry was invalid or
     Redis could not be reached, else 75 when a site was interrupted because another process kept
     the archive locked (its JSON record says "archive_busy": true; run again when it is free),
@@ -94,6 +100,7 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     Example (crontab: every hour, mail only problems):
         0 * * * *  wixarchive run-due --db /srv/wix/archive.db --quiet
     """
+    started = time.monotonic()
     check_redis_url(redis_url)
     check_crawl_environment()
     start = parse_now(now_text)
@@ -106,8 +113,9 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
         if as_json or (quiet and outcome.status not in PROBLEMS and not outcome.moved_to
                        and not outcome.likely_moved_from):
             return
-        problem = outcome.status in FAILED_OUTCOMES
-        echo_unless_closed(outcome.line(), err=problem)
+        # Every site's line on stdout, a failed one's too (`run-due >> log` keeps them all;
+        # archive/cli/crawl_report.py); a wrong entry of the sites file is the file's mistake.
+        echo_unless_closed(outcome.line(), err=outcome.status == "invalid")
 
     try:
         outcomes = runner.run_due(force=force, select_keys=select_keys, labels=labels,
@@ -122,4 +130,20 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
         print_json(outcomes)
     elif not outcomes and not quiet:
         echo_unless_closed(f"No sites selected in {runner.sites_path}.")
+    elif not quiet:  # --quiet prints nothing when all is well: cron mails nothing
+        show_total(outcomes, time.monotonic() - started)
+    if line := problems_line([(o.url, o.status) for o in outcomes
+                              if o.status in FAILED_OR_TIMED_OUT], as_json=as_json):
+        echo_unless_closed(line, err=True)
     sys.exit(exit_status(outcomes, runner.stop_signal))
+
+
+def show_total(outcomes: list[Outcome], seconds: float) -> None:
+    """As `crawl` ends: the sites by status (not-due, busy… included), the posts of those
+    crawled, and the time since the command started."""
+    invalid = sum(o.status == "invalid" for o in outcomes)
+    note = f"; {counted(invalid, 'entry', 'entries')} of the sites file skipped" if invalid else ""
+    line = total_line([(o.status, o.counts) for o in outcomes if o.status != "invalid"],
+                      seconds, note)
+    if line:
+        echo_unless_closed(line)

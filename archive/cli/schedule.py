@@ -15,7 +15,6 @@ from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
 from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.locks import LockBusy, SiteLock, schedule_lock_path
 from archive.schedule.runner import (
-    FAILED_OUTCOMES,
     Outcome,
     Runner,
     install_signal_handlers,
@@ -86,8 +85,9 @@ def _serve(db: Path, runner: Runner, poll: float, clock: Callable[[], datetime])
         # file (the message names it), only when that changes.
         key = outcome.message if outcome.status == "invalid" else outcome.site
         if outcome.crawled or shown.get(key) != outcome.status:
-            problem = outcome.status in FAILED_OUTCOMES
-            echo_unless_closed(f"{stamp()} {outcome.line()}", err=problem)
+            # On stdout, a failed site's too, as run-due (`schedule >> log` keeps them all);
+            # a wrong entry of the sites file is the file's mistake.
+            echo_unless_closed(f"{stamp()} {outcome.line()}", err=outcome.status == "invalid")
         shown[key] = outcome.status
 
     def warn(message: str) -> None:

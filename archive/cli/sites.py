@@ -374,7 +374,8 @@ def list_command(db: Path, sites_path: Path | None, labels: tuple[str, ...], as_
         last = (f"last {row['last_status']} {show_time(parse_time(row['last_run']))}"
                 if row["last_run"] else "never crawled")
         if row["failures_in_a_row"] > 1:
-            last += f" ({row['failures_in_a_row']} failures in a row)"
+            # As run-due's line and `runs --failing` say it (until 2026-12-07 "failures").
+            last += f" ({row['failures_in_a_row']} failed runs in a row)"
         nxt = "due now" if row["due_now"] else f"next {show_time(parse_time(row['next_due']))}"
         extras = [f"[{', '.join(site.labels)}]"] if site.labels else []
         extras += [f"{k}={v}" for k, v in {**site.politeness, **site.media}.items()]

@@ -102,8 +102,8 @@ def show_time(moment: datetime, *, seconds: bool = False) -> str:
     return moment.astimezone(UTC).strftime(f"%Y-%m-%d %H:%M{':%S' if seconds else ''} UTC")
 
 
-# Outcomes that make `run-due` exit 1 and that it and `schedule` print on stderr: cron must
-# notice them.
+# Outcomes that make `run-due` exit 1: cron must notice them (the failed and timed-out sites
+# are named on stderr too, archive/cli/crawl_report.py).
 FAILED_OUTCOMES = ("failed", "timeout", "invalid")
 
 
@@ -147,7 +147,10 @@ class Outcome:
     def line(self) -> str:
         if self.status == "invalid":  # no site to name: the message names the file's entry
             return f"{self.status:<11} {self.message}"
-        text = f"{self.status:<11} {self.site}  {self.message}"
+        # The site as the sites file writes it and `sites list` shows it, its name too (until
+        # 2026-12-07 its root: `http://a.example/` for the `http://a.example/blog` listed).
+        named = f" ({self.name})" if self.name else ""
+        text = f"{self.status:<11} {self.url}{named}  {self.message}"
         if self.crawled and self.seconds is not None:
             text += f" ({counted(self.pages_fetched, 'page')}, {self.seconds:.1f} s)"
         if self.failures_in_a_row > 1:
