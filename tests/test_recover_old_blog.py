@@ -203,11 +203,16 @@ def test_a_post_archived_under_its_other_blog_url_is_not_captured_only_as_gone(
     never as a page": each is archived, under its other URL. (Until 2026-12-07 recover named
     both, import the second.) A post URL of neither blog archived is still named. The 404 at
     the /post/ URL is the post's own, as a page there would be (importer._BlogMoves): the
-    post is deleted then, another post still served; the old URL's 404 deletes nothing."""
+    post is deleted then, another post still served; the old URL's 404 deletes nothing.
+    An old URL of no post archived is named too, by import as by recover: the old blog's
+    pages were posts (until 2026-12-07 import skipped it); a dated URL under a word whose
+    pages are no posts is not."""
     blog = MovedBlog()
     old_only_gone = f"{SITE}/single-post/2017/03/03/{blog.kept.title()}"
     new_only_gone = f"{SITE}/post/{blog.only_old.rsplit('/', 1)[1]}"
     never = f"{SITE}/post/never-archived"
+    old_never = f"{SITE}/single-post/2017/03/04/Never-Archived"
+    no_post = f"{SITE}/events/2017/03/04/open-day"
     kept = next(capture for capture in blog.new_blog if capture[0] == f"{SITE}/post/{blog.kept}")
     warc = tmp_path / "years.warc.gz"
     write_captures(warc, [*blog.old_blog, *blog.new_blog,
@@ -215,7 +220,9 @@ def test_a_post_archived_under_its_other_blog_url_is_not_captured_only_as_gone(
                           # Seen again the day its neighbour answered 404: the site was alive.
                           (kept[0], "2022-01-03T11:00:00Z", 200, kept[3] + b"<!-- -->", []),
                           (new_only_gone, "2022-01-03T12:00:00Z", 404, GONE, []),
-                          (never, "2022-01-04T12:00:00Z", 404, GONE, [])])
+                          (never, "2022-01-04T12:00:00Z", 404, GONE, []),
+                          (old_never, "2022-01-04T12:01:00Z", 404, GONE, []),
+                          (no_post, "2022-01-04T12:02:00Z", 404, GONE, [])])
     db = tmp_path / "blog.db"
     if command == "recover":
         with wayback(tmp_path / "pywb", warcs=[warc]) as base:
@@ -224,7 +231,10 @@ def test_a_post_archived_under_its_other_blog_url_is_not_captured_only_as_gone(
     else:
         result = wixarchive("import", str(warc), "--db", str(db), "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["captured_only_gone"] == [never], result.stdout
+    assert json.loads(result.stdout)["captured_only_gone"] == [never, old_never], result.stdout
+    if command == "import":  # named on every import that finds it, as recover does
+        again = wixarchive("import", str(warc), "--db", str(db), "--json")
+        assert json.loads(again.stdout)["captured_only_gone"] == [never, old_never]
     assert sorted(table(db, "SELECT url, deleted_at FROM posts")) == sorted([
         (f"{SITE}/post/{blog.moved}", None), (f"{SITE}/post/{blog.kept}", None),
         (f"{SITE}/post/{blog.moved}?lang=fr", None),

@@ -16,6 +16,11 @@ _POST_PATH = re.compile(r"/post/(?:\d{4}/\d{2}/\d{2}/)?[^/?#]+/?$")
 # old URL to the new one with the same slug, in another letter case (old slugs kept capitals).
 _OLD_BLOG_PATH = re.compile(r"^[\w-]+/\d{4}/\d{2}/\d{2}/([^/]+)/?$")
 _NEW_BLOG_PATH = re.compile(r"^post/([^/]+)/?$")
+# /<word>/<slug>, or the old blog's /<word>/YYYY/MM/DD/<slug>, under a language's path or not
+# (a multilingual site's /es/<word>/<slug>: the word is then "es/<word>"): where a renamed
+# /post/ puts posts.
+_WORD_PATH = re.compile(
+    r"^((?:[a-z]{2}(?:-[a-z]{2,4})?/)?[\w-]+)/(?:\d{4}/\d{2}/\d{2}/)?[^/]+/?$")
 # Sub-paths of a blog home that list posts.
 _LISTING_PARTS = ("/page/", "/categories/", "/tags/", "/hashtags/")
 
@@ -316,6 +321,15 @@ def named_page(start_url: str) -> str | None:
     url = start_url if "://" in start_url else f"https://{start_url}"
     given = urlsplit(url).path[len(urlsplit(site_root(url)).path):].strip("/")
     return given if given and not is_post_url(url) else None
+
+
+def path_word(below_root: str) -> str | None:
+    """The word of a path below a site's root shaped `<word>/<slug>` or the old blog's
+    `<word>/YYYY/MM/DD/<slug>`, with its language's path if it has one ("es/post" for
+    `es/post/<slug>`); None for any other path. Whether the word holds posts is for the
+    pages under it to say (owners rename /post/)."""
+    match = _WORD_PATH.match(below_root)
+    return None if match is None else match.group(1)
 
 
 def is_listing_path(path: str) -> bool:
