@@ -19,7 +19,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler.sample_site import SampleBlog
-from crawler.sample_site.server import BlogServer
+from crawler.sample_site.server import BlogServer, serve_blog
 from tests.pywb import MISSING, pywb_bin, wayback
 from tests.webarchives import table
 
@@ -239,3 +239,49 @@ def test_a_post_archived_under_its_other_blog_url_is_not_captured_only_as_gone(
         (f"{SITE}/post/{blog.moved}", None), (f"{SITE}/post/{blog.kept}", None),
         (f"{SITE}/post/{blog.moved}?lang=fr", None),
         (blog.only_old, "2022-01-03T12:00:00+00:00")])
+
+
+@pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
+def test_an_old_blog_url_of_a_post_archived_at_the_host_the_site_moved_to_is_not_gone(
+        tmp_path: Path):
+    """A site that left its old blog and its address at once: a crawl of OLD followed the
+    redirect and archived its posts at NEW/post/<slug>; a web archive holds OLD's old blog,
+    one post's old URL only as a 404 (Wix's redirect lost). That post lives on at NEW: not
+    "captured only as gone" (until 2026-12-07 `recover OLD` named it), by `recover` or
+    `import`; an old URL of no post archived anywhere still is."""
+    import shutil
+
+    blog = SampleBlog(seed=83, post_count=3)
+    db = tmp_path / "blog.db"
+    with serve_blog(blog) as new_home, serve_blog(blog) as moved:
+        moved.moved_to = new_home.url
+        old, new = moved.url, new_home.url
+        crawled = wixarchive("crawl", old, "--db", str(db), "--json", "--delay", "0",
+                             "--no-autothrottle", "--no-media")
+    assert crawled.returncode == 0, crawled.stderr
+    slug = blog.posts[0].slug
+    assert (f"{new}/post/{slug}",) in table(db, "SELECT url FROM posts")
+    only_old = SampleBlog(seed=84, post_count=1, layout="classic")
+    only_old_url = f"{old}/single-post/2017/03/02/{only_old.posts[0].slug.title()}"
+    only_old_page = BlogServer(only_old).respond(
+        f"/post/{only_old.posts[0].slug}", base=old, record=False).body.replace(
+        f"{old}/post/{only_old.posts[0].slug}".encode(), only_old_url.encode())
+    lost = f"{old}/single-post/2017/03/01/{slug.title()}"
+    never = f"{old}/single-post/2017/03/03/Never-Archived"
+    warc = tmp_path / "old-blog.warc.gz"
+    write_captures(warc, [(only_old_url, "2017-04-05T12:00:00Z", 200, only_old_page, []),
+                          (lost, "2022-01-01T12:00:00Z", 404, GONE, []),
+                          (never, "2022-01-01T12:01:00Z", 404, GONE, [])])
+    imported_db = tmp_path / "imported.db"
+    shutil.copy(db, imported_db)
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        result = wixarchive("recover", old, "--from", base, "--db", str(db), "--delay", "0",
+                            "--no-images", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["captured_only_gone"] == [never], result.stdout
+    imported = wixarchive("import", str(warc), "--db", str(imported_db), "--json")
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["captured_only_gone"] == [never], imported.stdout
+    for archive in (db, imported_db):  # the old URL's 404 deletes nothing
+        assert table(archive, "SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL") == \
+            [(0,)]
