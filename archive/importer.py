@@ -298,6 +298,20 @@ class _BlogMoves:
         for url in archived:
             if found := blog_move_key(url):
                 (self.old if found[0] else self.held).setdefault(found[1], url)
+        known = self.held.keys() | {found[1] for url in urls
+                                    if (found := blog_move_key(url)) and not found[0]}
+        for root in sorted({site_root(url) for url in urls if (found := blog_move_key(url))
+                            and found[0] and found[1] not in known}):
+            # A site that left its old blog and its address at once: its /post/ posts archived
+            # at the host it moved to (a crawl followed the redirect) are its /post/ posts here.
+            # Read only for an old URL with no /post/ post here: it reads the site's posts.
+            parts = urlsplit(root)
+            for (url,) in conn.execute(
+                    "SELECT p.url FROM posts p JOIN sites s ON s.id = p.site_id WHERE s.url = ? "
+                    "AND substr(p.url, 1, length(s.url)) != s.url", (root,)):
+                if (found := blog_move_key(url)) and not found[0]:
+                    self.held.setdefault(((parts.hostname or "").removeprefix("www."),
+                                          parts.path, found[1][2]), url)
         self.new = dict(self.held)  # the archived /post/ spelling before the pages'
         for url in urls:
             if (found := blog_move_key(url)) and not found[0]:

@@ -21,7 +21,7 @@ from warcio.warcwriter import WARCWriter
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.server import BlogServer, serve_blog
 from tests.pywb import MISSING, pywb_bin, wayback
-from tests.webarchives import table
+from tests.webarchives import loopback, table
 
 SITE = "https://www.counsel.example"
 
@@ -248,19 +248,28 @@ def test_an_old_blog_url_of_a_post_archived_at_the_host_the_site_moved_to_is_not
     redirect and archived its posts at NEW/post/<slug>; a web archive holds OLD's old blog,
     one post's old URL only as a 404 (Wix's redirect lost). That post lives on at NEW: not
     "captured only as gone" (until 2026-12-07 `recover OLD` named it), by `recover` or
-    `import`; an old URL of no post archived anywhere still is."""
+    `import`; an old URL of no post archived anywhere still is. Another post's old page is
+    that post's older version at NEW (until 2026-12-07 a second post at its old URL)."""
     import shutil
 
     blog = SampleBlog(seed=83, post_count=3)
     db = tmp_path / "blog.db"
-    with serve_blog(blog) as new_home, serve_blog(blog) as moved:
+    with serve_blog(blog, host=loopback(2)) as new_home, serve_blog(blog) as moved:
         moved.moved_to = new_home.url
         old, new = moved.url, new_home.url
         crawled = wixarchive("crawl", old, "--db", str(db), "--json", "--delay", "0",
                              "--no-autothrottle", "--no-media")
     assert crawled.returncode == 0, crawled.stderr
-    slug = blog.posts[0].slug
+    slug, earlier = blog.posts[0].slug, blog.posts[1].slug
     assert (f"{new}/post/{slug}",) in table(db, "SELECT url FROM posts")
+    crawled_posts = table(db, "SELECT url FROM posts")
+    old_blog = SampleBlog(seed=83, post_count=3, layout="classic")
+    old_blog.edit_post(earlier, title="As it was titled in 2017",
+                       paragraphs=["What the post said in 2017, on the old blog."])
+    earlier_url = f"{old}/single-post/2017/03/04/{earlier.title()}"
+    earlier_page = BlogServer(old_blog).respond(
+        f"/post/{earlier}", base=old, record=False).body.replace(
+        f"{old}/post/{earlier}".encode(), earlier_url.encode())
     only_old = SampleBlog(seed=84, post_count=1, layout="classic")
     only_old_url = f"{old}/single-post/2017/03/02/{only_old.posts[0].slug.title()}"
     only_old_page = BlogServer(only_old).respond(
@@ -270,6 +279,7 @@ def test_an_old_blog_url_of_a_post_archived_at_the_host_the_site_moved_to_is_not
     never = f"{old}/single-post/2017/03/03/Never-Archived"
     warc = tmp_path / "old-blog.warc.gz"
     write_captures(warc, [(only_old_url, "2017-04-05T12:00:00Z", 200, only_old_page, []),
+                          (earlier_url, "2017-04-06T12:00:00Z", 200, earlier_page, []),
                           (lost, "2022-01-01T12:00:00Z", 404, GONE, []),
                           (never, "2022-01-01T12:01:00Z", 404, GONE, [])])
     imported_db = tmp_path / "imported.db"
@@ -285,3 +295,9 @@ def test_an_old_blog_url_of_a_post_archived_at_the_host_the_site_moved_to_is_not
     for archive in (db, imported_db):  # the old URL's 404 deletes nothing
         assert table(archive, "SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL") == \
             [(0,)]
+        assert sorted(table(archive, "SELECT url FROM posts")) == sorted(
+            [*crawled_posts, (only_old_url,)])
+        versions = table(archive, "SELECT v.version, v.title FROM post_versions v JOIN posts "
+                                  f"p ON p.id = v.post_id WHERE p.url = '{new}/post/{earlier}' "
+                                  "ORDER BY v.version")
+        assert versions == [(1, "As it was titled in 2017"), (2, blog.posts[1].title)]
