@@ -31,10 +31,12 @@ from archive.ingest import Fetch, save_batch, save_earlier
 from archive.site_match import ArchivedSpelling, archived_root, moved_here, site_twins
 from archive.store import Archive
 from crawler.discover.urls import (
+    SiteRoots,
     blog_move_key,
     in_any_site,
     is_listing_path,
     is_post_url,
+    new_blog_slug,
     normalize_url,
     path_word,
     respelled,
@@ -306,12 +308,12 @@ class _BlogMoves:
             # at the host it moved to (a crawl followed the redirect) are its /post/ posts here.
             # Read only for an old URL with no /post/ post here: it reads the site's posts.
             parts = urlsplit(root)
+            host, root_of = (parts.hostname or "").removeprefix("www."), SiteRoots()
             for (url,) in conn.execute(
                     "SELECT p.url FROM posts p JOIN sites s ON s.id = p.site_id WHERE s.url = ? "
                     "AND substr(p.url, 1, length(s.url)) != s.url", (root,)):
-                if (found := blog_move_key(url)) and not found[0]:
-                    self.held.setdefault(((parts.hostname or "").removeprefix("www."),
-                                          parts.path, found[1][2]), url)
+                if (slug := new_blog_slug(url[len(root_of(url)):])) is not None:
+                    self.held.setdefault((host, parts.path, slug), url)
         self.new = dict(self.held)  # the archived /post/ spelling before the pages'
         for url in urls:
             if (found := blog_move_key(url)) and not found[0]:
@@ -350,8 +352,9 @@ def _in_post_words(conn: sqlite3.Connection, urls: Iterable[str]) -> set[str]:
         if word is not None and word != "post" and not is_listing_path(urlsplit(url).path):
             wanted.setdefault(archived_root(conn, root), []).append((url, word))
     found: set[str] = set()
+    root_of = SiteRoots()
     for site, named in wanted.items():
-        words = {path_word(urlsplit(url).path[len(urlsplit(site_root(url)).path):])
+        words = {path_word(urlsplit(url).path[len(urlsplit(root_of(url)).path):])
                  for (url,) in conn.execute(
                      "SELECT p.url FROM posts p JOIN sites s ON s.id = p.site_id WHERE s.url = ? "
                      "UNION SELECT c.url FROM posts p JOIN sites s ON s.id = p.site_id "
@@ -819,8 +822,8 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
     # A 404 at another letter case of the slug of one archived post (`/post/My-Slug`, the
     # post at `/post/my-slug`) is that post's too: Wix serves a post at any case of its slug.
     # Not where that spelling answered 404 while the post lived (`void`, below).
-    cased = {url: held[0] for url, held in archive.posts_in_any_case(
-        url for url in unarchived if url not in elsewhere).items() if len(held) == 1}
+    in_any_case = archive.posts_in_any_case(url for url in unarchived if url not in elsewhere)
+    cased = {url: held[0] for url, held in in_any_case.items() if len(held) == 1}
     elsewhere.update(cased)
 
     def post_url(captured: str) -> str:
@@ -837,9 +840,10 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
                  - seen.keys() - _last_seen(archive, before).keys())
     # Nor a post archived elsewhere: at the host its site moved to (an old blog URL of a post
     # at the new host's /post/ too: Archive.held_posts), under its other blog URL.
+    # (`moves` and `in_any_case` were read for every unarchived URL: gone_only's are some.)
     gone_only -= archive.held_posts(gone_only)
-    gone_only -= held_at_other_blog_url(archive.conn, sorted(gone_only)).keys()
-    result.gone_only = sorted(gone_only - archive.held_in_any_case(gone_only))
+    gone_only -= {url for url in gone_only if moves.archived_as(url) is not None}
+    result.gone_only = sorted(gone_only - in_any_case.keys())
     # Each site's two latest sightings, read once: the latest of a post's other posts is one
     # of them. Read a post at a time, a lapsed blog's 3,000 404s read 9 million rows (5 s).
     sightings: dict[int, list[tuple[str, int]]] = {}

@@ -54,7 +54,13 @@ from archive.iri import uri
 from archive.processes import process_alive
 from archive.search.names import name_case
 from archive.site_match import archived_root, url_twins
-from crawler.discover.urls import blog_move_key, normalize_url, site_root
+from crawler.discover.urls import (
+    SiteRoots,
+    blog_move_key,
+    new_blog_slug,
+    normalize_url,
+    site_root,
+)
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -678,13 +684,14 @@ class Archive:
         it moved to), by their path below their own root, and those at a /post/ URL also by
         their case-folded slug after _NEW_BLOG_KEY (crawler.discover.urls.blog_move_key)."""
         found: dict[str, int] = {}
+        root_of = SiteRoots()
         for post_id, post_url in self.conn.execute(
                 "SELECT p.id, p.url FROM posts p JOIN sites s ON s.id = p.site_id "
                 "WHERE s.url = ? AND substr(p.url, 1, length(s.url)) != s.url", (site,)):
-            found.setdefault(post_url[len(site_root(post_url)):], post_id)
-            blog = blog_move_key(post_url)
-            if blog is not None and not blog[0]:
-                found.setdefault(_NEW_BLOG_KEY + blog[1][2], post_id)
+            path = post_url[len(root_of(post_url)):]
+            found.setdefault(path, post_id)
+            if (slug := new_blog_slug(path)) is not None:
+                found.setdefault(_NEW_BLOG_KEY + slug, post_id)
         return found
 
     def _post_id_as_spelled(self, url: str) -> int | None:

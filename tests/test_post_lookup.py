@@ -122,7 +122,8 @@ def test_many_urls_are_held_as_show_finds_each(tmp_path: Path) -> None:
     """`recover` asks which of the post URLs captured only as 404s the archive holds, all at
     once (Archive.held_posts): the answer is `show`'s for each (Archive.post) for every
     spelling, a canonical URL, and a post of a moved site asked for at its old address (at its
-    old blog URL too), past one IN list (500) too. Asked one by one they took 0.5 s each at 35,000 posts."""
+    old blog URL too), past one IN list (500) too. Asked one by one they took 0.5 s each at
+    35,000 posts."""
     from archive.ingest import Fetch
 
     db = tmp_path / "archive.db"
