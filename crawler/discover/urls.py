@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 # Free-plan sites live under a path prefix: https://<user>.wixsite.com/<site>/...
@@ -330,6 +330,26 @@ def blog_move_key(url: str) -> tuple[bool, tuple[str, str, str]] | None:
             host = (root.hostname or "").removeprefix("www.")
             return old, (host, root.path, unquote(match.group(1)).casefold())
     return None
+
+
+def old_blog_posts(urls: Iterable[str]) -> dict[str, str]:
+    """Of one site's archived post URLs, those of Wix's old blog (blog_move_key) by their
+    case-folded slug; a slug two of them share is left out: which one a /post/ page is cannot
+    be told."""
+    found: dict[str, str | None] = {}
+    for url in urls:
+        key = blog_move_key(url)
+        if key is not None and key[0]:
+            found[key[1][2]] = None if key[1][2] in found else url
+    return {slug: url for slug, url in found.items() if url is not None}
+
+
+def old_blog_url(url: str, old_posts: Mapping[str, str]) -> str | None:
+    """The old blog URL (of old_blog_posts) whose post the /post/<slug> page at `url` is (on
+    the site's address or the one it moved to), or None: Wix moved each old post to the same
+    slug in lower case."""
+    key = blog_move_key(url)
+    return old_posts.get(key[1][2]) if key is not None and not key[0] else None
 
 
 def new_blog_slug(below_root: str) -> str | None:
