@@ -333,8 +333,8 @@ def test_a_crawl_after_a_recover_of_the_old_blog_moves_the_post_to_its_post_url(
         assert imported.returncode == 0, imported.stderr
         assert table(db, "SELECT url FROM posts") == [(old_url,)]
         crawl_json(base, db, redis)
-    assert sorted(table(db, "SELECT url FROM posts")) == sorted(
-        (f"{base}/post/{post.slug}",) for post in blog.posts)
+    assert sorted(table(db, "SELECT url, deleted_at FROM posts")) == sorted(
+        (f"{base}/post/{post.slug}", None) for post in blog.posts)
     versions = table(db, "SELECT v.version, v.title FROM post_versions v JOIN posts p ON "
                          f"p.id = v.post_id WHERE p.url = '{base}/post/{slug}' ORDER BY v.version")
     assert versions == [(1, "As it was titled in 2017"), (2, blog.posts[0].title)]
