@@ -56,6 +56,8 @@ from crawler.discover.urls import (
     is_post_url,
     named_page,
     normalize_url,
+    old_blog_posts,
+    old_blog_url,
     site_root,
 )
 from crawler.distributed import blips
@@ -801,13 +803,17 @@ def _is_move(moved_to: str, site: str, archived: str) -> bool:
 
 def _archived_at_the_old_address(site: SiteCrawl | None, url: str) -> str | None:
     """The URL a post fetched at the host the site moved to is archived at on the old address,
-    when it is archived there only: that post takes `url` (WixBlogSpider's
-    _archived_at_the_old_address)."""
-    moved_to = site.moved_host if site is not None else None
-    if site is None or not moved_to or not url.startswith(moved_to) or url in site.known:
+    or a /post/<slug> post at its old blog URL, when it is archived there only: that post takes
+    `url` (WixBlogSpider's _archived_at_the_old_address)."""
+    if site is None or url in site.known:
         return None
-    old = site.archived + url[len(moved_to):]
-    return old if old in site.known else None
+    moved_to = site.moved_host
+    if moved_to and url.startswith(moved_to) and (
+            old := site.archived + url[len(moved_to):]) in site.known:
+        return old
+    if site.old_blog is None:
+        site.old_blog = old_blog_posts(site.known)
+    return old_blog_url(url, site.old_blog)
 
 
 def _listed_at_the_new_host(site: SiteCrawl) -> dict[str, str]:

@@ -116,6 +116,8 @@ class SiteCrawl:
     # the summary names, and where the posts archived at the old address take their new URLs
     # (as crawler.spiders.wix._follow_move).
     moved_host: str | None = None
+    # Its known posts at an old blog URL by slug (old_blog_posts), read once when needed.
+    old_blog: dict[str, str] | None = None
     unreachable: bool = False
     # Why its robots.txt could not be read (a worker's `robots_unreachable`, e.g. "HTTP 503 (4
     # tries)"): nothing else is fetched, as RFC 9309 asks and a crawl without Redis stops.

@@ -28,14 +28,17 @@ from urllib.parse import urlsplit, urlunsplit
 from archive import captures, webarchive
 from archive.chunked import in_chunks
 from archive.ingest import Fetch, save_batch, save_earlier
-from archive.site_match import ArchivedSpelling, moved_here, site_twins
+from archive.site_match import ArchivedSpelling, archived_root, moved_here, site_twins
 from archive.store import Archive
 from crawler.discover.urls import (
+    SiteRoots,
     blog_move_key,
     in_any_site,
     is_listing_path,
     is_post_url,
+    new_blog_slug,
     normalize_url,
+    path_word,
     respelled,
     site_root,
 )
@@ -297,6 +300,20 @@ class _BlogMoves:
         for url in archived:
             if found := blog_move_key(url):
                 (self.old if found[0] else self.held).setdefault(found[1], url)
+        known = self.held.keys() | {found[1] for url in urls
+                                    if (found := blog_move_key(url)) and not found[0]}
+        for root in sorted({site_root(url) for url in urls if (found := blog_move_key(url))
+                            and found[0] and found[1] not in known}):
+            # A site that left its old blog and its address at once: its /post/ posts archived
+            # at the host it moved to (a crawl followed the redirect) are its /post/ posts here.
+            # Read only for an old URL with no /post/ post here: it reads the site's posts.
+            parts = urlsplit(root)
+            host, root_of = (parts.hostname or "").removeprefix("www."), SiteRoots()
+            for (url,) in conn.execute(
+                    "SELECT p.url FROM posts p JOIN sites s ON s.id = p.site_id WHERE s.url = ? "
+                    "AND substr(p.url, 1, length(s.url)) != s.url", (root,)):
+                if (slug := new_blog_slug(url[len(root_of(url)):])) is not None:
+                    self.held.setdefault((host, parts.path, slug), url)
         self.new = dict(self.held)  # the archived /post/ spelling before the pages'
         for url in urls:
             if (found := blog_move_key(url)) and not found[0]:
@@ -318,6 +335,33 @@ class _BlogMoves:
         URL of an old blog URL's post, the old blog URL of a /post/ URL's post; else None."""
         found = blog_move_key(url)
         return None if found is None else (self.held if found[0] else self.old).get(found[1])
+
+
+def _in_post_words(conn: sqlite3.Connection, urls: Iterable[str]) -> set[str]:
+    """Those of `urls` under a path word (crawler.discover.urls.path_word: /<word>/<slug>,
+    /<word>/YYYY/MM/DD/<slug>) under which their site's archived posts are, or were captured
+    (an old /single-post/ page archived as its /post/ post): where a 404 names a post. Each
+    site's posts and their versions' captures read once."""
+    wanted: dict[str, list[tuple[str, str]]] = {}  # archived site -> (URL, its word)
+    for url in urls:
+        try:
+            root = site_root(url)
+        except ValueError:  # BadURL: no site
+            continue
+        word = path_word(urlsplit(url).path[len(urlsplit(root).path):])
+        if word is not None and word != "post" and not is_listing_path(urlsplit(url).path):
+            wanted.setdefault(archived_root(conn, root), []).append((url, word))
+    found: set[str] = set()
+    root_of = SiteRoots()
+    for site, named in wanted.items():
+        words = {path_word(urlsplit(url).path[len(urlsplit(root_of(url)).path):])
+                 for (url,) in conn.execute(
+                     "SELECT p.url FROM posts p JOIN sites s ON s.id = p.site_id WHERE s.url = ? "
+                     "UNION SELECT c.url FROM posts p JOIN sites s ON s.id = p.site_id "
+                     "JOIN post_versions v ON v.post_id = p.id "
+                     "JOIN captures c ON c.record_id = v.capture WHERE s.url = ?", (site, site))}
+        found |= {url for url, word in named if word in words}
+    return found
 
 
 def held_at_other_blog_url(conn: sqlite3.Connection, urls: Sequence[str]) -> dict[str, str]:
@@ -377,8 +421,10 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
     reader = webarchive.Reader()
     resolver = _Resolver(archive, entries, reader)
     pages, gone, maybe_gone, media, taken = [], [], [], {}, set()
-    # Imported before: 404s at post URLs (named again if no page was), and the URLs of pages.
+    # Imported before: 404s at post URLs (named again if no page was), at other URLs (those
+    # under a word holding posts are named too: _in_post_words), and the URLs of pages.
     gone_before: list[webarchive.Entry] = []
+    maybe_gone_before: list[webarchive.Entry] = []
     paged_before: set[str] = set()
     fresh_media = 0
     for entry in entries:
@@ -405,8 +451,8 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
                     and (is_post or indexed[entry.record_id] == source)
                     and (seen is None or _iso(entry.date) > seen)):
                 result.already += 1
-                if entry.status in GONE and is_post:
-                    gone_before.append(entry)
+                if entry.status in GONE:
+                    (gone_before if is_post else maybe_gone_before).append(entry)
                 elif is_page:
                     paged_before.add(post_url(entry.url))
                 continue
@@ -432,10 +478,16 @@ def import_files(archive: Archive, paths: Sequence[Path], *,
                               {url: e for url, e in media.items() if _is_image(e)})
         linked |= _link_files(importer, resolver, media)
         result.skipped += fresh_media - len(linked - importer.indexed)  # media no post uses
-        # A 404 elsewhere than at /post/ marks a deletion only where a post is archived.
+        # A 404 elsewhere than at /post/ marks a deletion only where a post is archived; one
+        # under a word whose pages are the site's posts (an old /single-post/ URL, a renamed
+        # /post/) names a post, as recover names it.
         posts = _last_seen(archive, (post_url(e.url) for e in maybe_gone))
-        gone += [e for e in maybe_gone if post_url(e.url) in posts]
-        result.skipped += sum(post_url(e.url) not in posts for e in maybe_gone)
+        worded = _in_post_words(archive.conn, {post_url(e.url) for e in
+                                               [*maybe_gone, *maybe_gone_before]} - posts.keys())
+        gone += [e for e in maybe_gone if post_url(e.url) in posts or post_url(e.url) in worded]
+        gone_before += [e for e in maybe_gone_before if post_url(e.url) in worded]
+        result.skipped += sum(post_url(e.url) not in posts and post_url(e.url) not in worded
+                              for e in maybe_gone)
         _mark_gone(importer, resolver, gone, pages, gone_before, paged_before)
     finally:
         reader.close()
@@ -767,6 +819,12 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
     unarchived = sorted(gone_urls - _last_seen(archive, gone_urls).keys())
     moves = _BlogMoves(archive.conn, unarchived)
     elsewhere = {url: old for url in unarchived if (old := moves.moved_from(url))}
+    # A 404 at another letter case of the slug of one archived post (`/post/My-Slug`, the
+    # post at `/post/my-slug`) is that post's too: Wix serves a post at any case of its slug.
+    # Not where that spelling answered 404 while the post lived (`void`, below).
+    in_any_case = archive.posts_in_any_case(url for url in unarchived if url not in elsewhere)
+    cased = {url: held[0] for url, held in in_any_case.items() if len(held) == 1}
+    elsewhere.update(cased)
 
     def post_url(captured: str) -> str:
         url = importer.post_url(captured)
@@ -780,16 +838,28 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
     gone_only = (({post_url(e.url) for e in gone} | before)
                  - {post_url(e.url) for e in pages} - paged_before
                  - seen.keys() - _last_seen(archive, before).keys())
-    result.gone_only = sorted(gone_only - archive.held_in_any_case(gone_only))
+    # Nor a post archived elsewhere: at the host its site moved to (an old blog URL of a post
+    # at the new host's /post/ too: Archive.held_posts), under its other blog URL.
+    # (`moves` and `in_any_case` were read for every unarchived URL: gone_only's are some.)
+    gone_only -= archive.held_posts(gone_only)
+    gone_only -= {url for url in gone_only if moves.archived_as(url) is not None}
+    result.gone_only = sorted(gone_only - in_any_case.keys())
     # Each site's two latest sightings, read once: the latest of a post's other posts is one
     # of them. Read a post at a time, a lapsed blog's 3,000 404s read 9 million rows (5 s).
     sightings: dict[int, list[tuple[str, int]]] = {}
     for url in seen:
         targets = sorted(raw[url])
-        (latest,) = archive.conn.execute(
-            "SELECT max(fetched_at) FROM captures WHERE status IN (404, 410) AND url IN "
-            f"({','.join('?' * len(targets))})", targets).fetchone()
-        moment = webarchive.parse_date(latest)
+        answers = archive.conn.execute(
+            "SELECT url, min(fetched_at), max(fetched_at) FROM captures WHERE status IN "
+            f"(404, 410) AND url IN ({','.join('?' * len(targets))}) GROUP BY url",
+            targets).fetchall()
+        # A spelling in another letter case that answered 404 before a page of the post was
+        # seen answers 404 while the post lives: its 404s say nothing of a deletion.
+        void = {target for target, first, _ in answers if importer.post_url(target) in cased
+                and (moment := webarchive.parse_date(first)) is not None
+                and _iso(moment) < seen[url]}
+        moment = webarchive.parse_date(max(
+            (last for target, _, last in answers if target not in void), default=None))
         if moment is None:
             continue
         when = _iso(moment)

@@ -44,7 +44,13 @@ from archive.importer import ImportResult, SiteCounts, held_at_other_blog_url, i
 from archive.site_match import held_root, spelling_tie_break
 from archive.store import Archive
 from crawler import wayback
-from crawler.discover.urls import is_listing_path, is_post_url, normalize_url, site_root
+from crawler.discover.urls import (
+    is_listing_path,
+    is_post_url,
+    normalize_url,
+    path_word,
+    site_root,
+)
 
 if TYPE_CHECKING:
     from crawler.discover.feeds import ParsedFeed
@@ -61,10 +67,6 @@ FEED_TRIES = 3
 # Path words probed for posts (one capture each, see list_by_probing): the most used first.
 MAX_PROBES = 10
 _MEDIA = re.compile(r"^/media/([^/]+)")
-# /<word>/<slug>, or the old blog's /<word>/YYYY/MM/DD/<slug>, under a language's path or not
-# (a multilingual site's /es/<word>/<slug>: the word is then "es/<word>").
-_WORD_PATH = re.compile(
-    r"^((?:[a-z]{2}(?:-[a-z]{2,4})?/)?[\w-]+)/(?:\d{4}/\d{2}/\d{2}/)?[^/]+/?$")
 
 
 @dataclasses.dataclass
@@ -156,10 +158,8 @@ class _Site:
         if not self.owns(url):
             return None
         path = urlsplit(url).path
-        match = _WORD_PATH.match(path[len(self.path):])
-        if match is None or match.group(1) == "post" or is_listing_path(path):
-            return None
-        return match.group(1)
+        word = path_word(path[len(self.path):])
+        return None if word == "post" or is_listing_path(path) else word
 
     def canonical(self, url: str) -> str:
         """The capture's URL under the site's root as given (https, www. or not), so captures

@@ -54,7 +54,13 @@ from archive.iri import uri
 from archive.processes import process_alive
 from archive.search.names import name_case
 from archive.site_match import archived_root, url_twins
-from crawler.discover.urls import normalize_url, site_root
+from crawler.discover.urls import (
+    SiteRoots,
+    blog_move_key,
+    new_blog_slug,
+    normalize_url,
+    site_root,
+)
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -598,18 +604,25 @@ class Archive:
         case (`/post/My-Slug`: the post archived at `/post/my-slug`): Wix's slugs are
         lower-case, the old blog's mixed-case ones moved to them case-folded. Each site's post
         URLs read once."""
+        return set(self.posts_in_any_case(urls))
+
+    def posts_in_any_case(self, urls: Iterable[str]) -> dict[str, list[str]]:
+        """Of the post `urls`, each whose slug the archive holds a post at in some letter case
+        (held_in_any_case), and the URLs of those posts, sorted."""
         named: dict[str, list[str]] = {}
         for url in urls:
             try:
                 named.setdefault(archived_root(self.conn, url), []).append(url)
             except ValueError:  # BadURL: no site to look in
                 continue
-        held: set[str] = set()
+        held: dict[str, list[str]] = {}
         for root, wanted in named.items():
-            keys = {_case_key(url) for (url,) in self.conn.execute(
-                "SELECT p.url FROM posts p JOIN sites s ON s.id = p.site_id WHERE s.url = ?",
-                (root,))}
-            held |= {url for url in wanted if _case_key(url) in keys}
+            keys: dict[tuple[str, str], list[str]] = {}
+            for (url,) in self.conn.execute(
+                    "SELECT p.url FROM posts p JOIN sites s ON s.id = p.site_id WHERE s.url = ? "
+                    "ORDER BY p.url", (root,)):
+                keys.setdefault(_case_key(url), []).append(url)
+            held.update({url: keys[key] for url in wanted if (key := _case_key(url)) in keys})
         return held
 
     def _post_id(self, url_or_id: str | int) -> int | None:
@@ -658,16 +671,27 @@ class Archive:
         moved = {} if moved is None else moved
         if site not in moved:
             moved[site] = self._moved_posts(site)
-        return moved[site].get(path)
+        found = moved[site].get(path)
+        # An old blog URL (/single-post/YYYY/MM/DD/<Slug>) of a post archived at the new
+        # host's /post/<slug>: the site left its old blog and its address at once.
+        blog = blog_move_key(normalized)
+        if found is None and blog is not None and blog[0]:
+            found = moved[site].get(_NEW_BLOG_KEY + blog[1][2])
+        return found
 
     def _moved_posts(self, site: str) -> dict[str, int]:
         """The ids of the posts of archived site `site` archived off its root (at the address
-        it moved to), by their path below their own root."""
+        it moved to), by their path below their own root, and those at a /post/ URL also by
+        their case-folded slug after _NEW_BLOG_KEY (crawler.discover.urls.blog_move_key)."""
         found: dict[str, int] = {}
+        root_of = SiteRoots()
         for post_id, post_url in self.conn.execute(
                 "SELECT p.id, p.url FROM posts p JOIN sites s ON s.id = p.site_id "
                 "WHERE s.url = ? AND substr(p.url, 1, length(s.url)) != s.url", (site,)):
-            found.setdefault(post_url[len(site_root(post_url)):], post_id)
+            path = post_url[len(root_of(post_url)):]
+            found.setdefault(path, post_id)
+            if (slug := new_blog_slug(path)) is not None:
+                found.setdefault(_NEW_BLOG_KEY + slug, post_id)
         return found
 
     def _post_id_as_spelled(self, url: str) -> int | None:
@@ -884,6 +908,10 @@ class Archive:
         """Every full-text index made again from the posts' text."""
         with self.transaction() as conn:
             search_upkeep.rebuild_search_indexes(conn)
+
+
+# _moved_posts' key of a post at a /post/ URL by its slug (no path starts with NUL).
+_NEW_BLOG_KEY = "\0post/"
 
 
 def _case_key(url: str) -> tuple[str, str]:

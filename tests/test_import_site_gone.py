@@ -9,11 +9,13 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler.sample_site import SampleBlog, serve_blog
-from tests.webarchives import table, wixarchive
+from tests.pywb import MISSING, pywb_bin, wayback
+from tests.webarchives import recover_json, table, wixarchive
 
 
 def write_captures(path: Path, captures: list[tuple[str, str, int, bytes]]) -> None:
@@ -144,3 +146,46 @@ def test_a_404_at_another_letter_case_of_an_archived_post_is_not_named_gone(
     assert json.loads(later.stdout)["captured_only_gone"] == [never]
     assert sorted(table(db, "SELECT url FROM posts")) == sorted([(url,), (
         f"{base}/post/{second.slug}",)])
+
+
+@pytest.mark.parametrize("command", ["import", "recover"])
+def test_a_404_at_another_letter_case_of_a_post_marks_it_deleted_unless_it_lived_after(
+        tmp_path: Path, command: str) -> None:
+    """Wix serves a post at any letter case of its slug, so a 404 captured at `/post/My-Slug`
+    of the post archived at `/post/my-slug`, later than its pages and while the site served
+    another post, is that post deleted (until 2026-12-07 it marked nothing). A spelling that
+    answered 404 before a page of the post was captured answers 404 while the post lives:
+    its later 404 deletes nothing. `recover` (through a real pywb) archives the same."""
+    if command == "recover" and pywb_bin() is None:
+        pytest.skip(MISSING)
+    blog = SampleBlog(seed=4, post_count=3)
+    with serve_blog(blog) as server:
+        base = server.url
+        deleted, lived, other = (f"{base}/post/{p.slug}" for p in blog.posts)
+        page = {f"{base}/post/{p.slug}": server.respond(p.url_path).body for p in blog.posts}
+        missing = server.respond("/post/no-such-post").body
+
+    def cased(url: str) -> str:
+        head, slug = url.rsplit("/", 1)
+        return f"{head}/{slug.title()}"
+
+    assert cased(deleted) != deleted and cased(lived) != lived
+    warc = tmp_path / "years.warc.gz"
+    write_captures(warc, [(deleted, "2021-05-01T12:00:00Z", 200, page[deleted]),
+                          (lived, "2021-05-01T12:01:00Z", 200, page[lived]),
+                          (cased(lived), "2021-06-01T12:00:00Z", 404, missing),
+                          (lived, "2021-07-01T12:00:00Z", 200, page[lived] + b"<!-- -->"),
+                          (other, "2022-01-01T11:00:00Z", 200, page[other]),
+                          (cased(deleted), "2022-01-01T12:00:00Z", 404, missing),
+                          (cased(lived), "2022-01-01T12:05:00Z", 404, missing)])
+    db = tmp_path / "archive.db"
+    if command == "recover":
+        with wayback(tmp_path / "pywb", warcs=[warc]) as replay:
+            result = recover_json(base, replay, db)
+    else:
+        result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert result.returncode == 0, result.stderr
+    assert sorted(table(db, "SELECT url, deleted_at FROM posts")) == sorted([
+        (deleted, "2022-01-01T12:00:00+00:00"), (lived, None), (other, None)])
+    assert json.loads(result.stdout)["captured_only_gone"] == []
+    assert json.loads(result.stdout)["sites"][f"{base}/"]["deleted"] == 1

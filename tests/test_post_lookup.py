@@ -121,8 +121,9 @@ def test_show_and_history_say_a_post_is_missing_in_the_same_words(tmp_path: Path
 def test_many_urls_are_held_as_show_finds_each(tmp_path: Path) -> None:
     """`recover` asks which of the post URLs captured only as 404s the archive holds, all at
     once (Archive.held_posts): the answer is `show`'s for each (Archive.post) for every
-    spelling, a canonical URL, and a post of a moved site asked for at its old address, past
-    one IN list (500) too. Asked one by one they took 0.5 s each at 35,000 posts."""
+    spelling, a canonical URL, and a post of a moved site asked for at its old address (at its
+    old blog URL too), past one IN list (500) too. Asked one by one they took 0.5 s each at
+    35,000 posts."""
     from archive.ingest import Fetch
 
     db = tmp_path / "archive.db"
@@ -135,9 +136,12 @@ def test_many_urls_are_held_as_show_finds_each(tmp_path: Path) -> None:
         archive.save_articles([Fetch(article(new), "2025-01-01T00:00:00+00:00", moved_from=old)])
     held = ["https://cafe.example/post/caf%c3%a9-au-lait/", "https://cafe.example/post/café-au-lait",
             "http://www.cafe.example/post/caf%C3%A9-au-lait", "https://cafe.example/post/named",
-            old, "http://www.old.example/post/moved-away/", new]
+            old, "http://www.old.example/post/moved-away/", new,
+            # Its old blog URL at the old address: the site left both at once.
+            "https://old.example/single-post/2017/03/01/Moved-Away"]
     not_held = [f"https://cafe.example/post/gone-{n}" for n in range(600)] + [
-        "https://old.example/post/never", "https://other.example/post/x", "http://[bad"]
+        "https://old.example/post/never", "https://other.example/post/x", "http://[bad",
+        "https://old.example/single-post/2017/03/01/Never"]
     with Archive.open(db, readonly=True) as archive:
         assert archive.post(old)["url"] == new  # type: ignore[index]
         for asked in (held + not_held[:5], held + not_held):

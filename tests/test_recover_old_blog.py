@@ -19,9 +19,12 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler.sample_site import SampleBlog
-from crawler.sample_site.server import BlogServer
+from crawler.sample_site.server import BlogServer, serve_blog
 from tests.pywb import MISSING, pywb_bin, wayback
-from tests.webarchives import table
+from tests.test_crawl_redis import REDIS_SERVER, crawl_json, redis_server
+from tests.webarchives import loopback, table
+
+__all__ = ["redis_server"]  # the fixture, imported for the crawl through Redis
 
 SITE = "https://www.counsel.example"
 
@@ -203,11 +206,16 @@ def test_a_post_archived_under_its_other_blog_url_is_not_captured_only_as_gone(
     never as a page": each is archived, under its other URL. (Until 2026-12-07 recover named
     both, import the second.) A post URL of neither blog archived is still named. The 404 at
     the /post/ URL is the post's own, as a page there would be (importer._BlogMoves): the
-    post is deleted then, another post still served; the old URL's 404 deletes nothing."""
+    post is deleted then, another post still served; the old URL's 404 deletes nothing.
+    An old URL of no post archived is named too, by import as by recover: the old blog's
+    pages were posts (until 2026-12-07 import skipped it); a dated URL under a word whose
+    pages are no posts is not."""
     blog = MovedBlog()
     old_only_gone = f"{SITE}/single-post/2017/03/03/{blog.kept.title()}"
     new_only_gone = f"{SITE}/post/{blog.only_old.rsplit('/', 1)[1]}"
     never = f"{SITE}/post/never-archived"
+    old_never = f"{SITE}/single-post/2017/03/04/Never-Archived"
+    no_post = f"{SITE}/events/2017/03/04/open-day"
     kept = next(capture for capture in blog.new_blog if capture[0] == f"{SITE}/post/{blog.kept}")
     warc = tmp_path / "years.warc.gz"
     write_captures(warc, [*blog.old_blog, *blog.new_blog,
@@ -215,7 +223,9 @@ def test_a_post_archived_under_its_other_blog_url_is_not_captured_only_as_gone(
                           # Seen again the day its neighbour answered 404: the site was alive.
                           (kept[0], "2022-01-03T11:00:00Z", 200, kept[3] + b"<!-- -->", []),
                           (new_only_gone, "2022-01-03T12:00:00Z", 404, GONE, []),
-                          (never, "2022-01-04T12:00:00Z", 404, GONE, [])])
+                          (never, "2022-01-04T12:00:00Z", 404, GONE, []),
+                          (old_never, "2022-01-04T12:01:00Z", 404, GONE, []),
+                          (no_post, "2022-01-04T12:02:00Z", 404, GONE, [])])
     db = tmp_path / "blog.db"
     if command == "recover":
         with wayback(tmp_path / "pywb", warcs=[warc]) as base:
@@ -224,8 +234,107 @@ def test_a_post_archived_under_its_other_blog_url_is_not_captured_only_as_gone(
     else:
         result = wixarchive("import", str(warc), "--db", str(db), "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["captured_only_gone"] == [never], result.stdout
+    assert json.loads(result.stdout)["captured_only_gone"] == [never, old_never], result.stdout
+    if command == "import":  # named on every import that finds it, as recover does
+        again = wixarchive("import", str(warc), "--db", str(db), "--json")
+        assert json.loads(again.stdout)["captured_only_gone"] == [never, old_never]
     assert sorted(table(db, "SELECT url, deleted_at FROM posts")) == sorted([
         (f"{SITE}/post/{blog.moved}", None), (f"{SITE}/post/{blog.kept}", None),
         (f"{SITE}/post/{blog.moved}?lang=fr", None),
         (blog.only_old, "2022-01-03T12:00:00+00:00")])
+
+
+@pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
+def test_an_old_blog_url_of_a_post_archived_at_the_host_the_site_moved_to_is_not_gone(
+        tmp_path: Path):
+    """A site that left its old blog and its address at once: a crawl of OLD followed the
+    redirect and archived its posts at NEW/post/<slug>; a web archive holds OLD's old blog,
+    one post's old URL only as a 404 (Wix's redirect lost). That post lives on at NEW: not
+    "captured only as gone" (until 2026-12-07 `recover OLD` named it), by `recover` or
+    `import`; an old URL of no post archived anywhere still is. Another post's old page is
+    that post's older version at NEW (until 2026-12-07 a second post at its old URL)."""
+    import shutil
+
+    blog = SampleBlog(seed=83, post_count=3)
+    db = tmp_path / "blog.db"
+    with serve_blog(blog, host=loopback(2)) as new_home, serve_blog(blog) as moved:
+        moved.moved_to = new_home.url
+        old, new = moved.url, new_home.url
+        crawled = wixarchive("crawl", old, "--db", str(db), "--json", "--delay", "0",
+                             "--no-autothrottle", "--no-media")
+    assert crawled.returncode == 0, crawled.stderr
+    slug, earlier = blog.posts[0].slug, blog.posts[1].slug
+    assert (f"{new}/post/{slug}",) in table(db, "SELECT url FROM posts")
+    crawled_posts = table(db, "SELECT url FROM posts")
+    old_blog = SampleBlog(seed=83, post_count=3, layout="classic")
+    old_blog.edit_post(earlier, title="As it was titled in 2017",
+                       paragraphs=["What the post said in 2017, on the old blog."])
+    earlier_url = f"{old}/single-post/2017/03/04/{earlier.title()}"
+    earlier_page = BlogServer(old_blog).respond(
+        f"/post/{earlier}", base=old, record=False).body.replace(
+        f"{old}/post/{earlier}".encode(), earlier_url.encode())
+    only_old = SampleBlog(seed=84, post_count=1, layout="classic")
+    only_old_url = f"{old}/single-post/2017/03/02/{only_old.posts[0].slug.title()}"
+    only_old_page = BlogServer(only_old).respond(
+        f"/post/{only_old.posts[0].slug}", base=old, record=False).body.replace(
+        f"{old}/post/{only_old.posts[0].slug}".encode(), only_old_url.encode())
+    lost = f"{old}/single-post/2017/03/01/{slug.title()}"
+    never = f"{old}/single-post/2017/03/03/Never-Archived"
+    warc = tmp_path / "old-blog.warc.gz"
+    write_captures(warc, [(only_old_url, "2017-04-05T12:00:00Z", 200, only_old_page, []),
+                          (earlier_url, "2017-04-06T12:00:00Z", 200, earlier_page, []),
+                          (lost, "2022-01-01T12:00:00Z", 404, GONE, []),
+                          (never, "2022-01-01T12:01:00Z", 404, GONE, [])])
+    imported_db = tmp_path / "imported.db"
+    shutil.copy(db, imported_db)
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        result = wixarchive("recover", old, "--from", base, "--db", str(db), "--delay", "0",
+                            "--no-images", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["captured_only_gone"] == [never], result.stdout
+    imported = wixarchive("import", str(warc), "--db", str(imported_db), "--json")
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout)["captured_only_gone"] == [never], imported.stdout
+    for archive in (db, imported_db):  # the old URL's 404 deletes nothing
+        assert table(archive, "SELECT count(*) FROM posts WHERE deleted_at IS NOT NULL") == \
+            [(0,)]
+        assert sorted(table(archive, "SELECT url FROM posts")) == sorted(
+            [*crawled_posts, (only_old_url,)])
+        versions = table(archive, "SELECT v.version, v.title FROM post_versions v JOIN posts "
+                                  f"p ON p.id = v.post_id WHERE p.url = '{new}/post/{earlier}' "
+                                  "ORDER BY v.version")
+        assert versions == [(1, "As it was titled in 2017"), (2, blog.posts[1].title)]
+
+
+@pytest.mark.parametrize("through", ["scrapy", "redis"])
+def test_a_crawl_after_a_recover_of_the_old_blog_moves_the_post_to_its_post_url(
+        tmp_path: Path, request: pytest.FixtureRequest, through: str):
+    """A recover (or import) when the web archive held only the old blog archived a post at
+    its old URL; the blog, alive on Wix's new blog, is then crawled: its /post/<slug> page is
+    that post's, which takes the URL, its 2017 version kept first (until 2026-12-07 a second
+    post, the same text twice in search and every export). With or without Redis."""
+    if through == "redis" and REDIS_SERVER is None:
+        pytest.skip("redis-server not found (Debian package redis-server)")
+    redis = request.getfixturevalue("redis_server").url if through == "redis" else None
+    blog = SampleBlog(seed=87, post_count=2)
+    old_blog = SampleBlog(seed=87, post_count=2, layout="classic")
+    slug = blog.posts[0].slug
+    old_blog.edit_post(slug, title="As it was titled in 2017",
+                       paragraphs=["What the post said in 2017, on the old blog."])
+    db = tmp_path / "blog.db"
+    with serve_blog(blog) as server:
+        base = server.url
+        old_url = f"{base}/single-post/2017/03/01/{slug.title()}"
+        old_page = BlogServer(old_blog).respond(f"/post/{slug}", base=base, record=False).body
+        warc = tmp_path / "old.warc.gz"
+        write_captures(warc, [(old_url, "2017-04-05T12:00:00Z", 200, old_page.replace(
+            f"{base}/post/{slug}".encode(), old_url.encode()), [])])
+        imported = wixarchive("import", str(warc), "--db", str(db), "--json")
+        assert imported.returncode == 0, imported.stderr
+        assert table(db, "SELECT url FROM posts") == [(old_url,)]
+        crawl_json(base, db, redis)
+    assert sorted(table(db, "SELECT url, deleted_at FROM posts")) == sorted(
+        (f"{base}/post/{post.slug}", None) for post in blog.posts)
+    versions = table(db, "SELECT v.version, v.title FROM post_versions v JOIN posts p ON "
+                         f"p.id = v.post_id WHERE p.url = '{base}/post/{slug}' ORDER BY v.version")
+    assert versions == [(1, "As it was titled in 2017"), (2, blog.posts[0].title)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 # Free-plan sites live under a path prefix: https://<user>.wixsite.com/<site>/...
@@ -16,6 +16,11 @@ _POST_PATH = re.compile(r"/post/(?:\d{4}/\d{2}/\d{2}/)?[^/?#]+/?$")
 # old URL to the new one with the same slug, in another letter case (old slugs kept capitals).
 _OLD_BLOG_PATH = re.compile(r"^[\w-]+/\d{4}/\d{2}/\d{2}/([^/]+)/?$")
 _NEW_BLOG_PATH = re.compile(r"^post/([^/]+)/?$")
+# /<word>/<slug>, or the old blog's /<word>/YYYY/MM/DD/<slug>, under a language's path or not
+# (a multilingual site's /es/<word>/<slug>: the word is then "es/<word>"): where a renamed
+# /post/ puts posts.
+_WORD_PATH = re.compile(
+    r"^((?:[a-z]{2}(?:-[a-z]{2,4})?/)?[\w-]+)/(?:\d{4}/\d{2}/\d{2}/)?[^/]+/?$")
 # Sub-paths of a blog home that list posts.
 _LISTING_PARTS = ("/page/", "/categories/", "/tags/", "/hashtags/")
 
@@ -51,6 +56,25 @@ def site_root(url: str) -> str:
         if first and first != "post":
             path = f"/{first}/"
     return urlunsplit((scheme, host, path, "", ""))
+
+
+class SiteRoots:
+    """site_root for the many post URLs of a few sites, each scheme and host parsed once (a
+    free plan's wixsite.com URL, its root holding a path, each time): reading a site's 35,000
+    posts, site_root's parsing of each was most of the time."""
+
+    def __init__(self) -> None:
+        self._roots: dict[str, str] = {}
+
+    def __call__(self, url: str) -> str:
+        start = url.find("://")
+        end = url.find("/", start + 3) if start > 0 else -1
+        head = url[:end]
+        if end < 0 or "wixsite" in head.lower():
+            return site_root(url)
+        if head not in self._roots:
+            self._roots[head] = site_root(url)
+        return self._roots[head]
 
 
 def is_site_host(host: str) -> bool:
@@ -308,6 +332,34 @@ def blog_move_key(url: str) -> tuple[bool, tuple[str, str, str]] | None:
     return None
 
 
+def old_blog_posts(urls: Iterable[str]) -> dict[str, str]:
+    """Of one site's archived post URLs, those of Wix's old blog (blog_move_key) by their
+    case-folded slug; a slug two of them share is left out: which one a /post/ page is cannot
+    be told."""
+    found: dict[str, str | None] = {}
+    for url in urls:
+        key = blog_move_key(url)
+        if key is not None and key[0]:
+            found[key[1][2]] = None if key[1][2] in found else url
+    return {slug: url for slug, url in found.items() if url is not None}
+
+
+def old_blog_url(url: str, old_posts: Mapping[str, str]) -> str | None:
+    """The old blog URL (of old_blog_posts) whose post the /post/<slug> page at `url` is (on
+    the site's address or the one it moved to), or None: Wix moved each old post to the same
+    slug in lower case."""
+    key = blog_move_key(url)
+    return old_posts.get(key[1][2]) if key is not None and not key[0] else None
+
+
+def new_blog_slug(below_root: str) -> str | None:
+    """The slug of a /post/<slug> path below a site's root (`post/My-Slug`, no query),
+    case-folded as blog_move_key keys it; None for any other path. For a post URL already
+    split from its root: blog_move_key parses the URL again."""
+    match = _NEW_BLOG_PATH.match(below_root) if "?" not in below_root else None
+    return None if match is None else unquote(match.group(1)).casefold()
+
+
 def named_page(start_url: str) -> str | None:
     """The path below its site's root that a crawl's start URL names, when it is neither the
     root nor a /post/ URL: a blog at /news, or a post under a prefix that is not /post/
@@ -316,6 +368,15 @@ def named_page(start_url: str) -> str | None:
     url = start_url if "://" in start_url else f"https://{start_url}"
     given = urlsplit(url).path[len(urlsplit(site_root(url)).path):].strip("/")
     return given if given and not is_post_url(url) else None
+
+
+def path_word(below_root: str) -> str | None:
+    """The word of a path below a site's root shaped `<word>/<slug>` or the old blog's
+    `<word>/YYYY/MM/DD/<slug>`, with its language's path if it has one ("es/post" for
+    `es/post/<slug>`); None for any other path. Whether the word holds posts is for the
+    pages under it to say (owners rename /post/)."""
+    match = _WORD_PATH.match(below_root)
+    return None if match is None else match.group(1)
 
 
 def is_listing_path(path: str) -> bool:

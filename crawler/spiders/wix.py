@@ -47,6 +47,8 @@ from crawler.discover.urls import (
     moved_root,
     named_page,
     normalize_url,
+    old_blog_posts,
+    old_blog_url,
     shortened,
     site_root,
     site_url_problem,
@@ -171,6 +173,8 @@ class WixBlogSpider(scrapy.Spider):
         self.errors: list[str] = []
         self.failures_listed = 0  # the errors counted as failures come first in `errors`
         self.known: dict[str, KnownPost] = {}
+        # The known posts at an old blog URL by slug (old_blog_posts), read once when needed.
+        self.old_blog: dict[str, str] | None = None
         # The archived site whose address moved to this one (site_match.moved_here), if any.
         self.moved_here_from: str | None = None
         # Known posts whose newest capture is lost: fetched again whatever their lastmod, with
@@ -841,12 +845,18 @@ class WixBlogSpider(scrapy.Spider):
 
     def _archived_at_the_old_address(self, url: str) -> str | None:
         """The URL a post fetched at the host the site moved to (MOVED_TO) is archived at on
-        the old address, when it is archived there only: the archive moves that post to `url`."""
-        moved_to = self.crawler.stats.get_value(MOVED_TO)
-        if not moved_to or not url.startswith(moved_to) or url in self.known:
+        the old address, or a /post/<slug> post at its old blog URL (a recover or import of
+        the old blog's captures), when it is archived there only: the archive moves that post
+        to `url`."""
+        if url in self.known:
             return None
-        old = self.site + url[len(moved_to):]
-        return old if old in self.known else None
+        moved_to = self.crawler.stats.get_value(MOVED_TO)
+        if moved_to and url.startswith(moved_to) and (
+                old := self.site + url[len(moved_to):]) in self.known:
+            return old
+        if self.old_blog is None:
+            self.old_blog = old_blog_posts(self.known)
+        return old_blog_url(url, self.old_blog)
 
     def on_http_error(self, response: Response) -> None:
         self.record_error(response.url, f"HTTP {response.status}",
