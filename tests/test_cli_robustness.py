@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from archive.captures import captures_dir
+from archive.importer import BATCH as IMPORT_BATCH
+from archive.importer import import_files
 from archive.reextract import BATCH, reextract
 from archive.store import Archive
 from crawler.extract import extract_article
@@ -231,19 +234,40 @@ def test_a_killed_writers_temporary_file_is_removed_by_the_next_export(tmp_path:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_import_stopped_part_way_says_what_it_saved_and_resumes(tmp_path: Path,
                                                                    signum: int) -> None:
+    """An import resumed, stopped while it stores its first batch, resumed to its end. Stopped
+    when its first committed batch showed (the test's gate before), a machine too slow or too
+    fast let it finish first; here the test holds the archive's write lock: it commits
+    nothing more once the signal is sent."""
     db = tmp_path / "a.db"
     warc = _warc(tmp_path, 1500)
-    proc = start("import", str(warc), "--db", str(db))
-    status, err = _stopped(proc, lambda: _count(db, "SELECT count(*) FROM posts"), signum)
-    assert status == 128 + signum, err
+
+    def stop(n: int) -> None:  # a Ctrl-C right after the first batch's commit
+        raise KeyboardInterrupt
+
+    with Archive.open(db) as archive, pytest.raises(KeyboardInterrupt):
+        import_files(archive, [warc], progress=stop)
     saved = _count(db, "SELECT count(*) FROM posts")
-    assert 0 < saved < 1500
-    assert err == (f"Interrupted: {saved} of 1500 post pages imported so far are saved in {db}; "
-                   "run the same command again to resume: what was imported is skipped\n")
+    assert saved == IMPORT_BATCH
+    before = _capture_bytes(db)
+    with write_lock(db) as release:
+        proc = start("import", str(warc), "--db", str(db))
+        # Storing its first batch's captures: under way, its commit waiting for the lock.
+        wait_until(lambda: _capture_bytes(db) > before, "the import under way", proc)
+        proc.send_signal(signum)
+        release()  # the signal is handled as its wait ends: before its commit
+        _, err = proc.communicate(timeout=HANG_GUARD)
+    assert proc.returncode == 128 + signum, err
+    assert _count(db, "SELECT count(*) FROM posts") == saved
+    assert err == (f"Interrupted: 0 of {1500 - saved} post pages imported so far are saved in "
+                   f"{db}; run the same command again to resume: what was imported is skipped\n")
     again = run("import", str(warc), "--db", str(db), "--json")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["already"] == saved
     assert _count(db, "SELECT count(*) FROM posts") == 1500
+
+
+def _capture_bytes(db: Path) -> int:
+    return sum(path.stat().st_size for path in captures_dir(db).glob("*.warc.gz"))
 
 
 def _stop_after_first_batch(db: Path) -> None:
