@@ -176,6 +176,24 @@ def _stopped(proc: subprocess.Popen[str], ready: Callable[[], object],
     return proc.returncode, err
 
 
+def _paused_once(proc: subprocess.Popen[str], holds: Callable[[], object]) -> None:
+    """`proc` stopped (SIGSTOP) at a moment `holds()` does: checked while it cannot move on."""
+    state = Path(f"/proc/{proc.pid}/stat")
+    if not state.exists():
+        proc.kill()
+        pytest.skip("no /proc/PID/stat: cannot see the command paused")
+    deadline = time.monotonic() + HANG_GUARD
+    while True:
+        proc.send_signal(signal.SIGSTOP)
+        wait_until(lambda: state.read_text().rsplit(")", 1)[1].split()[0] in "TZX",
+                   "the command paused", proc)
+        if holds():
+            return
+        proc.send_signal(signal.SIGCONT)
+        assert proc.poll() is None and time.monotonic() < deadline, "never seen under way"
+        time.sleep(0.02)
+
+
 def _temporaries(folder: Path) -> list[Path]:
     return sorted(folder.glob(".*.tmp"))
 
@@ -192,7 +210,13 @@ def test_an_export_stopped_part_way_leaves_the_old_file_and_no_temporary(
     keep = out / "keep.jsonl"
     keep.write_text("the export before\n")
     proc = start("export", "--format", "jsonl", str(keep), "--db", str(db))
-    status, err = _stopped(proc, lambda: _temporaries(out), signum)
+    # Paused with its temporary file there, it cannot finish before the signal, however slow
+    # the test (it could: 1,500 posts export in about a second).
+    _paused_once(proc, lambda: _temporaries(out))
+    proc.send_signal(signum)
+    proc.send_signal(signal.SIGCONT)
+    _, err = proc.communicate(timeout=HANG_GUARD)
+    status = proc.returncode
     assert status == 128 + signum, err
     assert err == f"Interrupted: nothing written: {keep} is left as it was\n"
     assert keep.read_text() == "the export before\n"
