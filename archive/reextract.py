@@ -68,6 +68,7 @@ class Result:
     without_capture: int = 0  # archived without captures (--no-capture, or before v10)
     failures: list[str] = dataclasses.field(default_factory=list)
     resumed: bool = False
+    run_id: int = 0  # its row in `reextractions`
 
     def counts(self) -> dict[str, int]:
         return {"posts": self.posts, "changed": self.changed, "refreshed": self.refreshed,
@@ -117,12 +118,24 @@ def _open_run(archive: Archive, site: str | None) -> tuple[int, int, Result]:
     if row is not None:
         counts = json.loads(row[2])
         result = Result(**{k: counts.get(k, 0) for k in Result().counts()},
-                        failures=json.loads(row[3]), resumed=True)
+                        failures=json.loads(row[3]), resumed=True, run_id=row[0])
         return row[0], row[1], result
     with archive.transaction() as conn:
         run_id = conn.execute("INSERT INTO reextractions (site, started_at) VALUES (?, ?)",
                               (scope, utc_now())).lastrowid
-    return run_id, 0, Result()
+    return run_id, 0, Result(run_id=run_id)
+
+
+def saved_so_far(archive: Archive, run_id: int) -> tuple[int, bool]:
+    """The posts the run has committed as done (re-extracted, failed or without a capture),
+    and whether it finished, read back from its row. What `progress` was told can be a batch
+    short: a Ctrl-C may land between a batch's commit and the call that counts it."""
+    row = archive.conn.execute("SELECT counts, finished_at FROM reextractions WHERE id = ?",
+                               (run_id,)).fetchone()
+    if row is None:
+        return 0, False
+    counts = json.loads(row[0])
+    return counts.get("posts", 0) + counts.get("without_capture", 0), row[1] is not None
 
 
 def _fail(result: Result, url: str, reason: str) -> None:
@@ -195,8 +208,7 @@ def _extract_chunk(tasks: list[tuple[str, str, captures.Location]],
     return [_extract(reader, *task) for task in tasks]
 
 
-def _outcomes(archive: Archive, batch: list[Target],
-              result: Result) -> list[tuple[Target, Any]]:
+def _outcomes(archive: Archive, batch: list[Target]) -> list[tuple[Target, Any]]:
     """Each target of a batch with what to do about it: a task list for the extractor, or an
     outcome already known (no capture, capture not indexed)."""
     where = captures.locate(archive.conn, [t.capture for t in batch if t.capture])
@@ -204,8 +216,7 @@ def _outcomes(archive: Archive, batch: list[Target],
     planned: list[tuple[Target, Any]] = []
     for target in batch:
         if target.capture is None:
-            result.without_capture += 1
-            planned.append((target, None))
+            planned.append((target, None))  # counted as its batch is written
         elif target.capture not in where:
             if written_now is None:
                 written_now = captures.being_written(
@@ -328,7 +339,7 @@ def _reextract(archive: Archive, site: str | None,
     try:
         queued: deque[tuple[list[tuple[Target, Any]], list[Any]]] = deque()
         for batch in _targets(archive, site, after):
-            planned = _outcomes(archive, batch, result)
+            planned = _outcomes(archive, batch)
             tasks = [task for _, task in planned if task and len(task) == 3]
             chunks = [tasks[i:i + CHUNK] for i in range(0, len(tasks), CHUNK)]
             if pool is not None:
@@ -415,7 +426,8 @@ def _write(archive: Archive, reader: captures.Reader, run_id: int, result: Resul
     changes, unchanged = [], []
     for target, task in planned:
         if task is None:
-            continue  # no capture: counted already
+            result.without_capture += 1
+            continue
         result.posts += 1
         status, value = task if len(task) == 2 else next(outcomes)
         if status == "failed":

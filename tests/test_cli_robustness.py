@@ -18,11 +18,15 @@ from pathlib import Path
 
 import pytest
 
+from archive.captures import captures_dir
+from archive.importer import BATCH as IMPORT_BATCH
+from archive.importer import import_files
+from archive.reextract import BATCH, reextract
 from archive.store import Archive
 from crawler.extract import extract_article
 from crawler.sample_site import SampleBlog, serve_blog
 from tests.outputs import POST, POST_URL, REPO, build_outputs_archive
-from tests.processes import HANG_GUARD, wait_until
+from tests.processes import HANG_GUARD, Output, wait_until, write_lock
 from tests.webarchives import write_warc
 
 BUSY = "Error: the archive is busy: another process kept it locked for too long; try again\n"
@@ -172,6 +176,24 @@ def _stopped(proc: subprocess.Popen[str], ready: Callable[[], object],
     return proc.returncode, err
 
 
+def _paused_once(proc: subprocess.Popen[str], holds: Callable[[], object]) -> None:
+    """`proc` stopped (SIGSTOP) at a moment `holds()` does: checked while it cannot move on."""
+    state = Path(f"/proc/{proc.pid}/stat")
+    if not state.exists():
+        proc.kill()
+        pytest.skip("no /proc/PID/stat: cannot see the command paused")
+    deadline = time.monotonic() + HANG_GUARD
+    while True:
+        proc.send_signal(signal.SIGSTOP)
+        wait_until(lambda: state.read_text().rsplit(")", 1)[1].split()[0] in "TZX",
+                   "the command paused", proc)
+        if holds():
+            return
+        proc.send_signal(signal.SIGCONT)
+        assert proc.poll() is None and time.monotonic() < deadline, "never seen under way"
+        time.sleep(0.02)
+
+
 def _temporaries(folder: Path) -> list[Path]:
     return sorted(folder.glob(".*.tmp"))
 
@@ -188,7 +210,13 @@ def test_an_export_stopped_part_way_leaves_the_old_file_and_no_temporary(
     keep = out / "keep.jsonl"
     keep.write_text("the export before\n")
     proc = start("export", "--format", "jsonl", str(keep), "--db", str(db))
-    status, err = _stopped(proc, lambda: _temporaries(out), signum)
+    # Paused with its temporary file there, it cannot finish before the signal, however slow
+    # the test (it could: 1,500 posts export in about a second).
+    _paused_once(proc, lambda: _temporaries(out))
+    proc.send_signal(signum)
+    proc.send_signal(signal.SIGCONT)
+    _, err = proc.communicate(timeout=HANG_GUARD)
+    status = proc.returncode
     assert status == 128 + signum, err
     assert err == f"Interrupted: nothing written: {keep} is left as it was\n"
     assert keep.read_text() == "the export before\n"
@@ -230,38 +258,102 @@ def test_a_killed_writers_temporary_file_is_removed_by_the_next_export(tmp_path:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_import_stopped_part_way_says_what_it_saved_and_resumes(tmp_path: Path,
                                                                    signum: int) -> None:
+    """An import resumed, stopped while it stores its first batch, resumed to its end. Stopped
+    when its first committed batch showed (the test's gate before), a machine too slow or too
+    fast let it finish first; here the test holds the archive's write lock: it commits
+    nothing more once the signal is sent."""
     db = tmp_path / "a.db"
     warc = _warc(tmp_path, 1500)
-    proc = start("import", str(warc), "--db", str(db))
-    status, err = _stopped(proc, lambda: _count(db, "SELECT count(*) FROM posts"), signum)
-    assert status == 128 + signum, err
+
+    def stop(n: int) -> None:  # a Ctrl-C right after the first batch's commit
+        raise KeyboardInterrupt
+
+    with Archive.open(db) as archive, pytest.raises(KeyboardInterrupt):
+        import_files(archive, [warc], progress=stop)
     saved = _count(db, "SELECT count(*) FROM posts")
-    assert 0 < saved < 1500
-    assert err == (f"Interrupted: {saved} of 1500 post pages imported so far are saved in {db}; "
-                   "run the same command again to resume: what was imported is skipped\n")
+    assert saved == IMPORT_BATCH
+    before = _capture_bytes(db)
+    with write_lock(db) as release:
+        proc = start("import", str(warc), "--db", str(db))
+        # Storing its first batch's captures: under way, its commit waiting for the lock.
+        wait_until(lambda: _capture_bytes(db) > before, "the import under way", proc)
+        proc.send_signal(signum)
+        release()  # the signal is handled as its wait ends: before its commit
+        _, err = proc.communicate(timeout=HANG_GUARD)
+    assert proc.returncode == 128 + signum, err
+    assert _count(db, "SELECT count(*) FROM posts") == saved
+    assert err == (f"Interrupted: 0 of {1500 - saved} post pages imported so far are saved in "
+                   f"{db}; run the same command again to resume: what was imported is skipped\n")
     again = run("import", str(warc), "--db", str(db), "--json")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["already"] == saved
     assert _count(db, "SELECT count(*) FROM posts") == 1500
 
 
+def _capture_bytes(db: Path) -> int:
+    return sum(path.stat().st_size for path in captures_dir(db).glob("*.warc.gz"))
+
+
+def _stop_after_first_batch(db: Path) -> None:
+    """A re-extraction of the archive stopped as a Ctrl-C would stop it right after its first
+    batch was committed, before anything counted it."""
+    def stop(n: int) -> None:
+        raise KeyboardInterrupt
+
+    with Archive.open(db) as archive, pytest.raises(KeyboardInterrupt):
+        reextract(archive, progress=stop, workers=1)
+
+
+def _stopped_under_write_lock(db: Path, signum: int, *args: str) -> tuple[int, str]:
+    """`wixarchive ARGS` stopped by `signum` once it says it resumes, while this test holds the
+    archive's write lock: it can commit nothing more, however fast or slow the machine."""
+    with write_lock(db) as release:
+        proc = start(*args)
+        err = Output(proc.stderr)
+        wait_until(lambda: "Resuming" in err, "the command under way", proc)
+        proc.send_signal(signum)
+        # Blocked on the lock, it handles the signal once its wait ends: before its commit.
+        release()
+        proc.wait(timeout=HANG_GUARD)
+    return proc.returncode, err.finish()
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_reextract_stopped_part_way_says_what_it_saved_and_resumes(tmp_path: Path,
                                                                      signum: int) -> None:
+    """Stopped while resuming a re-extraction, then resumed to its end. The line says what the
+    run's row holds: a stop landing between a batch's commit and the progress call counting it
+    said a batch too few (read back now), and stopped by a machine too slow or too fast the
+    test raced the command's end (the write lock held here is the gate)."""
     db = tmp_path / "a.db"
     assert run("import", str(_warc(tmp_path, 1500)), "--db", str(db)).returncode == 0
-    proc = start("reextract", "--db", str(db))
-    done = "SELECT last_post_id FROM reextractions WHERE last_post_id"
-    status, err = _stopped(proc, lambda: _count(db, done), signum)
+    _stop_after_first_batch(db)
+    done = "SELECT json_extract(counts, '$.posts') FROM reextractions"
+    assert _count(db, done) == BATCH
+    status, err = _stopped_under_write_lock(db, signum, "reextract", "--db", str(db))
     assert status == 128 + signum, err
-    saved = json.loads(_count(db, "SELECT counts FROM reextractions"))["posts"]
-    assert 0 < saved < 1500
-    assert err == (f"Interrupted: {saved} posts done so far are saved in {db}; run `wixarchive "
-                   "reextract` again to resume from there\n")
+    assert err == (f"Resuming the re-extraction that was stopped.\nInterrupted: {BATCH} posts "
+                   f"done so far are saved in {db}; run `wixarchive reextract` again to resume "
+                   "from there\n")
+    assert _count(db, done) == BATCH
     again = run("reextract", "--db", str(db))
     assert again.returncode == 0, again.stderr
     assert again.stderr == "Resuming the re-extraction that was stopped.\n"
     assert again.stdout == "1500 posts re-extracted: 0 changed, 0 failed\n"
+
+
+def test_a_resumed_reextract_counts_the_posts_without_a_capture_once(tmp_path: Path) -> None:
+    """Posts archived without captures were counted as their batch was planned, up to three
+    batches ahead of the one committed: stopped after its first batch and resumed, a re-extraction
+    of 1,500 such posts said `1900 posts have no capture`."""
+    db = _big_archive(tmp_path / "a.db")
+    _stop_after_first_batch(db)
+    again = run("reextract", "--db", str(db))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == (
+        "0 posts re-extracted: 0 changed, 0 failed\n1500 posts have no capture (archived with "
+        "--no-capture or before captures existed, and unchanged since): not re-extracted; "
+        "capture them with: wixarchive crawl URL --refetch\n")
 
 
 def _count(db: Path, sql: str) -> object:

@@ -20,6 +20,7 @@ from crawler.distributed import protocol as p
 from crawler.distributed.blips import CrawlLink
 from crawler.sample_site import hostile as h
 from tests.test_crawl_redis import (
+    DIES,
     REDIS_SERVER,
     Counted,
     RedisServer,
@@ -180,7 +181,8 @@ def crawl_eight_posts(db: Path, redis_server: RedisServer,
         writer = start_writer([servers[0].url], db,
                               cutter.url if writer_cut else redis_server.url, "--no-media",
                               env=env and {**os.environ, **env})
-        worker = start_worker(redis_server.url if writer_cut else cutter.url)
+        # A request popped by a reply cut is held by nobody: back 5 s after, as a dead worker's.
+        worker = start_worker(redis_server.url if writer_cut else cutter.url, *DIES)
         try:
             out, err = run_to_end(writer, [worker], timeout=timeout)
         finally:
@@ -261,7 +263,7 @@ def test_a_robots_txt_result_whose_push_lost_its_reply_is_counted_and_captured_o
         db.parent.mkdir()
         env = {**os.environ, "WIXARCHIVE_MEDIA_BASE": f"{media}/media/"}
         writer = start_writer([site], db, redis_server.url, env=env)
-        worker = start_worker(worker_url)
+        worker = start_worker(worker_url, *DIES)
         try:
             out, err = run_to_end(writer, [worker], timeout=120)
         finally:
@@ -434,7 +436,7 @@ def test_a_writer_whose_command_never_gets_a_reply_gives_up_and_the_next_run_com
     cutter = ReplyCutter(redis_server.port, cut, times=10**6, run=False, after=2)
     with blogs(1, posts=8) as servers:
         writer = start_writer([servers[0].url], db, cutter.url, "--no-media")
-        worker = start_worker(redis_server.url)
+        worker = start_worker(redis_server.url, *DIES)
         try:
             out, err = run_to_end(writer, [worker], timeout=GRACE_SECONDS + 90)
         finally:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,13 +42,17 @@ def command(db: Path, site: str | None, as_json: bool) -> None:
         wixarchive reextract --db blog.db
         wixarchive reextract --site example.com --json --db blog.db
     """
-    from archive.reextract import reextract
+    from archive.reextract import reextract, saved_so_far
 
-    saved = 0  # posts whose batch is committed, this run and the one it resumes
+    run_id = None  # the run's row, once it is open
+    saved, finished = 0, False  # posts whose batch is committed, this run and the one it resumes
 
     def what_was_kept() -> str:
-        return (f"{counted(saved, 'post')} done so far {'are' if saved != 1 else 'is'} saved in "
-                f"{db}; run `wixarchive reextract` again to resume from there")
+        posts, are = counted(saved, "post"), "are" if saved != 1 else "is"
+        if finished:  # stopped on its way out
+            return f"the re-extraction had finished: {posts} done {are} saved in {db}"
+        return (f"{posts} done so far {are} saved in {db}; run `wixarchive reextract` again to "
+                "resume from there")
 
     with stopping_cleanly(what_was_kept), open_archive(db, readonly=False) as archive:
         if site:
@@ -54,8 +60,8 @@ def command(db: Path, site: str | None, as_json: bool) -> None:
         bar = None
 
         def on_start(total: int, done: Result) -> None:
-            nonlocal bar, saved
-            saved = done.posts + done.without_capture
+            nonlocal bar, run_id, saved
+            run_id, saved = done.run_id, done.posts + done.without_capture
             if done.resumed and not as_json:
                 click.echo("Resuming the re-extraction that was stopped.", err=True)
             if not as_json and sys.stderr.isatty():
@@ -63,8 +69,6 @@ def command(db: Path, site: str | None, as_json: bool) -> None:
                 bar.__enter__()
 
         def progress(n: int) -> None:  # called once a batch is committed
-            nonlocal saved
-            saved += n
             if bar is not None:
                 bar.update(n)
 
@@ -72,6 +76,13 @@ def command(db: Path, site: str | None, as_json: bool) -> None:
             result = reextract(archive, site=site, on_start=on_start, progress=progress)
         except ArchiveError as exc:
             fail_with(exc)
+        except KeyboardInterrupt:
+            # Read back, not counted from progress(): the stop may have landed between a
+            # batch's commit and the call counting it, or after the run's end was committed.
+            if run_id is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    saved, finished = saved_so_far(archive, run_id)
+            raise
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)

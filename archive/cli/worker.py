@@ -17,7 +17,9 @@ from archive.cli.common import check_crawl_environment, fail
               help="Exit (0) this many seconds after its last work, once nothing is queued "
                    "or in flight; wait this long for a writer (else exit 1).")
 @click.option("--lease", type=click.FloatRange(min=5), default=30.0, show_default=True,
-              help="Seconds after which a killed worker's requests are done again.")
+              help="Seconds after which a killed worker's requests are done again (and a "
+                   "worker's stalled this long, on a starved machine: downloaded twice, "
+                   "stored once).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print what this worker did as JSON (an error as {"error": "..."}, exit 1).')
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log.")
