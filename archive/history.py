@@ -36,6 +36,16 @@ def version_origin(version: dict[str, Any]) -> str:
     return f"crawled {when}"
 
 
+def deletion_window(post: dict[str, Any]) -> str:
+    """When a deleted post went: after it was last seen, by when a crawl or a web archive's
+    capture found it gone. The deletion itself is dated by nothing, so neither date is given
+    as its day."""
+    gone, seen = post["deleted_at"], post.get("last_seen")
+    if seen and seen < gone:
+        return f"between {seen} (last seen) and {gone} (found gone)"
+    return f"by {gone} (found gone)"
+
+
 # A version's stable id: the start of its content hash (what a reader sees, Article.content_hash),
 # so it never changes when an older capture imported later renumbers the versions. Two versions
 # with one id show the same text (a post edited back), so either answers a link to it.

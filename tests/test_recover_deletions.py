@@ -65,3 +65,21 @@ def test_a_post_deleted_while_its_blog_lived_on_is_marked_deleted_by_recover(tmp
     assert (counts["deleted"], counts["site_gone"], counts["unchanged"]) == (1, 0, 1)
     assert json.loads(again.stdout)["fetched"] == 0
 
+
+def test_a_deleted_post_says_when_it_was_last_seen_and_when_found_gone(tmp_path: Path):
+    """The web archive saw the post on 15 October and its 404 on 25 October: it was deleted
+    in between, not on the 25th, which `show` and `history` said ("Deleted from the site:
+    2026-10-25…") and a journalist would have quoted as the day of the deletion."""
+    rows, edited, _kept = captures()
+    warc = tmp_path / "wayback.warc.gz"
+    write_captures(warc, rows)
+    db = tmp_path / "imported.db"
+    assert wixarchive("import", str(warc), "--db", str(db)).returncode == 0
+    shown = wixarchive("show", edited, "--db", str(db))
+    assert shown.returncode == 0, shown.stderr
+    assert ("Deleted from the site: between 2026-10-15T08:30:00+00:00 (last seen) and "
+            "2026-10-25T09:00:00+00:00 (found gone)") in shown.stdout.splitlines()
+    listed = wixarchive("history", edited, "--db", str(db))
+    assert listed.stdout.splitlines()[2] == (
+        "deleted from the site between 2026-10-15T08:30:00+00:00 (last seen) and "
+        "2026-10-25T09:00:00+00:00 (found gone)")

@@ -809,8 +809,11 @@ def test_article_versions_and_json(client: Client, db_path: Path) -> None:
     assert client.get(f"/blogs/-/post/{evening}?version=9").status_code == 404
     assert client.get("/blogs/-/post/999999").status_code == 404
     gone = client.get(f"/blogs/-/post/{post_id(db_path, 'gone')}").text
-    assert ('was deleted from its site on <time datetime="2024-03-01T00:00:00+00:00" '
-            'title="2024-03-01T00:00:00+00:00">2024-03-01</time>') in gone
+    # Last seen in January, found gone in March: deleted in between, not "on" March 1st.
+    assert ('was deleted from its site between <time datetime="2024-01-01T00:00:00+00:00" '
+            'title="2024-01-01T00:00:00+00:00">2024-01-01</time> (last seen) and '
+            '<time datetime="2024-03-01T00:00:00+00:00" '
+            'title="2024-03-01T00:00:00+00:00">2024-03-01</time> (found gone)') in gone
 
 
 def test_article_json_gives_an_old_version_in_the_current_versions_shape(

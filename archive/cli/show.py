@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from archive.cli.common import db_option, fail, find_post, open_archive
-from archive.history import post_at_version, version_id
+from archive.history import deletion_window, post_at_version, version_id
 from archive.iri import display_url, uri_fields
 
 # A column that is bookkeeping rather than the article: left out of the JSON output.
@@ -41,7 +41,7 @@ def _meta_lines(post: dict[str, Any], version_line: str | None) -> list[str]:
                  else f"Version: {post['version']}, id {version_id(post['content_hash'])} "
                       f"(last changed {post['last_changed']})")
     if post.get("deleted_at"):
-        lines.append(f"Deleted from the site: {post['deleted_at']}")
+        lines.append(f"Deleted from the site: {deletion_window(post)}")
     elif not version_line and post.get("last_seen"):
         # When a crawl last found it on its site: of a blog that has gone, the last sign of it.
         lines.append(f"Last seen on the site: {post['last_seen']}")
