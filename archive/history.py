@@ -27,7 +27,7 @@ def version_origin(version: dict[str, Any]) -> str:
     source = version.get("source") or "crawl"
     if source == "recover":
         found = version.get("recovered")
-        where = f" from {found['endpoint']} (timestamp {found['timestamp']})" if found else ""
+        where = f" from {found['capture_url']}" if found else ""
         return f"recovered{where}, captured {when}"
     if source == "import":
         return f"imported from a web archive file, captured {when}"

@@ -225,7 +225,7 @@ def test_archived_files_get_a_policy_for_their_type(media_client) -> None:
 
 
 def test_the_version_history_says_what_made_each_version(tmp_path: Path) -> None:
-    from test_history import URL, WAYBACK, make_sourced_archive
+    from test_history import CAPTURE, URL, WAYBACK, make_sourced_archive
 
     db = make_sourced_archive(tmp_path)
     client = Client(make_datasette(db))
@@ -241,8 +241,12 @@ def test_the_version_history_says_what_made_each_version(tmp_path: Path) -> None
     cells = [re.sub(r"<[^>]+>", "", cell) for cell in
              re.findall(r"</time></td><td>(.*?)</td>", history)]
     assert cells == ["crawl", "import", f"recover from {WAYBACK} (20190501102030)"]
+    # ...linked to the capture's page in the web archive, the copy a citation names.
+    assert (f'<a href="{CAPTURE}" rel="noopener noreferrer nofollow">{WAYBACK} '
+            '(20190501102030)</a>') in history
     assert [(v["source"], v["recovered"]) for v in data["versions"]] == [
-        ("recover", {"endpoint": WAYBACK, "timestamp": "20190501102030"}),
+        ("recover", {"endpoint": WAYBACK, "timestamp": "20190501102030",
+                     "capture_url": CAPTURE}),
         ("import", None), ("crawl", None)]
     assert described["source"].startswith("What made it: crawl, recover")
     assert "when the web archive captured the page" in described["fetched_at"]

@@ -54,8 +54,7 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, fmt: str) -> 
                       else ""))
         for version in versions:
             found = version["recovered"]
-            where = f"  (from {found['endpoint']}, timestamp {found['timestamp']})" if found \
-                else ""
+            where = f"  (from {found['capture_url']})" if found else ""
             click.echo(f"  v{version['version']}  {version['version_id']}  "
                        f"{version['fetched_at']}  {version['source']:<9}  "
                        f"{version['title']}{where}")
