@@ -83,3 +83,25 @@ def test_a_deleted_post_says_when_it_was_last_seen_and_when_found_gone(tmp_path:
     assert listed.stdout.splitlines()[2] == (
         "deleted from the site between 2026-10-15T08:30:00+00:00 (last seen) and "
         "2026-10-25T09:00:00+00:00 (found gone)")
+
+
+def test_a_post_captured_only_as_gone_is_said_so_by_show_and_history(tmp_path: Path):
+    """`import` and `recover` name a post URL the web archive captured only as a 404; asked
+    for it, `show` and `history` said only "no post", as for a typo."""
+    rows, _edited, kept = captures()
+    only_gone = f"{SITE}/post/what-the-therapist-wrote-last"
+    rows.append((only_gone, "2026-10-26T09:05:00Z", 404, GONE, []))
+    warc = tmp_path / "wayback.warc.gz"
+    write_captures(warc, rows)
+    db = tmp_path / "imported.db"
+    assert wixarchive("import", str(warc), "--db", str(db)).returncode == 0
+    said = (f"Error: no post {{!r}} in {db}: the only captures of {only_gone} are gone (HTTP "
+            "404, the last on 2026-10-26T09:05:00+00:00), never a page: nothing of it is "
+            "archived\n")
+    for command in ("show", "history"):
+        for ref in (only_gone, "what-the-therapist-wrote-last"):
+            result = wixarchive(command, ref, "--db", str(db))
+            assert (result.returncode, result.stderr) == (1, said.format(ref))
+    typo = wixarchive("show", f"{SITE}/post/no-such-post", "--db", str(db))
+    assert typo.stderr == f"Error: no post '{SITE}/post/no-such-post' in {db}\n"
+    assert wixarchive("show", kept, "--db", str(db)).returncode == 0
