@@ -79,6 +79,8 @@ def test_a_deleted_post_says_when_it_was_last_seen_and_when_found_gone(tmp_path:
     assert shown.returncode == 0, shown.stderr
     assert ("Deleted from the site: between 2026-10-15T08:30:00+00:00 (last seen) and "
             "2026-10-25T09:00:00+00:00 (found gone)") in shown.stdout.splitlines()
+    found = wixarchive("search", "supplements", "--db", str(db)).stdout.splitlines()
+    assert found[1].endswith(" · deleted by 2026-10-25"), found
     listed = wixarchive("history", edited, "--db", str(db))
     assert listed.stdout.splitlines()[2] == (
         "deleted from the site between 2026-10-15T08:30:00+00:00 (last seen) and "

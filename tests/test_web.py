@@ -518,6 +518,8 @@ def test_search_json_and_filters_match_the_cli(client: Client) -> None:
     assert urls("q=words&deleted=") == urls("q=words&deleted=include") == ["gone"]
     form = client.get("/blogs/-/search?q=words&deleted=only").text
     assert '<option value="only" selected>only</option>' in form
+    # Found gone on March 1st, deleted at some time before: not "deleted 2024-03-01".
+    assert '<span class="wxa-deleted">deleted by 2024-03-01</span>' in form
 
 
 def test_search_takes_a_filter_several_times_as_the_cli_does(client: Client) -> None:
