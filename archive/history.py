@@ -109,8 +109,12 @@ def diff_versions(versions: Sequence[dict[str, Any]], old: int, new: int) -> lis
     by_number = {v["version"]: v for v in versions}
     for number in (old, new):
         if number not in by_number:
+            # Of a blog that is gone, no crawl will: the captures read so far are all there is.
+            later = ("every capture of it imported or recovered so far holds this text"
+                     if versions and versions[0].get("source") in WEB_ARCHIVE_SOURCES
+                     else "a crawl that finds it changed stores version 2")
             held = (f"versions 1 to {len(versions)}" if len(versions) > 1 else
-                    "only version 1 (a crawl that finds it changed stores version 2)")
+                    f"only version 1 ({later})")
             raise KeyError(f"no version {number}; this post has {held}")
     before, after = by_number[old], by_number[new]
     return list(difflib.unified_diff(

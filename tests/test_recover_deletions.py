@@ -107,3 +107,8 @@ def test_a_post_captured_only_as_gone_is_said_so_by_show_and_history(tmp_path: P
     typo = wixarchive("show", f"{SITE}/post/no-such-post", "--db", str(db))
     assert typo.stderr == f"Error: no post '{SITE}/post/no-such-post' in {db}\n"
     assert wixarchive("show", kept, "--db", str(db)).returncode == 0
+    # Captured twice with the same text: one version, and no crawl of a gone blog to await.
+    diff = wixarchive("history", kept, "--diff", "1", "2", "--db", str(db))
+    assert (diff.returncode, diff.stderr) == (1, (
+        "Error: no version 2; this post has only version 1 (every capture of it imported or "
+        "recovered so far holds this text)\n"))
