@@ -503,6 +503,28 @@ def is_lost(lost: LostFiles, file_id: int, offset: int, length: int) -> bool:
         (file_id, offset) in lost.damaged
 
 
+def captured_only_gone(conn: sqlite3.Connection, ref: str) -> tuple[str, int, str] | None:
+    """(URL, status, WARC-Date of the newest) of the URL `ref` names (the URL, or the end of
+    its path: a slug) whose captures are all 404s or 410s, as `import` and `recover` keep
+    them for a post deleted before any page of it was captured; None if there is no such one
+    URL. Read only when no post answers `ref`: a slug is matched by a scan of the index."""
+    if "://" in ref:
+        urls = [ref]
+    else:
+        pattern = "%/" + ref.strip().strip("/").replace("\\", "\\\\").replace(
+            "%", "\\%").replace("_", "\\_")
+        urls = [url for (url,) in conn.execute(
+            "SELECT DISTINCT url FROM captures WHERE status IN (404, 410) AND url LIKE ? "
+            "ESCAPE '\\' LIMIT 2", (pattern,)).fetchall()]
+    if len(urls) != 1:
+        return None
+    rows = conn.execute("SELECT status, fetched_at FROM captures WHERE url = ? "
+                        "ORDER BY fetched_at", urls).fetchall()
+    if not rows or any(status not in (404, 410) for status, _ in rows):
+        return None
+    return urls[0], rows[-1][0], rows[-1][1]
+
+
 def earlier_response(conn: sqlite3.Connection, digest: str,
                      lost: LostFiles | None = None) -> tuple[str, str] | None:
     """(URL, WARC-Date) of an archived response with this payload, if any; with `lost`

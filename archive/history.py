@@ -27,13 +27,23 @@ def version_origin(version: dict[str, Any]) -> str:
     source = version.get("source") or "crawl"
     if source == "recover":
         found = version.get("recovered")
-        where = f" from {found['endpoint']} (timestamp {found['timestamp']})" if found else ""
+        where = f" from {found['capture_url']}" if found else ""
         return f"recovered{where}, captured {when}"
     if source == "import":
         return f"imported from a web archive file, captured {when}"
     if source == "reextract":
         return f"re-extracted from the page as fetched {when}"
     return f"crawled {when}"
+
+
+def deletion_window(post: dict[str, Any]) -> str:
+    """When a deleted post went: after it was last seen, by when a crawl or a web archive's
+    capture found it gone. The deletion itself is dated by nothing, so neither date is given
+    as its day."""
+    gone, seen = post["deleted_at"], post.get("last_seen")
+    if seen and seen < gone:
+        return f"between {seen} (last seen) and {gone} (found gone)"
+    return f"by {gone} (found gone)"
 
 
 # A version's stable id: the start of its content hash (what a reader sees, Article.content_hash),
@@ -99,8 +109,12 @@ def diff_versions(versions: Sequence[dict[str, Any]], old: int, new: int) -> lis
     by_number = {v["version"]: v for v in versions}
     for number in (old, new):
         if number not in by_number:
+            # Of a blog that is gone, no crawl will: the captures read so far are all there is.
+            later = ("every capture of it imported or recovered so far holds this text"
+                     if versions and versions[0].get("source") in WEB_ARCHIVE_SOURCES
+                     else "a crawl that finds it changed stores version 2")
             held = (f"versions 1 to {len(versions)}" if len(versions) > 1 else
-                    "only version 1 (a crawl that finds it changed stores version 2)")
+                    f"only version 1 ({later})")
             raise KeyError(f"no version {number}; this post has {held}")
     before, after = by_number[old], by_number[new]
     return list(difflib.unified_diff(

@@ -366,8 +366,10 @@ class _Recovery:
         (row, kind)."""
         scope = [("url", url)] + ([("matchType", match)] if match != "exact" else [])
         found: list[tuple[wayback.Row, str]] = []
+        # Not collapsed by the server: it would keep the first of a page's identical captures
+        # and lose the newest (collapse() keeps both).
         pages = self.query([*scope, ("filter", "statuscode:200"),
-                            ("filter", "mimetype:text/html"), ("collapse", "digest")])
+                            ("filter", "mimetype:text/html")])
         found += [(r, "page") for r in pages if r.status == 200 and "html" in r.mime.lower()]
         for status in GONE:
             rows = self.query([*scope, ("filter", f"statuscode:{status}"),

@@ -780,10 +780,10 @@ class Archive:
         """Every stored version of a post, oldest first, each with its full `record` (Article),
         its `source` (crawl, recover, import or reextract), `stored_at` (when the archive
         stored it, by its own clock; None in an archive from before v21 read as it is), for
-        one `wixarchive recover` fetched, `recovered`: the web archive's replay base and the
-        capture's CDX timestamp (None for the others), and its stable `version_id`
-        (archive.history.version_id). By id, URL or canonical URL as `post` takes them; []
-        when there is no such post."""
+        one `wixarchive recover` fetched, `recovered`: the web archive's replay base, the
+        capture's CDX timestamp and its page there, `capture_url` (None for the others), and
+        its stable `version_id` (archive.history.version_id). By id, URL or canonical URL as
+        `post` takes them; [] when there is no such post."""
         post_id = self._post_id(url_or_id)
         sql = ("SELECT v.version, v.run_id, v.fetched_at, v.content_hash, v.title, {source}, "
                "v.record, p.body, p.body_html, p.body_markdown "
@@ -799,9 +799,11 @@ class Archive:
             sql.format(source=columns), (post_id,)).fetchall()
         # One read of the recovered table for all the versions (it has no index by record id).
         wanted = [row["capture"] for row in rows if row["source"] == "recover" and row["capture"]]
-        recovered = {record_id: {"endpoint": endpoint, "timestamp": timestamp}
-                     for record_id, endpoint, timestamp in in_chunks(
-                         self.conn, "SELECT record_id, endpoint, timestamp FROM recovered "
+        # capture_url: the capture's page in the web archive (its Wayback URL), to cite.
+        recovered = {record_id: {"endpoint": endpoint, "timestamp": timestamp,
+                                 "capture_url": f"{endpoint}{timestamp}/{url}"}
+                     for record_id, endpoint, timestamp, url in in_chunks(
+                         self.conn, "SELECT record_id, endpoint, timestamp, url FROM recovered "
                                     "WHERE record_id IN ({marks})", wanted)} if wanted else {}
         result = []
         for row in rows:

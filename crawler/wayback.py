@@ -14,7 +14,8 @@ there), which pywb implements too (https://pywb.readthedocs.io/en/latest/manual/
   a substring; the filters used here (`statuscode:200`, `statuscode:404`, `mimetype:text/html`)
   mean the same in both, and the rows are checked again here.
 - `collapse=digest` ("Collapsing"): adjacent captures with the same digest come once. pywb
-  ignores it, so adjacent duplicates are also collapsed here.
+  ignores it, so adjacent duplicates are also collapsed here; the post pages' listing does
+  without it, as it keeps only the first of a run and a page's newest capture is wanted.
 - `limit` ("Query Result Limits"), `showResumeKey=true` and `resumeKey` ("Resumption Key"): a
   JSON listing cut by `limit` (or the server's maximum, 150,000 rows) ends with an empty row
   and a row holding the key to resume from. pywb has no resumption keys: it answers up to its
@@ -288,10 +289,15 @@ def _row(fields: dict) -> Row:
 
 def collapse(rows: list[Row]) -> Iterator[Row]:
     """Rows in time order, each URL's adjacent captures with the same digest once (what the
-    CDX server's `collapse=digest` does, for servers that ignore it)."""
+    CDX server's `collapse=digest` does, for servers that ignore it), and each URL's newest
+    capture even so: when the archive last saw the page, which decides whether another post's
+    later 404 was a deletion or the blog gone."""
+    ordered = sorted(rows, key=lambda r: (r.timestamp, r.url))
+    newest = {row.url: row.timestamp for row in ordered}
     last: dict[str, str] = {}
-    for row in sorted(rows, key=lambda r: (r.timestamp, r.url)):
-        if row.digest and last.get(row.url) == row.digest:
+    for row in ordered:
+        if row.digest and last.get(row.url) == row.digest \
+                and newest[row.url] != row.timestamp:
             continue
         last[row.url] = row.digest
         yield row

@@ -83,6 +83,7 @@ def test_the_diff_shows_a_changed_updated_date(tmp_path: Path) -> None:
 
 
 WAYBACK = "https://web.archive.org/web/"
+CAPTURE = f"{WAYBACK}20190501102030/{URL}"  # the capture's page there
 
 
 def make_sourced_archive(tmp_path: Path) -> Path:
@@ -119,14 +120,14 @@ def test_history_says_what_made_each_version_and_where_a_recovered_one_came_from
     versions = json.loads(history(db, URL, "--json").stdout)
     ids = [v["version_id"] for v in versions]
     assert lines[2:6] == [
-        f"  v1  {ids[0]}  2019-05-01T10:20:30+00:00  recover    Tomatoes 1  (from {WAYBACK}, "
-        "timestamp 20190501102030)",
+        f"  v1  {ids[0]}  2019-05-01T10:20:30+00:00  recover    Tomatoes 1  (from {CAPTURE})",
         f"  v2  {ids[1]}  2021-03-02T00:00:00+00:00  import     Tomatoes 2",
         f"  v3  {ids[2]}  2026-12-05T09:00:00+00:00  crawl      Tomatoes 3",
         "  (the date of a recovered or imported version is when the web archive captured "
         "the page)"]
     assert [(v["source"], v["recovered"]) for v in versions] == [
-        ("recover", {"endpoint": WAYBACK, "timestamp": "20190501102030"}),
+        ("recover", {"endpoint": WAYBACK, "timestamp": "20190501102030",
+                     "capture_url": CAPTURE}),
         ("import", None), ("crawl", None)]
     # A crawled post's list has no word on web archives.
     crawled = tmp_path / "crawled"
@@ -139,8 +140,9 @@ def test_show_version_says_what_made_it_and_what_its_date_is(tmp_path: Path) -> 
     ids = [v["version_id"] for v in json.loads(history(db, URL, "--json").stdout)]
     old = show(db, "--version", "1")
     assert old.returncode == 0, old.stderr
-    assert (f"Version: 1 of 3, id {ids[0]}: recovered from {WAYBACK} (timestamp "
-            "20190501102030), captured 2019-05-01T10:20:30+00:00\n") in old.stdout
+    # The capture's page in the web archive: what a citation of this version names.
+    assert (f"Version: 1 of 3, id {ids[0]}: recovered from {CAPTURE}, captured "
+            "2019-05-01T10:20:30+00:00\n") in old.stdout
     assert "last changed" not in old.stdout
     assert (f"Version: 2 of 3, id {ids[1]}: imported from a web archive file, captured "
             "2021-03-02T00:00:00+00:00\n") in show(db, "--version", "2").stdout
@@ -152,9 +154,32 @@ def test_show_version_says_what_made_it_and_what_its_date_is(tmp_path: Path) -> 
     assert (data["version"], data["fetched_at"], data["source"], data["recovered"],
             data["last_changed"]) == (
         1, "2019-05-01T10:20:30+00:00", "recover",
-        {"endpoint": WAYBACK, "timestamp": "20190501102030"}, "2026-12-05T09:00:00+00:00")
+        {"endpoint": WAYBACK, "timestamp": "20190501102030", "capture_url": CAPTURE},
+        "2026-12-05T09:00:00+00:00")
     assert (f"Version: 3, id {ids[2]} (last changed 2026-12-05T09:00:00+00:00)"
             in show(db).stdout)
+
+
+def test_show_says_where_a_recovered_current_version_was_captured(tmp_path: Path) -> None:
+    """A blog that is gone: its current version is a web archive's capture, and a quote of
+    it cites that capture's page, which `show` named only with --version."""
+    from archive.ingest import Fetch
+
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_articles([Fetch(Article(url=URL, title="Tomatoes", body_text="Sow."),
+                                     "2019-05-01T10:20:30+00:00", capture="<urn:uuid:1>",
+                                     source="recover")])
+        with archive.transaction() as conn:
+            conn.execute("INSERT INTO recovered (endpoint, url, timestamp, status, kind, "
+                         "record_id, outcome, recovered_at) VALUES (?, ?, ?, 200, 'page', ?, "
+                         "'fetched', ?)", (WAYBACK, URL, "20190501102030", "<urn:uuid:1>",
+                                           "2026-12-05T08:00:00+00:00"))
+    shown = show(db)
+    assert shown.returncode == 0, shown.stderr
+    version_id = json.loads(history(db, URL, "--json").stdout)[0]["version_id"]
+    assert (f"Version: 1, id {version_id} (last changed 2019-05-01T10:20:30+00:00): recovered "
+            f"from {CAPTURE}") in shown.stdout.splitlines()
 
 
 def two_versions(tmp_path: Path, first: dict, second: dict) -> Path:

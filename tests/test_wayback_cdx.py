@@ -75,9 +75,12 @@ def test_collapse_keeps_each_change_of_digest_in_time_order():
             wayback.Row("u", "2", 200, "text/html", "A"),
             wayback.Row("u", "4", 200, "text/html", "B"),
             wayback.Row("u", "5", 200, "text/html", "A"),
-            wayback.Row("v", "2", 200, "text/html", "A")]
+            wayback.Row("v", "2", 200, "text/html", "A"),
+            wayback.Row("v", "7", 200, "text/html", "A"),
+            wayback.Row("v", "6", 200, "text/html", "A")]
+    # v's newest capture is kept though unchanged: when the web archive last saw the page.
     assert [(r.url, r.timestamp) for r in wayback.collapse(rows)] == [
-        ("u", "1"), ("v", "2"), ("u", "4"), ("u", "5")]
+        ("u", "1"), ("v", "2"), ("u", "4"), ("u", "5"), ("v", "7")]
 
 
 def test_the_archived_headers_of_a_raw_replay():

@@ -518,6 +518,8 @@ def test_search_json_and_filters_match_the_cli(client: Client) -> None:
     assert urls("q=words&deleted=") == urls("q=words&deleted=include") == ["gone"]
     form = client.get("/blogs/-/search?q=words&deleted=only").text
     assert '<option value="only" selected>only</option>' in form
+    # Found gone on March 1st, deleted at some time before: not "deleted 2024-03-01".
+    assert '<span class="wxa-deleted">deleted by 2024-03-01</span>' in form
 
 
 def test_search_takes_a_filter_several_times_as_the_cli_does(client: Client) -> None:
@@ -809,8 +811,11 @@ def test_article_versions_and_json(client: Client, db_path: Path) -> None:
     assert client.get(f"/blogs/-/post/{evening}?version=9").status_code == 404
     assert client.get("/blogs/-/post/999999").status_code == 404
     gone = client.get(f"/blogs/-/post/{post_id(db_path, 'gone')}").text
-    assert ('was deleted from its site on <time datetime="2024-03-01T00:00:00+00:00" '
-            'title="2024-03-01T00:00:00+00:00">2024-03-01</time>') in gone
+    # Last seen in January, found gone in March: deleted in between, not "on" March 1st.
+    assert ('was deleted from its site between <time datetime="2024-01-01T00:00:00+00:00" '
+            'title="2024-01-01T00:00:00+00:00">2024-01-01</time> (last seen) and '
+            '<time datetime="2024-03-01T00:00:00+00:00" '
+            'title="2024-03-01T00:00:00+00:00">2024-03-01</time> (found gone)') in gone
 
 
 def test_article_json_gives_an_old_version_in_the_current_versions_shape(

@@ -225,12 +225,13 @@ def test_archived_files_get_a_policy_for_their_type(media_client) -> None:
 
 
 def test_the_version_history_says_what_made_each_version(tmp_path: Path) -> None:
-    from test_history import URL, WAYBACK, make_sourced_archive
+    from test_history import CAPTURE, URL, WAYBACK, make_sourced_archive
 
     db = make_sourced_archive(tmp_path)
     client = Client(make_datasette(db))
     try:
         page = client.get(f"/archive/-/post/{post_id_of(db, URL)}").text
+        recovered = client.get(f"/archive/-/post/{post_id_of(db, URL)}?version=1").text
         data = client.get(f"/archive/-/post/{post_id_of(db, URL)}.json").json()
         described = client.get("/-/metadata.json").json()["databases"]["archive"]["tables"][
             "post_versions"]["columns"]
@@ -241,8 +242,17 @@ def test_the_version_history_says_what_made_each_version(tmp_path: Path) -> None
     cells = [re.sub(r"<[^>]+>", "", cell) for cell in
              re.findall(r"</time></td><td>(.*?)</td>", history)]
     assert cells == ["crawl", "import", f"recover from {WAYBACK} (20190501102030)"]
+    # ...linked to the capture's page in the web archive, the copy a citation names.
+    assert (f'<a href="{CAPTURE}" rel="noopener noreferrer nofollow">{WAYBACK} '
+            '(20190501102030)</a>') in history
+    # The recovered version's page names its capture beside its own citable link; the
+    # crawled one's has none to name.
+    assert ('; as the web archive captured it: <a href="' + CAPTURE +
+            f'" rel="noopener noreferrer nofollow">{CAPTURE}</a></p>') in recovered
+    assert "as the web archive captured it" not in page
     assert [(v["source"], v["recovered"]) for v in data["versions"]] == [
-        ("recover", {"endpoint": WAYBACK, "timestamp": "20190501102030"}),
+        ("recover", {"endpoint": WAYBACK, "timestamp": "20190501102030",
+                     "capture_url": CAPTURE}),
         ("import", None), ("crawl", None)]
     assert described["source"].startswith("What made it: crawl, recover")
     assert "when the web archive captured the page" in described["fetched_at"]

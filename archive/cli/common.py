@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
@@ -71,8 +73,25 @@ def find_post(archive: Archive, ref: str) -> dict[str, Any]:
     elif post is not None and not ref.strip().isdigit() and _twin_spelling(ref, post["url"]):
         click.echo(one_scheme_notice(ref.strip(), post["url"]), err=True)
     if post is None:
-        fail(f"no post {ref!r} in {archive.path}")
+        fail(f"no post {ref!r} in {archive.path}{_captured_only_gone(archive, ref)}")
     return post
+
+
+def _captured_only_gone(archive: Archive, ref: str) -> str:
+    """What the archive holds of a URL that is no post: its captures, when all are 404s or
+    410s (a post deleted before a web archive captured a page of it), else nothing."""
+    from archive.captures import captured_only_gone  # only on this error's path
+
+    try:
+        found = captured_only_gone(archive.conn, ref.strip())
+    except sqlite3.OperationalError:  # an archive from before the capture index, read as is
+        return ""
+    if found is None:
+        return ""
+    url, status, when = found
+    return (f": the only captures of {display_url(url)} are gone (HTTP {status}, the last on "
+            f"{datetime.fromisoformat(when).isoformat(timespec='seconds')}), never a page: "
+            "nothing of it is archived")
 
 
 def _post_of_slug(archive: Archive, slug: str) -> dict[str, Any] | None:

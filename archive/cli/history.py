@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from archive.cli.common import db_option, fail, find_post, open_archive
-from archive.history import NO_DIFFERENCE, WEB_ARCHIVE_SOURCES, diff_class, diff_versions
+from archive.history import (
+    NO_DIFFERENCE,
+    WEB_ARCHIVE_SOURCES,
+    deletion_window,
+    diff_class,
+    diff_versions,
+)
 
 
 @click.command("history")
@@ -44,12 +50,11 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, fmt: str) -> 
         return
     if not diff_pair:
         click.echo(f"{post['title']}\n{post['url']}"
-                   + (f"\ndeleted from the site on {post['deleted_at']}" if post["deleted_at"]
+                   + (f"\ndeleted from the site {deletion_window(post)}" if post["deleted_at"]
                       else ""))
         for version in versions:
             found = version["recovered"]
-            where = f"  (from {found['endpoint']}, timestamp {found['timestamp']})" if found \
-                else ""
+            where = f"  (from {found['capture_url']})" if found else ""
             click.echo(f"  v{version['version']}  {version['version_id']}  "
                        f"{version['fetched_at']}  {version['source']:<9}  "
                        f"{version['title']}{where}")

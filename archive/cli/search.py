@@ -44,7 +44,7 @@ def _print_text(hits: list[Hit], offset: int, colour: bool) -> None:
         meta = [display_url(hit.site), hit.author or "unknown author",
                 (hit.published or "undated")[:10]]
         if hit.deleted_at:
-            meta.append(f"deleted {hit.deleted_at[:10]}")
+            meta.append(f"deleted by {hit.deleted_at[:10]}")  # when found gone
         url = display_url(hit.url)  # readable: a non-Latin slug decoded
         url = click.style(url, fg="blue") if colour else url
         lines = [f"{number}. {title}", f"   {' · '.join(meta)}", f"   {url}",

@@ -10,7 +10,12 @@ from typing import Any
 import click
 
 from archive.cli.common import db_option, fail, find_post, open_archive
-from archive.history import post_at_version, version_id
+from archive.history import (
+    WEB_ARCHIVE_SOURCES,
+    deletion_window,
+    post_at_version,
+    version_id,
+)
 from archive.iri import display_url, uri_fields
 
 # A column that is bookkeeping rather than the article: left out of the JSON output.
@@ -24,7 +29,18 @@ def display_width(text: str) -> int:
                2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
-def _meta_lines(post: dict[str, Any], version_line: str | None) -> list[str]:
+def _current_origin(versions: list[dict[str, Any]], number: int) -> str:
+    """Where the current version came from, when a web archive: the capture a quote of it
+    cites ("" for a crawl's, dated by `last changed`)."""
+    version = next((v for v in versions if v["version"] == number), None)
+    if version is None or version["source"] not in WEB_ARCHIVE_SOURCES:
+        return ""
+    found = version["recovered"]
+    return (f": recovered from {found['capture_url']}" if found
+            else ": imported from a web archive file")
+
+
+def _meta_lines(post: dict[str, Any], version_line: str | None, origin: str = "") -> list[str]:
     lines = [f"URL: {display_url(post['url'])}",
              f"Site: {post['site_name'] or display_url(post['site'])}"]
     for label, key in (("Author", "author"), ("Published", "published"),
@@ -39,9 +55,9 @@ def _meta_lines(post: dict[str, Any], version_line: str | None) -> list[str]:
     # A version asked for is dated by its own fetch (or web archive capture).
     lines.append(f"Version: {version_line}" if version_line
                  else f"Version: {post['version']}, id {version_id(post['content_hash'])} "
-                      f"(last changed {post['last_changed']})")
+                      f"(last changed {post['last_changed']}){origin}")
     if post.get("deleted_at"):
-        lines.append(f"Deleted from the site: {post['deleted_at']}")
+        lines.append(f"Deleted from the site: {deletion_window(post)}")
     elif not version_line and post.get("last_seen"):
         # When a crawl last found it on its site: of a blog that has gone, the last sign of it.
         lines.append(f"Last seen on the site: {post['last_seen']}")
@@ -75,9 +91,13 @@ def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bo
     if html and fmt != "json":  # text and Markdown have no place for it: say so, not ignore it
         fail("--html adds the body HTML to the JSON output: use it with --format json")
     version_line: str | None = None  # the version asked for: its number and origin
+    origin = ""  # the current version's, from a web archive
     with open_archive(db) as archive:
         post = find_post(archive, post_ref)
-        if version_ref is not None:
+        if version_ref is None:
+            if fmt != "json":  # JSON has no such line: `history --json` gives every origin
+                origin = _current_origin(archive.versions(post["id"]), post["version"])
+        else:
             # That version's content in the post's shape, with when and how it was fetched.
             try:
                 post, version_line = post_at_version(
@@ -90,12 +110,12 @@ def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bo
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     elif fmt == "markdown":
         click.echo(f"# {post['title'] or '(untitled)'}\n")
-        click.echo("\n".join(f"- {line}" for line in _meta_lines(post, version_line)))
+        click.echo("\n".join(f"- {line}" for line in _meta_lines(post, version_line, origin)))
         click.echo()
         click.echo(post["body_markdown"] or post["body"])
     else:
         title = post["title"] or "(untitled)"
         click.echo(f"{title}\n{'=' * min(display_width(title), 100)}")
-        click.echo("\n".join(_meta_lines(post, version_line)))
+        click.echo("\n".join(_meta_lines(post, version_line, origin)))
         click.echo()
         click.echo(post["body"])

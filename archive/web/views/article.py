@@ -243,6 +243,9 @@ async def article_page(datasette: Any, request: Any) -> Response:
         "shown_id": version_id(shown["content_hash"]),
         "cite_url": datasette.absolute_url(
             request, f"{page_url}?v={version_id(shown['content_hash'])}"),
+        # A recovered version's page in the web archive: a citation readers elsewhere can open.
+        "capture_url": next((v["recovered"]["capture_url"] for v in history
+                             if v["version"] == shown["version"] and v.get("recovered")), None),
         "row_url": datasette.urls.table(name, "posts") + f"/{post_id}",
         "search_url": f"{base}/-/search",
     }
