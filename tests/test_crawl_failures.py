@@ -165,6 +165,9 @@ def assert_listed_gone_counted(first: dict, asked: dict) -> None:
     assert asked["status"] == "partial" and asked["message"] == (
         "2 posts: 0 new, 0 changed, 2 unchanged; 1 listed post answered HTTP 404/410: gone "
         "from the site before any crawl archived it"), asked
+    # --json's counts carry the number too, for a script (only the message said it).
+    assert (first["counts"]["posts_gone"], asked["counts"]["posts_gone"]) == (2, 1), (first,
+                                                                                    asked)
 
 
 def test_listed_posts_that_answer_404_are_counted_on_the_line(tmp_path: Path):

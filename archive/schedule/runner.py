@@ -56,6 +56,7 @@ from crawler.summary import (
     NOT_RECORDED_ERROR,
     NOT_RECORDED_MESSAGE,
     OUTCOMES,
+    POSTS_GONE,
     ROBOTS_SKIPPED,
     recorded_errors,
 )
@@ -110,7 +111,7 @@ FAILED_OUTCOMES = ("failed", "timeout", "invalid")
 def no_counts() -> dict[str, int]:
     """Every count a crawl's summary may give, at zero: every outcome's record has these keys
     (a not-due site's too), so a script can read rec["counts"]["new"] whatever the status."""
-    return dict.fromkeys((*OUTCOMES, NOT_POSTS, ROBOTS_SKIPPED, "unknown_layout"), 0)
+    return dict.fromkeys((*OUTCOMES, NOT_POSTS, ROBOTS_SKIPPED, POSTS_GONE, "unknown_layout"), 0)
 
 
 @dataclass
