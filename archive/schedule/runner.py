@@ -50,7 +50,7 @@ from archive.schedule.locks import LockBusy, SiteLock, lock_path
 from archive.schedule.sites import Site
 from archive.site_match import archived_sites, moved_site
 from archive.store import Archive, ArchiveError
-from archive.words import counted
+from archive.words import aside, counted
 from crawler.summary import (
     NOT_POSTS,
     NOT_RECORDED_ERROR,
@@ -153,7 +153,7 @@ class Outcome:
         named = f" ({self.name})" if self.name else ""
         text = f"{self.status:<11} {self.url}{named}  {self.message}"
         if self.crawled and self.seconds is not None:
-            text += f" ({counted(self.pages_fetched, 'page')}, {self.seconds:.1f} s)"
+            text = aside(text, f"{counted(self.pages_fetched, 'page')}, {self.seconds:.1f} s")
         if self.failures_in_a_row > 1:
             text += f"; {self.failures_in_a_row} failed runs in a row"
         if self.stale_lock:
