@@ -366,9 +366,12 @@ def _attachment_rows(post_id: int, article: Article) -> list[tuple[Any, ...]]:
 def _instant(date: str) -> str:
     """SQL for the julian day of ISO date `date` (an SQL expression), its offset written
     without the colon too (+0200, as a page's meta may give it: kept as given, its time after
-    a T or a space), which julianday reads as no date."""
+    a T or a space), which julianday reads as no date; a month or a year alone from its first
+    day."""
     return (f"julianday(CASE WHEN {date} GLOB '*[T ]*[+-][0-9][0-9][0-9][0-9]' THEN "
-            f"substr({date}, 1, length({date}) - 2) || ':' || substr({date}, -2) ELSE {date} END)")
+            f"substr({date}, 1, length({date}) - 2) || ':' || substr({date}, -2) "
+            f"WHEN length({date}) = 4 THEN {date} || '-01-01' "
+            f"WHEN length({date}) = 7 THEN {date} || '-01' ELSE {date} END)")
 
 
 _LATER_MODIFIED = (f"?7 IS NOT NULL AND (modified IS NULL OR "

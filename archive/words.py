@@ -13,3 +13,9 @@ def counted(number: int, one: str, many: str | None = None) -> str:
 def plural(number: int, one: str, many: str | None = None) -> str:
     """The noun that agrees with `number`, for a number written another way ("1,024")."""
     return one if number == 1 else many or one + "s"
+
+
+def aside(text: str, note: str) -> str:
+    """`text` with `note` after it in brackets, or after a semicolon when `text` ends in a
+    bracket of its own: "(4 tries) (0 pages, 13.4 s)" read as two asides in a row."""
+    return f"{text}; {note}" if text.endswith(")") else f"{text} ({note})"

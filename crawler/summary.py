@@ -84,6 +84,7 @@ FOREIGN_HOME_TITLE = "wixarchive/foreign_home_title"
 MEDIA_FIRST_FAILURE = "wixarchive/first_media_failure"
 # Post URLs a sitemap, feed or listing named that answered 404/410, never archived.
 POSTS_GONE_UNARCHIVED = "wixarchive/posts_gone_unarchived"
+POSTS_GONE = "posts_gone"  # their number's key in a run's counts
 # The media outcomes (MediaOutcome.status, up to its first '-') that are failures.
 MEDIA_FAILURES = ("failed", "http", "not")
 
@@ -224,6 +225,8 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
     counts["failed"] += int(stats.get("wixarchive/fetch_errors", 0))
     for name in (NOT_POSTS, ROBOTS_SKIPPED):
         counts[name] = int(stats.get(f"wixarchive/{name}", 0))
+    # Listed posts that answered 404/410, never archived: a number for a script, beside the line.
+    counts[POSTS_GONE] = int(stats.get(POSTS_GONE_UNARCHIVED, 0))
     # Posts whose body no known layout gave (extracted generically): a new Wix layout to check.
     unknown_layout = int(stats.get("wixarchive/unknown_layout", 0))
     if unknown_layout:
@@ -340,7 +343,7 @@ def summarize(site: str, stats: dict[str, Any], reason: str, errors: list[str], 
                                 "tries them again)")
         if counts[NOT_POSTS]:
             summary.message += f"; {_not_posts_text(stats)}"
-        if gone := int(stats.get(POSTS_GONE_UNARCHIVED, 0)):
+        if gone := counts[POSTS_GONE]:
             # Named only in the errors, a blog whose sitemap listed 21 posts and served 2
             # read as a blog of 2 posts.
             summary.message += (f"; {counted(gone, 'listed post')} answered HTTP 404/410: "

@@ -115,7 +115,7 @@ def test_a_site_that_is_down_is_said_to_be_unreachable_not_without_posts(tmp_pat
     assert tls["site"] == server.url + "/"
     assert tls["message"].startswith(
         f"could not reach {secure}/: TLS handshake failed (wrong version number — is the "
-        "site plain http?)"), tls
+        "site plain http?"), tls
     assert all("<" not in error and "\n" not in error for error in tls["errors"]), tls
     assert [error.split(": ", 1)[0] for error in tls["errors"]] == [f"{secure}/robots.txt"]
     assert tls["requests"] == 4, tls  # robots.txt's tries alone (Scrapy's asked it again)
@@ -165,6 +165,9 @@ def assert_listed_gone_counted(first: dict, asked: dict) -> None:
     assert asked["status"] == "partial" and asked["message"] == (
         "2 posts: 0 new, 0 changed, 2 unchanged; 1 listed post answered HTTP 404/410: gone "
         "from the site before any crawl archived it"), asked
+    # --json's counts carry the number too, for a script (only the message said it).
+    assert (first["counts"]["posts_gone"], asked["counts"]["posts_gone"]) == (2, 1), (first,
+                                                                                    asked)
 
 
 def test_listed_posts_that_answer_404_are_counted_on_the_line(tmp_path: Path):
@@ -271,7 +274,7 @@ def test_an_archived_blog_that_cannot_be_reached_any_more_says_its_posts_are_kep
     # side: 111: Connection refused.").
     assert summary["message"].startswith(
         f"could not reach {site}: connection refused: nothing answers at {site[7:-1]} (the "
-        "server is down, or the address or its port is wrong)"), summary
+        "server is down, or the address or its port is wrong"), summary
     assert summary["message"].endswith(
         "; the 2 posts archived before are kept as archived, not marked deleted"), summary
     with Archive.open(db, readonly=True) as archive:
@@ -565,3 +568,29 @@ def test_a_wordpress_sites_address_says_it_is_not_a_wix_site(tmp_path: Path):
         f"no Wix blog posts found at {site}: it does not look like a Wix site (its home page "
         f"{site} is not a Wix page: “{WORDPRESS_TITLE}”)")
     assert home_asked == 1
+
+
+def test_a_site_that_does_not_answer_is_one_line_without_brackets_in_a_row(tmp_path: Path):
+    """A port nothing answers on: `crawl` and `run-due` ended the site's line with three
+    brackets in a row, "(the server is down, or …) (4 tries) (0 pages in 11.2 s)"."""
+    with socket.socket() as unused:  # a port free on 127.0.0.5: nothing listens on it
+        unused.bind(("127.0.0.5", 0))
+        url = f"http://127.0.0.5:{unused.getsockname()[1]}/"
+    db = tmp_path / "archive.db"
+
+    def line_of(*args: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "archive.cli", *args, "--db", str(db)],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 1, result.stderr
+        return next(line for line in result.stdout.splitlines() if url in line)
+
+    reason = (f"could not reach {url}: connection refused: nothing answers at "
+              f"{url[7:-1]} (the server is down, or the address or its port is wrong; 4 tries); "
+              "0 pages")
+    crawled = line_of("crawl", url, "--delay", "0")
+    assert crawled.startswith(f"✗ {url}: {reason} in ") and crawled.endswith(" s"), crawled
+    subprocess.run([sys.executable, "-m", "archive.cli", "sites", "add", url, "--db", str(db)],
+                   capture_output=True, check=True, timeout=120)
+    due = line_of("run-due", "--force")
+    assert due.startswith(f"failed      {url}  {reason}, "), due
+    assert due.endswith(" s; 2 failed runs in a row"), due

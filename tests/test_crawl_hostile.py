@@ -64,7 +64,7 @@ def test_a_site_turning_hostile_is_bounded_named_and_harms_nothing(tmp_path: Pat
             0: (h.compressed_bomb("gzip"), "inflates past the 16 MiB limit (DOWNLOAD_MAXSIZE)"),
             1: (h.compressed_bomb("deflate"), "inflates past the 16 MiB limit"),
             2: (h.compressed_bomb("br"), "inflates past the 16 MiB limit"),
-            3: (h.trickle(), "no complete answer within 2 s (DOWNLOAD_TIMEOUT) (4 tries)"),
+            3: (h.trickle(), "no complete answer within 2 s (DOWNLOAD_TIMEOUT; 4 tries)"),
             4: (h.huge_body(), "body of 314572800 bytes announced, over the 16 MiB limit"),
             5: (h.huge_body(declared=False), "body over the 16 MiB limit (DOWNLOAD_MAXSIZE)"),
             6: (h.reset_mid_body(), "connection lost before the body was complete"),

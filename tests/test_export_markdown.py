@@ -836,3 +836,19 @@ def test_jekyll_builds_the_export_as_a_collection_of_posts_with_their_media(
             checked.add(Path(path).suffix)
     # The cover, images, the video, and links to the other post's page (not its .md).
     assert checked == {".png", ".jpg", ".mp4", ".html"}
+
+
+@pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
+def test_hugo_publishes_a_post_dated_by_its_month_or_year_alone(tmp_path: Path) -> None:
+    """A meta date of a month or a year alone is archived as given ("2024-06", no day made
+    up): the front matter keeps it so, and Hugo publishes the post."""
+    db = tmp_path / "blogs.db"
+    posts = {f"{SITE}/post/june": ("June", "2024-06"), f"{SITE}/post/year": ("Year", "2023"),
+             f"{SITE}/post/day": ("Day", "2024-05-01T08:00:00Z")}
+    site, titles = published_titles(tmp_path, db, posts)
+    assert titles == ["Day", "June", "Year"]
+    dates = {}
+    for path in (site / "content").rglob("index.md"):
+        matter = page(site / "content", path.relative_to(site / "content").as_posix())[0]
+        dates[matter["title"]] = str(matter["date"])
+    assert dates == {"June": "2024-06", "Year": "2023", "Day": "2024-05-01T08:00:00Z"}

@@ -13,7 +13,7 @@ import pytest
 from benchmarks.corpus import realworld_corpus
 from crawler.clean.html import find_chrome
 from crawler.extract import extract_article
-from crawler.extract.dates import parse_display_date, parse_machine_date
+from crawler.extract.dates import parse_display_date, parse_machine_date, same_moment
 from crawler.extract.elements import UNKNOWN_LAYOUT_WARNING
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.chrome import Site
@@ -161,6 +161,10 @@ def test_tag_and_category_urls_stay_non_posts():
         ("Wed Jul 24 2024 17:39:55 GMT+0200 (Central European Summer Time)",
          "2024-07-24T15:39:55.000Z"),  # ... in another zone: east of UTC, not POSIX-west
         ("Wed, 24 Jul 2024 15:39:55 GMT", "2024-07-24T15:39:55.000Z"),  # RFC 2822
+        # A month or a year alone: as precise as the page gives it, no day made up.
+        ("2024-06", "2024-06"),
+        ("2024", "2024"),
+        ("2024-13", None),
         ("2024-13-45", None),
         ("not a date", None),
         ("", None),
@@ -168,6 +172,13 @@ def test_tag_and_category_urls_stay_non_posts():
 )
 def test_machine_dates(value: str, iso: str | None):
     assert parse_machine_date(value) == iso
+
+
+def test_a_month_alone_is_the_same_moment_as_a_day_in_it():
+    # Meta "2024-06" beside JSON-LD "2024-06-03T…": one date at two precisions, no contradiction.
+    assert same_moment("2024-06", "2024-06-03T09:13:00Z")
+    assert same_moment("2024", "2024-06")
+    assert not same_moment("2024-05", "2024-06-03T09:13:00Z")
 
 
 @pytest.mark.parametrize(

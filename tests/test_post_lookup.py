@@ -220,3 +220,34 @@ def test_a_slug_typed_with_a_capital_accented_letter_finds_its_post(tmp_path: Pa
     assert part.stderr.splitlines()[0] == (
         f"Error: no post 'ÜBER' in {db}; 1 post's URL holds it: give the URL or id of the one "
         "you mean")
+
+
+def test_a_numeric_slug_shows_its_post_and_is_named_beside_a_post_of_that_id(
+        tmp_path: Path) -> None:
+    """`show 2024` read the number as a post id only: a blog whose post is /post/2024 got
+    "no post '2024'". With no post of that id the slug's post is shown, as any slug's; when a
+    post has that id too, the id's is shown (ids keep working) and the slug's named on stderr
+    (the JSON on stdout stays valid)."""
+    db = tmp_path / "archive.db"
+    year = "https://years.example/post/2024"
+    with Archive.open(db) as archive:
+        archive.save_articles([article(year)])
+        for number in range(2, 6):
+            archive.save_articles([dataclasses.replace(
+                article(f"https://years.example/post/day-{number}"), title=f"Day {number}")])
+    shown = wixarchive("show", "2024", "--json", "--db", str(db))
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["url"] == year
+    assert shown.stderr == f"Notice: 2024 is archived as {year}: using that\n"
+
+    shown = wixarchive("show", "5", "--json", "--db", str(db))  # no slug ends in 5: as before
+    assert (shown.returncode, json.loads(shown.stdout)["title"], shown.stderr) == (
+        0, "Day 5", ""), shown.stderr
+    with Archive.open(db) as archive:  # a post whose slug is another post's id
+        archive.save_articles([dataclasses.replace(article("https://years.example/post/3"),
+                                                   title="Three")])
+    shown = wixarchive("show", "3", "--json", "--db", str(db))
+    assert (shown.returncode, json.loads(shown.stdout)["title"]) == (0, "Day 3"), shown.stderr
+    assert shown.stderr == ("Notice: 3 is read as post id 3; the post "
+                            "https://years.example/post/3 (id 6) has it as its slug: give its "
+                            "id or URL to see it\n"), shown.stderr

@@ -232,6 +232,27 @@ def test_a_list_of_blogs_is_added_at_once_its_mistakes_named_by_line(tmp_path: P
         "; `sites add --from` takes one URL per line\n")
 
 
+def test_a_listed_url_holding_a_control_character_is_refused_by_line(tmp_path: Path):
+    """A list pasted from a spreadsheet or a terminal may carry a NUL, a DEL or an escape: the
+    URL was written to the sites file as `https://bad.example/po\\u0000st` and `Added` shown
+    with the character invisible. Each such line is refused, named, and the others added."""
+    db = tmp_path / "study.db"
+    blogs = tmp_path / "blogs.txt"
+    blogs.write_bytes(b"https://good.example/\nhttps://bad.example/po\x00st\n"
+                      b"https://tab\x01.example/\nhttps://c.example/a\x7fb\n")
+    result = CliRunner().invoke(main, ["sites", "add", "--from", str(blogs), "--db", str(db)])
+    assert result.exit_code == 1, result.output
+    assert [s.url for s in sites_file.load(tmp_path / "study.sites.toml")] == [
+        "https://good.example/"]
+    assert [line for line in result.output.splitlines() if line.startswith("Error: ")] == [
+        f"Error: {blogs} line {line}: {url!r} holds a control character ({code}): no web "
+        "address does" for line, url, code in (
+            (2, "https://bad.example/po\x00st", "U+0000"),
+            (3, "https://tab\x01.example/", "U+0001"),
+            (4, "https://c.example/a\x7fb", "U+007F"))]
+    assert "Added 1 of 4 sites; 3 not added (named above)" in result.output
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
 def test_a_list_of_blogs_saved_by_a_spreadsheet_or_notepad_is_read(tmp_path: Path,
                                                                     encoding: str):

@@ -98,7 +98,9 @@ def test_a_recover_records_the_updated_date_of_the_latest_capture(tmp_path: Path
     ("2023-06-04T10:00:00.000Z", "2023-07-04T10:00:00-0500"),
     ("2023-06-04T10:00:00-0500", "2023-07-04T10:00:00.000Z"),
     # A space for the T, as parse_machine_date keeps it too (a WordPress-style meta date).
-    ("2023-06-04 10:00:00+0200", "2023-07-04 10:00+0200")])
+    ("2023-06-04 10:00:00+0200", "2023-07-04 10:00+0200"),
+    # A month or a year alone (ISO 8601's reduced precision, kept as the page gives it).
+    ("2023-06", "2023-07-04T10:00:00Z"), ("2022", "2023-07"), ("2023-06-04", "2023-07")])
 def test_a_later_updated_date_written_with_an_offset_without_colon_is_recorded(
         tmp_path: Path, first: str, later: str) -> None:
     """A page's meta or JSON-LD may write its offset without the colon (+0200, valid ISO 8601,

@@ -20,6 +20,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive import captures
+from archive.export.wacz import note
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Response, media_bytes
 from tests.processes import into_closed_pipe
@@ -446,6 +447,27 @@ def test_images_not_archived_at_all_are_not_said_to_be_at_full_size(tmp_path: Pa
     assert notes == [f"Note: the {shown} images the posts show are archived at full size only, "
                      "not at the sizes their pages name, so they stay blank inside a replayed "
                      "post (if the site is still up, crawl it again with --page-requisites)."]
+
+
+@pytest.mark.parametrize(("shown", "kept", "missing", "renditions", "said"), [
+    (1, 0, 1, 0, "the 1 image the posts show is not archived, neither at full size nor at the "
+                 "sizes its page names, so it stays blank inside a replayed post"),
+    (1, 0, 0, 0, "the 1 image the posts show is archived at full size only, not at the sizes "
+                 "its page names, so it stays blank inside a replayed post"),
+    (3, 1, 0, 1, "1 of the 3 images the posts show is archived at the sizes its page names "
+                 "(1 rendition); the other 2 only at full size, so they stay blank inside a "
+                 "replayed post"),
+    (3, 1, 1, 2, "of the 3 images the posts show, 1 is not archived at all and 1 only at full "
+                 "size (the other 1 is at the sizes its page names: 2 renditions): those stay "
+                 "blank inside a replayed post"),
+])
+def test_the_note_on_images_agrees_with_their_number(shown: int, kept: int, missing: int,
+                                                      renditions: int, said: str):
+    """A package of one image not archived said "none of the 1 images … is archived"."""
+    summary = {"images_shown": shown, "images_with_renditions": kept,
+               "images_not_archived": missing, "renditions": renditions, "crawled": True}
+    assert note(summary) == (f"Note: {said} (if the site is still up, crawl it again with "
+                             "--page-requisites).")
 
 
 def test_posts_without_a_capture_are_counted_and_refetch_captures_them(tmp_path: Path):

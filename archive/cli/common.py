@@ -68,10 +68,13 @@ def find_post(archive: Archive, ref: str) -> dict[str, Any]:
     a notice on stderr when it was found under such another spelling. None found: one
     `Error:` line, the same for every command that takes a post, and exit 1."""
     post = archive.post(ref)
-    if post is None and not ref.strip().isdigit() and "://" not in ref:
+    number = ref.strip().isdigit()
+    if post is None and "://" not in ref:  # a number no post has as id may be a slug (/post/2024)
         post = _post_of_slug(archive, ref)
-    elif post is not None and not ref.strip().isdigit() and _twin_spelling(ref, post["url"]):
+    elif post is not None and not number and _twin_spelling(ref, post["url"]):
         click.echo(one_scheme_notice(ref.strip(), post["url"]), err=True)
+    elif post is not None and number:
+        _name_slug_beside_id(archive, ref.strip(), post["id"])
     if post is None:
         fail(f"no post {ref!r} in {archive.path}{_captured_only_gone(archive, ref)}")
     return post
@@ -92,6 +95,19 @@ def _captured_only_gone(archive: Archive, ref: str) -> str:
     return (f": the only captures of {display_url(url)} are gone (HTTP {status}, the last on "
             f"{datetime.fromisoformat(when).isoformat(timespec='seconds')}), never a page: "
             "nothing of it is archived")
+
+
+def _name_slug_beside_id(archive: Archive, number: str, post_id: int) -> None:
+    """A number is the id it names (ids keep working); another post whose URL ends in it (a
+    slug /post/2024) is named on stderr, so a user who meant that one learns how to reach it."""
+    found = archive.posts_by_slug(number)
+    others = [(other_id, url) for other_id, url, _ in found.posts if other_id != post_id]
+    if not found.exact or not others:
+        return
+    named = ", ".join(f"{display_url(url)} (id {other_id})" for other_id, url in others)
+    whose = ("the post " + named + " has it as its slug: give its id or URL" if len(others) == 1
+             else "the posts " + named + " have it as their slug: give the id or URL of one")
+    click.echo(f"Notice: {number} is read as post id {post_id}; {whose} to see it", err=True)
 
 
 def _post_of_slug(archive: Archive, slug: str) -> dict[str, Any] | None:

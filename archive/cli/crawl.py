@@ -44,7 +44,7 @@ from archive.crawls import (
 )
 from archive.schedule.locks import SiteLock
 from archive.store import Archive, ArchiveError
-from archive.words import counted
+from archive.words import aside, counted
 
 # A comment after a URL: `#` after a space (a `#` within a URL starts its fragment).
 _TRAILING_COMMENT = re.compile(r"\s+#.*")
@@ -160,9 +160,9 @@ def _summary_line(summary: dict[str, Any], seconds: float) -> str:
         return f"✗ {summary['message']}"
     mark = {"ok": "✓", "partial": "!", "interrupted": "…", "skipped": "-", "busy": "-"}.get(
         summary["status"], "✗")
-    extra = (f" ({counted(summary['pages_fetched'], 'page')} in {seconds:.1f} s)"
-             if "pages_fetched" in summary else "")
-    line = f"{mark} {summary['site']}: {summary['message']}{extra}"
+    line = f"{mark} {summary['site']}: {summary['message']}"
+    if "pages_fetched" in summary:
+        line = aside(line, f"{counted(summary['pages_fetched'], 'page')} in {seconds:.1f} s")
     if summary["status"] == "partial":
         failed = summary.get("counts", {}).get("failed") or len(summary["errors"])
         # errors: the first 50

@@ -79,7 +79,8 @@ def command(post_ref: str, db: Path, fmt: str, version_ref: str | None, html: bo
     """Print one archived article (by URL or numeric id): its metadata and clean text.
 
     The end of a post's URL alone (its slug: hello) shows the one post whose URL ends in it;
-    when several posts' URLs end in it, or hold it, they are listed by id and URL.
+    when several posts' URLs end in it, or hold it, they are listed by id and URL. A number is
+    a post id; a slug (/post/2024) when no post has that id, and named on stderr when one has.
 
     \b
     Example:

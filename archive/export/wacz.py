@@ -48,6 +48,7 @@ from urllib.parse import urlsplit
 
 from archive import __version__
 from archive.captures import CaptureError, inflate_member
+from archive.words import counted
 
 WACZ_VERSION = "1.1.1"
 WARC_NAME = "data.warc.gz"  # the one WARC file of a package, under archive/
@@ -108,26 +109,35 @@ def note(summary: dict[str, Any]) -> str | None:
     if kept >= shown:
         return None
     missing = summary["images_not_archived"]
+    renditions = counted(summary["renditions"], "rendition")
+
+    def sizes(count: int) -> str:  # what a number of images is "archived at", in agreement
+        return "the sizes its page names" if count == 1 else "the sizes their pages name"
+
+    blank = "it stays" if shown == 1 else "they stay"
     # Missing ones' downloads failed (no network, a media host down) or were left out
     # (--no-images): "at full size only" would claim what the archive lacks.
     if missing == shown:
-        held = (f"none of the {shown} images the posts show is archived, neither at full size "
-                "nor at the sizes their pages name, so they stay blank inside a replayed post")
+        held = ("the 1 image the posts show is not archived, neither at full size nor at "
+                if shown == 1 else
+                f"none of the {shown} images the posts show is archived, neither at full size "
+                "nor at ") + f"{sizes(shown)}, so {blank} blank inside a replayed post"
     elif missing:
-        lacking = [f"{missing} are not archived at all"]
+        lacking = [f"{missing} {'is' if missing == 1 else 'are'} not archived at all"]
         if shown - kept - missing:
             lacking.append(f"{shown - kept - missing} only at full size")
-        also = (f" (the other {kept} are at the sizes their pages name: "
-                f"{summary['renditions']} renditions)" if kept else "")
+        also = (f" (the other {kept} {'is' if kept == 1 else 'are'} at {sizes(kept)}: "
+                f"{renditions})" if kept else "")
         held = (f"of the {shown} images the posts show, {' and '.join(lacking)}{also}: "
                 "those stay blank inside a replayed post")
     elif kept:
-        held = (f"{kept} of the {shown} images the posts show are archived at the sizes their "
-                f"pages name ({summary['renditions']} renditions); the other {shown - kept} "
-                "only at full size, so they stay blank inside a replayed post")
+        held = (f"{kept} of the {shown} images the posts show {'is' if kept == 1 else 'are'} "
+                f"archived at {sizes(kept)} ({renditions}); the other {shown - kept} only at "
+                "full size, so they stay blank inside a replayed post")
     else:
-        held = (f"the {shown} images the posts show are archived at full size only, not at the "
-                "sizes their pages name, so they stay blank inside a replayed post")
+        held = (f"the {counted(shown, 'image')} the posts show "
+                f"{'is' if shown == 1 else 'are'} archived at full size only, not at "
+                f"{sizes(shown)}, so {blank} blank inside a replayed post")
     # A crawl fetches them while the site is up; an import keeps every rendition its files
     # hold, so the rest are not in them.
     advice = ("if the site is still up, crawl it again with --page-requisites"

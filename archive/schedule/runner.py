@@ -50,12 +50,13 @@ from archive.schedule.locks import LockBusy, SiteLock, lock_path
 from archive.schedule.sites import Site
 from archive.site_match import archived_sites, moved_site
 from archive.store import Archive, ArchiveError
-from archive.words import counted
+from archive.words import aside, counted
 from crawler.summary import (
     NOT_POSTS,
     NOT_RECORDED_ERROR,
     NOT_RECORDED_MESSAGE,
     OUTCOMES,
+    POSTS_GONE,
     ROBOTS_SKIPPED,
     recorded_errors,
 )
@@ -110,7 +111,7 @@ FAILED_OUTCOMES = ("failed", "timeout", "invalid")
 def no_counts() -> dict[str, int]:
     """Every count a crawl's summary may give, at zero: every outcome's record has these keys
     (a not-due site's too), so a script can read rec["counts"]["new"] whatever the status."""
-    return dict.fromkeys((*OUTCOMES, NOT_POSTS, ROBOTS_SKIPPED, "unknown_layout"), 0)
+    return dict.fromkeys((*OUTCOMES, NOT_POSTS, ROBOTS_SKIPPED, POSTS_GONE, "unknown_layout"), 0)
 
 
 @dataclass
@@ -152,7 +153,7 @@ class Outcome:
         named = f" ({self.name})" if self.name else ""
         text = f"{self.status:<11} {self.url}{named}  {self.message}"
         if self.crawled and self.seconds is not None:
-            text += f" ({counted(self.pages_fetched, 'page')}, {self.seconds:.1f} s)"
+            text = aside(text, f"{counted(self.pages_fetched, 'page')}, {self.seconds:.1f} s")
         if self.failures_in_a_row > 1:
             text += f"; {self.failures_in_a_row} failed runs in a row"
         if self.stale_lock:

@@ -39,6 +39,7 @@ import os
 import re
 import time
 import tomllib
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -131,6 +132,15 @@ def normalize_url(url: str) -> str:
         raise SitesError(f"{url!r} is not a web site address: its host {host!r} is no domain "
                          "name (a mistyped scheme, such as htp//?)")
     return url
+
+
+def _refuse_control_characters(url: str) -> None:
+    """A URL pasted from a spreadsheet or a terminal may hold a NUL, a DEL or an escape, which
+    urlsplit keeps and the sites file would store, invisible on every line that shows it."""
+    if control := next((char for char in url.strip() if unicodedata.category(char) == "Cc"),
+                       None):
+        raise SitesError(f"{url.strip()!r} holds a control character (U+{ord(control):04X}): "
+                         "no web address does")
 
 
 def _check_keys(table: dict[str, Any], allowed: dict[str, tuple[type, ...]], where: str) -> None:
@@ -331,6 +341,7 @@ def _editing(path: Path) -> Iterator[None]:
 def add(path: Path, entry: dict[str, Any]) -> Site:
     """Append a [[site]] table (validated, no duplicate site) and return the resulting Site."""
     entry = {k: v for k, v in entry.items() if v not in (None, [], ())}
+    _refuse_control_characters(entry.get("url", ""))
     entry["url"] = normalize_url(entry.get("url", ""))
     with _editing(path):
         return _add(path, entry)

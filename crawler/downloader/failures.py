@@ -52,9 +52,15 @@ def _mib(size: int) -> str:
     return f"{size / (1 << 20):g} MiB"
 
 
-def _tries(request: Any) -> str:
+def _tries(request: Any, reason: str) -> str:
+    """`reason` with the number of tries a retried request took: inside its own closing
+    bracket when it ends in one ("(DOWNLOAD_TIMEOUT; 4 tries)"), not a second bracket after."""
     retries = request.meta.get("retry_times", 0) if request is not None else 0
-    return f" ({retries + 1} tries)" if retries else ""
+    if not retries:
+        return reason
+    if reason.endswith(")"):
+        return f"{reason[:-1]}; {retries + 1} tries)"
+    return f"{reason} ({retries + 1} tries)"
 
 
 def describe(failure: Failure, settings: BaseSettings) -> str:
@@ -67,11 +73,11 @@ def describe(failure: Failure, settings: BaseSettings) -> str:
     limit = LIMIT_NAME if sitemap else "DOWNLOAD_MAXSIZE"
     response = getattr(exc, "response", None)
     if response is not None:
-        return f"HTTP {response.status}{_tries(request)}"
+        return _tries(request, f"HTTP {response.status}")
     if isinstance(exc, _TIMEOUTS):
         timeout = (request.meta.get("download_timeout") if request is not None else None) \
             or settings.getfloat("DOWNLOAD_TIMEOUT")
-        return f"no complete answer within {timeout:g} s (DOWNLOAD_TIMEOUT){_tries(request)}"
+        return _tries(request, f"no complete answer within {timeout:g} s (DOWNLOAD_TIMEOUT)")
     if isinstance(exc, _CANCELLED):
         message = str(exc)
         if message.startswith(_EXPECTED_SIZE):
@@ -95,23 +101,23 @@ def describe(failure: Failure, settings: BaseSettings) -> str:
         tls = _tls_problem(failed)
         if tls:
             hint = " — is the site plain http?" if any(s in tls for s in _PLAIN_HTTP) else ""
-            return f"TLS handshake failed ({tls}{hint}){_tries(request)}"
+            return _tries(request, f"TLS handshake failed ({tls}{hint})")
         if isinstance(failed, ResponseNeverReceived):
-            return f"connection lost before any answer{_tries(request)}"
-        return f"connection lost before the body was complete{_tries(request)}"
+            return _tries(request, "connection lost before any answer")
+        return _tries(request, "connection lost before the body was complete")
     if isinstance(exc, _LOST):
-        return f"connection lost before the body was complete{_tries(request)}"
+        return _tries(request, "connection lost before the body was complete")
     # Said so that whoever typed the address knows what to check: Twisted's own words
     # ("Connection was refused by other side: 111: Connection refused.") were a puzzle.
     address = urlsplit(request.url) if request is not None else None
     if isinstance(exc, _NO_SUCH_HOST):
         named = f"no host named {address.hostname}" if address else "no such host"
-        return (f"DNS lookup failed: {named} (check the address for a typo, and that this "
-                f"computer is online){_tries(request)}")
+        return _tries(request, f"DNS lookup failed: {named} (check the address for a typo, "
+                               "and that this computer is online)")
     if isinstance(exc, _REFUSED):
-        return (f"connection refused: nothing answers at "
-                f"{address.netloc if address else 'that address'} (the server is down, or the "
-                f"address or its port is wrong){_tries(request)}")
+        return _tries(request, "connection refused: nothing answers at "
+                               f"{address.netloc if address else 'that address'} (the server is "
+                               "down, or the address or its port is wrong)")
     # Anything else: its message on one line (a run's errors are one line each).
     return " ".join(str(exc).split()) or failure.type.__name__
 

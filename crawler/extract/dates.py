@@ -24,6 +24,9 @@ from functools import cache
 _ISO = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
 )
+# A month or a year alone ("2024-06", "2024"): ISO 8601's reduced precision, kept as given;
+# dateutil would fill the missing day (and month) from today's date.
+_ISO_REDUCED = re.compile(r"^\d{4}(?:-(?:0[1-9]|1[0-2]))?$")
 # "(Coordinated Universal Time)", "(Mitteleuropäische Sommerzeit)": the zone's display name.
 _JS_ZONE_NAME = re.compile(r"\s*\([^)]*\)\s*$")
 # dateutil reads "GMT+0200" the POSIX way (two hours *west*); JavaScript means east.
@@ -65,7 +68,8 @@ def iso_timestamp(moment: datetime) -> str:
 def parse_machine_date(value: str | None) -> str | None:
     """A meta/JSON-LD date as ISO 8601, or None when it is not a date at all.
 
-    Valid ISO input is returned as given; JavaScript `Date.toString()`, RFC 2822 and similar
+    Valid ISO input is returned as given, a month or a year alone too ("2024-06": no day is
+    made up); JavaScript `Date.toString()`, RFC 2822 and similar
     machine forms become a UTC timestamp with milliseconds. A form without a time zone is
     taken as UTC, as Wix's servers write it.
     """
@@ -75,6 +79,8 @@ def parse_machine_date(value: str | None) -> str | None:
     if not text:
         return None
     if (wix := _ISO_WIX.match(text)) and _valid_moment(*map(int, wix.groups())):
+        return text
+    if _ISO_REDUCED.match(text):
         return text
     if _ISO.match(text):
         try:
@@ -184,11 +190,12 @@ def _dateparser_languages() -> frozenset[str]:
 
 
 def same_moment(first: str, second: str) -> bool:
-    """Whether two ISO strings name the same instant (or day, when either is a bare day)."""
+    """Whether two ISO strings name the same instant (or day, month or year, when either is a
+    bare day, month or year)."""
     if first == second:  # the common case (meta and JSON-LD agree): no parsing needed
         return True
-    if len(first) == 10 or len(second) == 10:
-        return first[:10] == second[:10]
+    if (shortest := min(len(first), len(second))) <= 10:
+        return first[:shortest] == second[:shortest]
     try:
         a, b = _dateutil().isoparse(first), _dateutil().isoparse(second)
         if (a.tzinfo is None) != (b.tzinfo is None):
