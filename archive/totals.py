@@ -77,12 +77,14 @@ def archive_stats(archive: Archive, *, captures: bool = True,
 
 def image_counts(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
     """Per site URL: IMAGE_KEYS, its posts' distinct images (an image two posts show counts
-    once)."""
+    once). An archive from before v10, read as it is, has no `media` table: none fetched."""
+    fetched = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'media'").fetchone()
+    media = "media" if fetched else "(SELECT NULL AS url, NULL AS status)"
     rows = conn.execute(
         "SELECT s.url, count(*), count(CASE WHEN m.status = 'stored' THEN 1 END), "
         "count(m.status) FROM (SELECT DISTINCT p.site_id, i.url FROM images i "
         "JOIN posts p ON p.id = i.post_id) AS shown JOIN sites s ON s.id = shown.site_id "
-        "LEFT JOIN media m ON m.url = shown.url GROUP BY s.url").fetchall()
+        f"LEFT JOIN {media} m ON m.url = shown.url GROUP BY s.url").fetchall()
     return {site: dict(zip(IMAGE_KEYS, (total, archived, fetched - archived, total - fetched),
                            strict=True))
             for site, total, archived, fetched in rows}

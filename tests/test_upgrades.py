@@ -83,6 +83,21 @@ def test_commands_that_only_read_leave_an_old_archive_as_it_is(tmp_path: Path) -
         assert version_of(db) == OLD, command
 
 
+def test_stats_counts_the_images_of_an_old_archive_read_as_it_is(tmp_path: Path) -> None:
+    """An archive from before v10 has no `media` table (no image was fetched yet): `stats
+    --images`, which reads it as it is, stopped with "archive error: no such table: media"
+    where `stats` worked. Its images are counted, none fetched, as `stats` counts the videos
+    and documents of an archive from before they were recorded."""
+    db = build_old(tmp_path / "archive.db")
+    result = run("stats", "--images", "--json", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    site, = json.loads(result.stdout)["sites"]
+    assert {key: site[key] for key in ("images", "images_archived", "images_failed",
+                                       "images_not_fetched")} == {
+        "images": 1, "images_archived": 0, "images_failed": 0, "images_not_fetched": 1}
+    assert version_of(db) == OLD
+
+
 def test_version_names_the_archive_schema_and_redis_protocol() -> None:
     from archive import __version__
     from crawler.distributed.protocol import PROTOCOL

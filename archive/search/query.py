@@ -523,16 +523,21 @@ def _left_out_of_nothing(match: str) -> SearchError | None:
 def explain(exc: sqlite3.Error, match: str) -> SearchError:
     message = str(exc)
     column = re.match(r"no such column: (.*)", message)  # empty: a `{""}` or `"":` column
-    if (column or message.startswith("fts5:") or "syntax error" in message) \
+    name = column.group(1) if column else ""
+    dashed_phrase = next((phrase for phrase in _DASHED_PHRASE.findall(match)
+                          if phrase[1:-1].replace('""', '"') == name), None) if column else None
+    dashed = column is not None and (dashed_phrase is not None or re.search(
+        rf"(?<![^\s(])-{re.escape(name)}\b", match) is not None)
+    # A column FTS5 names that no -term wrote is a misspelled one (`titel:garten OR -fluss`):
+    # named first, as FTS5 names it.
+    if (dashed or message.startswith("fts5:") or "syntax error" in message) \
             and (nothing := _left_out_of_nothing(match)) is not None:
         return nothing
     if column:
-        name = column.group(1)
         columns = ", ".join(f"{c}:" for c in FTS_COLUMNS)
-        for phrase in _DASHED_PHRASE.findall(match):
-            if phrase[1:-1].replace('""', '"') == name:
-                return SearchError(f"unknown column {name!r} in query: {_not_phrase(phrase)}")
-        if re.search(rf"(?<![^\s(])-{re.escape(name)}\b", match):
+        if dashed_phrase is not None:
+            return SearchError(f"unknown column {name!r} in query: {_not_phrase(dashed_phrase)}")
+        if dashed:
             # FTS5 reads -word as "every column but word"; plain words read it as "not word".
             return SearchError(f"unknown column {name!r} in query: in FTS5 syntax -{name} names "
                                f"columns to leave out; to leave out posts with the word, write "
