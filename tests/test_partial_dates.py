@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from outputs import wixarchive
@@ -95,3 +97,49 @@ def test_export_since_agrees(db: Path, dates: tuple[str | None, str | None],
                         check=True)
     assert sorted(json.loads(line)["url"].rsplit("/", 1)[1]
                   for line in result.stdout.splitlines()) == expected
+
+
+def test_the_posts_tables_date_and_year_facets_count_a_month_or_year_alone(
+        tmp_path: Path) -> None:
+    """Datasette's date facet (`_facet_date=published`, SQLite's date()) left out a post dated
+    2024-06, counted one dated 2024 as the day -4707-06-09 (date() reads a number as a Julian
+    day) and one at 23:30 -05:00 on 3 June as 4 June (date() converts to UTC). On the posts
+    table it counts the days as the pages give them, a month or a year alone as itself."""
+    pytest.importorskip("datasette")
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.save_articles([Article(url=f"{SITE}/post/{slug}", title=slug, body_text="Text.",
+                                       published=published)
+                               for slug, published in [*DATED.items(),
+                                                       ("late", "2024-06-03T23:30:00-05:00")]])
+    client = Client(make_datasette(db))
+    try:
+        def facets(query: str) -> dict[str, dict[str, Any]]:
+            response = client.get(f"/archive/posts.json?_size=0&{query}")
+            assert response.status_code == 200, response.text
+            return response.json()["facet_results"]
+
+        def chosen(url: str) -> list[str]:
+            parts = urlsplit(url)
+            query = parts.query.replace("_size=0", "_shape=objects")
+            response = client.get(f"{parts.path}?{query}")
+            assert response.status_code == 200, response.text
+            return sorted(row["title"] for row in response.json()["rows"])
+
+        for query in ("_facet_date=published", "_facet_date=published&id__gte=0"):
+            results = facets(query)
+            years = {v["value"]: v["count"] for v in results["published_2"]["results"]}
+            assert years == {"2024": 5, "2023": 1}, query  # the default year facet: all of them
+            days = next(facet for facet in results.values() if facet["type"] == "date")
+            assert {v["value"]: v["count"] for v in days["results"]} == {
+                "2024-06-20": 1, "2024-06-03": 1, "2024-06": 1, "2024": 1, "2024-05-31": 1,
+                "2023-12-01": 1}, query
+            urls = {v["value"]: v["toggle_url"] for v in days["results"]}
+            assert chosen(urls["2024-06"]) == ["month"]
+            assert chosen(urls["2024"]) == ["year"]
+            assert chosen(urls["2024-06-03"]) == ["late"]
+    finally:
+        client.close()
