@@ -1,4 +1,5 @@
-"""The posts table's facets: counted over what the page lists, those of the whole table kept.
+"""The posts table's facets: counted over what the page lists, those of the whole table kept;
+its date facet (DayFacet) reads each day as its page gives it.
 
 The table page of a big archive asks six facets at every visit, each given 200 ms by Datasette
 (`facet_time_limit_ms`). Over the whole table each is one read of an index of every post: 12-63
