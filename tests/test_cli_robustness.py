@@ -294,6 +294,45 @@ def _capture_bytes(db: Path) -> int:
     return sum(path.stat().st_size for path in captures_dir(db).glob("*.warc.gz"))
 
 
+# `wixarchive import ARGS` stopped as a Ctrl-C would stop it right after its first batch of
+# pages was committed, before the call counting it (the progress bar's) ran.
+STOPPED_IMPORT = """import sys
+from archive import importer
+from archive.cli import main
+
+commit = importer._Importer.commit
+
+
+def stopped(self, write=None):
+    commit(self, write)
+    if write is not None:  # a batch of pages
+        raise KeyboardInterrupt
+
+
+importer._Importer.commit = stopped
+main(sys.argv[1:], prog_name="wixarchive")
+"""
+
+
+def test_an_import_stopped_right_after_a_commit_counts_that_batch(tmp_path: Path) -> None:
+    """The Interrupted line said what the progress calls had counted: stopped between a
+    batch's commit and its count, `0 of 1500 post pages imported so far are saved` with 100
+    in the archive. It reads back from the archive what this import saved now."""
+    db = tmp_path / "a.db"
+    warc = _warc(tmp_path, 1500)
+    result = subprocess.run([sys.executable, "-c", STOPPED_IMPORT, "import", str(warc), "--db",
+                             str(db)], capture_output=True, text=True, timeout=HANG_GUARD,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 130, result.stderr
+    assert _count(db, "SELECT count(*) FROM posts") == IMPORT_BATCH
+    assert result.stderr == (f"Interrupted: {IMPORT_BATCH} of 1500 post pages imported so far "
+                             f"are saved in {db}; run the same command again to resume: what "
+                             "was imported is skipped\n")
+    again = run("import", str(warc), "--db", str(db), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["already"] == IMPORT_BATCH
+
+
 def _stop_after_first_batch(db: Path) -> None:
     """A re-extraction of the archive stopped as a Ctrl-C would stop it right after its first
     batch was committed, before anything counted it."""

@@ -838,17 +838,71 @@ def test_jekyll_builds_the_export_as_a_collection_of_posts_with_their_media(
     assert checked == {".png", ".jpg", ".mp4", ".html"}
 
 
+PARTLY_DATED = {f"{SITE}/post/june": ("June", "2024-06"), f"{SITE}/post/year": ("Year", "2023"),
+                f"{SITE}/post/day": ("Day", "2024-05-01T08:00:00Z")}
+# The front matter of each: `date` one both generators read (a month or a year alone from its
+# first day, as the WordPress export), and how much of it the page gave.
+PARTLY_DATED_MATTER = {"June": ("2024-06-01", "month"), "Year": ("2023-01-01", "year"),
+                       "Day": ("2024-05-01T08:00:00Z", None)}
+
+
+def dates_written(content: Path) -> dict[str, tuple[str, str | None]]:
+    dates = {}
+    for path in content.rglob("index.md"):
+        matter = page(content, path.relative_to(content).as_posix())[0]
+        dates[matter["title"]] = (str(matter["date"]), matter.get("date_precision"))
+    return dates
+
+
 @pytest.mark.skipif(shutil.which("hugo") is None, reason="hugo is not installed")
 def test_hugo_publishes_a_post_dated_by_its_month_or_year_alone(tmp_path: Path) -> None:
     """A meta date of a month or a year alone is archived as given ("2024-06", no day made
-    up): the front matter keeps it so, and Hugo publishes the post."""
+    up). Hugo publishes the post on the first day of that month or year (before 2026-12-07
+    the front matter said "2024-06", which Hugo read as no date: 0001-01-01), and
+    `date_precision` says how much of the date the page gave."""
     db = tmp_path / "blogs.db"
-    posts = {f"{SITE}/post/june": ("June", "2024-06"), f"{SITE}/post/year": ("Year", "2023"),
-             f"{SITE}/post/day": ("Day", "2024-05-01T08:00:00Z")}
-    site, titles = published_titles(tmp_path, db, posts)
-    assert titles == ["Day", "June", "Year"]
-    dates = {}
-    for path in (site / "content").rglob("index.md"):
-        matter = page(site / "content", path.relative_to(site / "content").as_posix())[0]
-        dates[matter["title"]] = str(matter["date"])
-    assert dates == {"June": "2024-06", "Year": "2023", "Day": "2024-05-01T08:00:00Z"}
+    with Archive.open(db) as archive:
+        for url, (title, published) in PARTLY_DATED.items():
+            save(archive, url, f"{title}, the post.", title=title, published=published)
+    site = tmp_path / "hugo"
+    export(db, site / "content")
+    build_with_raw_html(site, "<h1>{{ .Title }}</h1><time>{{ .Date.Format \"2006-01-02\" }}"
+                              "</time>{{ with .Params.date_precision }}<p>{{ . }}</p>{{ end }}")
+    shown = {}
+    for built in (site / "public" / "ann.wixsite.com-yoga").glob("*/index.html"):
+        title, day, precision = re.search(r"<h1>(.*?)</h1><time>(.*?)</time>(?:<p>(.*?)</p>)?",
+                                          built.read_text()).groups()  # type: ignore[union-attr]
+        shown[title] = (day, precision)
+    assert shown == {"June": ("2024-06-01", "month"), "Year": ("2023-01-01", "year"),
+                     "Day": ("2024-05-01", None)}
+    assert dates_written(site / "content") == PARTLY_DATED_MATTER
+
+
+@pytest.mark.skipif(JEKYLL_MISSING is not None, reason=str(JEKYLL_MISSING))
+def test_jekyll_builds_a_post_dated_by_its_month_or_year_alone(tmp_path: Path) -> None:
+    """Before 2026-12-07 the front matter's `date: "2024-06"` stopped the whole Jekyll build:
+    "Invalid date '2024-06': Document ... does not have a valid date in the YAML front
+    matter"."""
+    db = tmp_path / "blogs.db"
+    with Archive.open(db) as archive:
+        for url, (title, published) in PARTLY_DATED.items():
+            save(archive, url, f"{title}, the post.", title=title, published=published)
+    site = tmp_path / "jekyll"
+    export(db, site / "_wix")
+    (site / "_config.yml").write_text(jekyll_config())
+    (site / "_layouts").mkdir()
+    (site / "_layouts" / "post.html").write_text(
+        '<h1>{{ page.title }}</h1><time>{{ page.date | date: "%Y-%m-%d" }}</time>'
+        '{% if page.date_precision %}<p>{{ page.date_precision }}</p>{% endif %}')
+    result = subprocess.run(["jekyll", "build", "--strict_front_matter", "--quiet",
+                             "--source", str(site), "--destination", str(site / "_site")],
+                            capture_output=True, text=True, timeout=HANG_GUARD,
+                            env={**os.environ, "TZ": "UTC"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    shown = {}
+    for built in (site / "_site" / "ann.wixsite.com-yoga").glob("*/index.html"):
+        title, day, precision = re.search(r"<h1>(.*?)</h1><time>(.*?)</time>(?:<p>(.*?)</p>)?",
+                                          built.read_text()).groups()  # type: ignore[union-attr]
+        shown[title] = (day, precision)
+    assert shown == {"June": ("2024-06-01", "month"), "Year": ("2023-01-01", "year"),
+                     "Day": ("2024-05-01", None)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, max_media_mb: f
         wixarchive import crawl.warc.gz old-mirror.wacz --db blog.db
         wixarchive import *.warc.gz --site https://www.example.com --db blog.db
     """
-    from archive.importer import import_files
+    from archive.importer import import_files, last_capture, pages_saved_since
     from crawler.discover.urls import BadURL, site_root
 
     only_site = None
@@ -104,17 +105,20 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, max_media_mb: f
         if bars["scan"] is not None:
             bars["scan"].update(n)  # type: ignore[attr-defined]
 
-    pages = {"to import": 0, "saved": 0}
+    # Post pages to import, those the progress calls counted (a batch short when a Ctrl-C lands
+    # between its commit and its call), and those the archive holds (read back when stopped),
+    # after the capture `before`, the newest indexed as the pages began.
+    pages = {"to import": 0, "counted": 0, "saved": 0, "before": 0}
 
     def on_start(n: int) -> None:
-        pages["to import"] = n
+        pages["to import"], pages["before"] = n, last_capture(archive)
         if bars.get("scan") is not None:
             bars["scan"].__exit__(None, None, None)  # type: ignore[attr-defined]
         bars["scan"] = None
         bars["posts"] = _bar("Importing pages", n, as_json)
 
     def progress(n: int) -> None:  # called once a batch of pages is committed
-        pages["saved"] += n
+        pages["counted"] += n
         if bars.get("posts") is not None:
             bars["posts"].update(n)  # type: ignore[attr-defined]
 
@@ -131,9 +135,16 @@ def command(files: tuple[Path, ...], db: Path, site: str | None, max_media_mb: f
         try:
             with archive:
                 held = {url for (url,) in archive.conn.execute("SELECT url FROM sites")}
-                result = import_files(archive, list(files), on_scan=on_scan, on_start=on_start,
-                                      progress=progress, site=only_site,
-                                      media_limit=int(max_media_mb * 2**20))
+                try:
+                    result = import_files(archive, list(files), on_scan=on_scan,
+                                          on_start=on_start, progress=progress, site=only_site,
+                                          media_limit=int(max_media_mb * 2**20))
+                except KeyboardInterrupt:
+                    pages["saved"] = pages["counted"]
+                    if "posts" in bars:  # read back before the archive closes
+                        with contextlib.suppress(sqlite3.Error):
+                            pages["saved"] = pages_saved_since(archive, pages["before"])
+                    raise
                 # The address a held site moved to, whose posts it holds there, is that site.
                 held |= {site for site in result.sites
                          if site not in held and archived_root(archive.conn, site) in held}

@@ -167,13 +167,30 @@ def _language(value: str | None) -> str | None:
     return value.strip() if value and looks_like_code(value) else None
 
 
+# A month or a year alone, as a page may give its date (kept so: docs/fields.md).
+_PARTIAL_DATE = re.compile(r"\d{4}(-\d{2})?")
+_PRECISION = {4: "year", 7: "month"}
+
+
+def _generator_date(value: str | None) -> str | None:
+    """A date as Jekyll and Hugo read one: a month or a year alone from its first day (as the
+    WordPress export dates it), where `2024-06` stopped Jekyll's build ("Invalid date") and
+    Hugo read it as no date (0001-01-01); anything else as archived."""
+    if value and _PARTIAL_DATE.fullmatch(value):
+        return value + "-01" * ((10 - len(value)) // 3)
+    return value
+
+
 def front_matter(post: dict[str, Any], given_slug: str | None = None) -> dict[str, Any]:
     """`given_slug`: the slug `Pages` gave the post, unique in its site's folder (else the
     URL's, made safe: `page_slug`)."""
     fields: dict[str, Any] = {
         "title": _inline(post.get("title")) or "",
-        "date": post.get("published"),
-        "lastmod": post.get("modified"),
+        "date": _generator_date(post.get("published")),
+        # How much of `date` the page gave, when not a day: "month" (2024-06) or "year".
+        "date_precision": _PRECISION[len(published)] if (
+            published := post.get("published")) and _PARTIAL_DATE.fullmatch(published) else None,
+        "lastmod": _generator_date(post.get("modified")),
         "author": _inline(post.get("author")),
         "description": _inline(post.get("description")),
         "slug": given_slug or page_slug(post["url"]),

@@ -165,8 +165,10 @@ class SearchQuery:
     author: Repeatable = None  # part of the author's name, any case; a tuple: any of them
     tag: Repeatable = None  # exact tag, any case; a tuple: every one of them
     category: str | None = None
-    since: str | None = None  # published on or after this ISO date (2024, 2024-05, 2024-05-01)
-    until: str | None = None  # published on or before (inclusive: 2024-05 covers all of May)
+    # Published on or after / on or before (inclusive: 2024-05 covers all of May) these ISO
+    # dates (2024, 2024-05, 2024-05-01); a post dated 2024-06 alone is in a range overlapping June.
+    since: str | None = None
+    until: str | None = None
     lang: str | None = None  # language code ("en" also matches "en-GB") or common name ("Turkish")
     deleted: str = "include"  # posts gone from their site: "include", "exclude" or "only"
     limit: int = 10
@@ -626,8 +628,17 @@ def filters_for(query: SearchQuery, site_ids: Sequence[int] | None = None) -> li
             raise SearchError.bad_value(
                 name, f"expected a date like 2024-05-01 (or 2024-05, 2024), not {value!r}")
     if query.since:
-        filters.append(Filter("p.published >= ?", [query.since.strip()],
-                              "SELECT id FROM posts WHERE published >= ?"))
+        # A post dated by its month or year alone (2024-06: stored as the page gave it) is
+        # in a range that overlaps that month or year: --since 2024-06-15 finds it, as
+        # --until 2024-06-15 does by its prefix below. Its date is then a prefix of --since.
+        since = query.since.strip()
+        periods = [since[:size] for size in (4, 7, 10) if size < len(since)]
+
+        def on_or_after(column: str) -> str:
+            within = f" OR {column} IN ({','.join('?' * len(periods))})" if periods else ""
+            return f"({column} >= ?{within})"
+        filters.append(Filter(on_or_after("p.published"), [since, *periods],
+                              f"SELECT id FROM posts WHERE {on_or_after('published')}"))
     if query.until:
         until = query.until.strip()
         filters.append(Filter("substr(p.published, 1, ?) <= ?", [len(until), until]))

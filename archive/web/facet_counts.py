@@ -1,4 +1,5 @@
-"""The posts table's facets: counted over what the page lists, those of the whole table kept.
+"""The posts table's facets: counted over what the page lists, those of the whole table kept;
+its date facet (DayFacet) reads each day as its page gives it.
 
 The table page of a big archive asks six facets at every visit, each given 200 ms by Datasette
 (`facet_time_limit_ms`). Over the whole table each is one read of an index of every post: 12-63
@@ -40,7 +41,7 @@ POSTS = "posts"
 YEAR_FACETED = tuple(column for facet in FACETS[POSTS] if isinstance(facet, dict)
                      for kind, column in facet.items() if kind == "year")
 # The arguments asking a facet of a column: Datasette's own, and this plugin's (list_facets.py).
-_FACET_ARGS = ("_facet", "_facet_array", "_facet_counted", "_facet_list")
+_FACET_ARGS = ("_facet", "_facet_array", "_facet_counted", "_facet_list", "_facet_day")
 
 # Datasette instance -> {(database, id of a read connection): (its data_version, {SQL: rows})}
 _kept: weakref.WeakKeyDictionary[Any, dict[tuple[str, int], tuple[int, dict[str, list[Any]]]]] = (
@@ -55,15 +56,21 @@ def counted_facets(query_string: bytes, columns: Collection[str],
     and one reading every post whole (612 ms at 173,000 posts) timed out at every visit. The
     page's links then carry `_facet_counted=`, which asks the same. One asked of a column a
     default facet counts already (`faceted`: author, tags) is left out: Datasette showed it
-    twice (`author_2`), and `_facet=tags` counted the posts' JSON lists as values. Anything
-    else (a JSON config, no such column) is left to Datasette."""
+    twice (`author_2`), and `_facet=tags` counted the posts' JSON lists as values. A date facet
+    (`_facet_date=published`) is asked of DayFacet (`_facet_day=`). Anything else (a JSON
+    config, no such column) is left to Datasette."""
     args = parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
     kept = [(key, value) for key, value in args
             if not (key in _FACET_ARGS and value in faceted)]
-    if kept == args and not any(key == "_facet" and value in columns for key, value in args):
+    if kept == args and not any(key in _ASKED_OF_OURS and value in columns for key, value in args):
         return query_string
-    return urlencode([("_facet_counted" if key == "_facet" and value in columns else key, value)
+    return urlencode([(_ASKED_OF_OURS.get(key, key) if value in columns else key, value)
                       for key, value in kept]).encode("ascii")
+
+
+# Datasette's facets of a posts column asked of this module's instead: `_facet` (counted as
+# above) and `_facet_date` (DayFacet: Datasette's read dates through SQLite's date()).
+_ASKED_OF_OURS = {"_facet": "_facet_counted", "_facet_date": "_facet_day"}
 
 
 def whole_table(sql: str, params: dict[str, Any] | None) -> bool:
@@ -177,4 +184,54 @@ class ColumnCountFacet(Facet):
             # on the same column are headed "published (date)", not a second "published".
             results.append(dict(entry, type="date" if self.table == POSTS and column in YEAR_FACETED
                                 else "column"))
+        return results, timed_out
+
+
+# A value's day as its page gives it (offset kept: 23:30 -05:00 on 3 June is 3 June), or a month
+# or a year alone as itself; NULL for anything else (not a date).
+_DAY_OF = ("(case when {col} glob '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' "
+           "then substr({col}, 1, 10) when {col} glob '[0-9][0-9][0-9][0-9]-[0-9][0-9]' "
+           "or {col} glob '[0-9][0-9][0-9][0-9]' then {col} end)")
+
+
+class DayFacet(Facet):
+    """The posts table's date facet (`_facet_date=COLUMN`, asked of it by `counted_facets`),
+    most posts first. Datasette's counts SQLite's date() of each value: it left out a post dated
+    by a month alone (`2024-06`, kept so: docs/fields.md), counted one dated `2024` as the day
+    -4707-06-09 (date() reads a number as a Julian day), and one at 23:30 -05:00 as the next
+    day (date() converts to UTC). Here each is counted on the day its page gives, a month or a
+    year alone as itself; choosing a day lists the posts of that day (`__startswith`), choosing
+    a month or year alone the posts dated so (`__exact`)."""
+
+    type = "day"
+
+    async def suggest(self) -> list[dict[str, Any]]:
+        return []  # asked through `_facet_date` only, never suggested
+
+    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
+        results: list[dict[str, Any]] = []
+        timed_out: list[str] = []
+        args = set(self.get_querystring_pairs())
+        size = self.get_facet_size()
+        query, params = page_query(self)
+        whole = self.table == POSTS and whole_table(query, params)
+        for source_and_config in self.get_configs():
+            config, source = source_and_config["config"], source_and_config["source"]
+            column = config.get("column") or config["simple"]
+            day = _DAY_OF.format(col=escape_sqlite(column))
+            rows_of = f"{escape_sqlite(self.table)}" if whole else f"(\n{query}\n)"
+            sql = (f"select {day} as value, count(*) as count from {rows_of} where {day} is not "
+                   f"null group by value order by count desc, value desc limit {size + 1}")
+            rows = await facet_rows(self, sql, params, whole)
+            if rows is None:
+                timed_out.append(column)
+                continue
+
+            def pair_of(value: str, column: str = column) -> tuple[str, str]:
+                return (f"{column}__{'startswith' if len(value) == 10 else 'exact'}", value)
+            entry = facet_result(self, column, source, rows, size,
+                                 lambda value, pair_of=pair_of: dict([pair_of(value)]),
+                                 lambda value, pair_of=pair_of: pair_of(value) in args,
+                                 "_facet_day")
+            results.append(dict(entry, type="date"))  # headed "published (date)", as Datasette's
         return results, timed_out

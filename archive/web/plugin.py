@@ -36,6 +36,7 @@ from archive.web import (
 from archive.web.cjk_search import CjkTableSearch, cjk_search_filters
 from archive.web.facet_counts import (
     ColumnCountFacet,
+    DayFacet,
     facet_result,
     facet_rows,
     page_query,
@@ -366,4 +367,4 @@ class YearFacet(Facet):
 
 @hookimpl
 def register_facet_classes() -> list[type[Facet]]:
-    return [ColumnCountFacet, YearFacet, ListFacet]
+    return [ColumnCountFacet, DayFacet, YearFacet, ListFacet]
