@@ -319,12 +319,15 @@ BERLIN_SYNTAX = [
     Article(url=f"{JA}/post/glued-walk", title="Glued walk", body_text="東京でberlinと walk"),
     Article(url=f"{JA}/post/titled", title="東京でberlinと", body_text="写真です"),
     Article(url=f"{JA}/post/berliner", title="Longer", body_text="東京でberlinerと"),
+    Article(url=f"{JA}/post/walk-glued", title="Trip", body_text="berlin: 東京でwalkと"),
 ]
 
 
 @pytest.mark.parametrize(("typed", "free", "glued"), [
-    ("berlin*", {"Alone", "Both", "Walk"}, {"Glued", "Glued walk", "東京でberlinと", "Longer"}),
-    ('"berlin"', {"Alone", "Both", "Walk"}, {"Glued", "Glued walk", "東京でberlinと"}),
+    ("berlin*", {"Alone", "Both", "Walk", "Trip"},
+     {"Glued", "Glued walk", "東京でberlinと", "Longer"}),
+    ('"berlin"', {"Alone", "Both", "Walk", "Trip"},
+     {"Glued", "Glued walk", "東京でberlinと"}),
     ("berlin -walk", {"Alone", "Both"}, {"Glued", "東京でberlinと"}),
     ("berlin NOT walk", {"Alone", "Both"}, {"Glued", "東京でberlinと"}),
     ("berlin AND tokyo", {"Both"}, set()),
@@ -334,8 +337,9 @@ def test_fts_syntax_finds_words_written_against_cjk_text_after_those_standing_fr
         tmp_path: Path, typed: str, free: set[str], glued: set[str]) -> None:
     """`berlin` found *東京でberlinと*, but `berlin*`, `"berlin"`, `berlin -walk` and
     `title:berlin` did not: the words written against CJK text were looked up for plain words
-    only. Prefixes, phrases of one word, words left out and the title's filter are now read
-    there too, after the posts holding the words standing free, page by page and counted."""
+    only, and `berlin -walk` listed *berlin: 東京でwalkと*. Prefixes, phrases of one word,
+    words left out and the title's filter are now read there too, after the posts holding the
+    words standing free, page by page and counted; a word left out, wherever it is written."""
     path = tmp_path / "archive.db"
     with Archive.open(path) as archive:
         archive.save_articles(BERLIN_SYNTAX)

@@ -323,6 +323,9 @@ class _Ranked:
         bigram_index = (runs or glued or syntax) and cjk.indexed(conn)
         if not bigram_index:  # an archive from before v13, read-only: the main index only
             runs, syntax, glued = [], None, None
+        elif glued is not None and glued.excluded \
+                and (left_out := cjk.not_glued(conn, glued.excluded)) is not None:
+            filters = [*filters, left_out]
         limit, offset = query.limit, query.offset
         # Hebrew or Arabic words, and posts written with vowel marks: both indexes, as one.
         self.unmarked = not runs and syntax is None and unmarked.needed(conn, self.match)

@@ -145,6 +145,20 @@ class Glued(NamedTuple):
     excluded: list[GluedTerm]
 
 
+def not_glued(conn: sqlite3.Connection, excluded: Sequence[GluedTerm]) -> Filter | None:
+    """The filter leaving out the posts holding one of `excluded` written against CJK text,
+    which the main index holds only inside a whole token (`berlin -walk` finds no post
+    writing 東京でwalkと); None when no post holds them so (one seek: most archives, whose
+    posts the filter would then be checked on for nothing). The posts holding them so are
+    listed once per query (`NOT IN`), few, rather than sought per match."""
+    match = " OR ".join(term.cjk() for term in excluded)
+    if conn.execute(f"SELECT 1 FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ? LIMIT 1",
+                    (match,)).fetchone() is None:
+        return None
+    return Filter(f"{{id}} NOT IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ?)",
+                  [match], post_row=False)
+
+
 # FTS5 syntax read for its words written against CJK text: a word or a phrase of one word, a
 # prefix of either, in the title or anywhere (columns but the title share posts_cjk's second);
 # AND, and NOT after all of them (`berlin NOT walk tokyo` is berlin NOT (walk AND tokyo)).
