@@ -467,6 +467,22 @@ def test_a_side_of_an_or_that_only_leaves_out_finds_no_post_in_the_box_and_the_s
     assert table_titles(db, typed) == expected
 
 
+@pytest.mark.parametrize("typed, as_written, expected", [
+    ("garten (-berg OR -fluss)", "garten NOT berg OR garten NOT fluss", ["Drei", "Eins", "Zwei"]),
+    ("garten NOT (-berg)", "garten NOT berg", ["Drei", "Eins"]),
+    ("garten AND (-berg)", "garten NOT berg", ["Drei", "Eins"])])
+def test_words_beside_a_group_that_only_leaves_out_are_told_the_query_to_write(
+        db: Path, typed: str, as_written: str, expected: list[str]) -> None:
+    """`garten (-berg OR -fluss)` and `garten NOT (-berg)` have a word to find, garten, but the
+    error told to "add a word to find": the group beside it only leaves out, so it finds no
+    post. The error now names the query to write, each side of the group leaving its words out
+    of garten (a NOT before the group read as leaving them out)."""
+    with pytest.raises(SearchError, match=rf"only leaves? words out, with no word to find "
+                       rf".*so such a side finds no post; write {re.escape(as_written)}$"):
+        titles(db, typed)
+    assert titles(db, as_written) == expected
+
+
 @pytest.mark.parametrize("typed", ["titel:garten OR -fluss", "(titel:garten -berg) OR -fluss"])
 def test_a_misspelled_column_beside_a_side_that_only_leaves_out_is_named(db: Path,
                                                                        typed: str) -> None:

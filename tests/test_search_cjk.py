@@ -312,6 +312,47 @@ def test_a_latin_word_written_against_cjk_text_is_found_beside_posts_holding_it_
         assert count(archive, SearchQuery("berlin tokyo")) == 1
 
 
+# Posts holding berlin standing free, written against CJK text, in a title, beside walk.
+BERLIN_SYNTAX = [
+    *BERLIN,
+    Article(url=f"{JA}/post/walk", title="Walk", body_text="A berlin walk."),
+    Article(url=f"{JA}/post/glued-walk", title="Glued walk", body_text="東京でberlinと walk"),
+    Article(url=f"{JA}/post/titled", title="東京でberlinと", body_text="写真です"),
+    Article(url=f"{JA}/post/berliner", title="Longer", body_text="東京でberlinerと"),
+    Article(url=f"{JA}/post/walk-glued", title="Trip", body_text="berlin: 東京でwalkと"),
+]
+
+
+@pytest.mark.parametrize(("typed", "free", "glued"), [
+    ("berlin*", {"Alone", "Both", "Walk", "Trip"},
+     {"Glued", "Glued walk", "東京でberlinと", "Longer"}),
+    ('"berlin"', {"Alone", "Both", "Walk", "Trip"},
+     {"Glued", "Glued walk", "東京でberlinと"}),
+    ("berlin -walk", {"Alone", "Both"}, {"Glued", "東京でberlinと"}),
+    ("berlin NOT walk", {"Alone", "Both"}, {"Glued", "東京でberlinと"}),
+    ("berlin AND tokyo", {"Both"}, set()),
+    ("title:berlin", set(), {"東京でberlinと"}),
+    ("title:berlin*", set(), {"東京でberlinと"})])
+def test_fts_syntax_finds_words_written_against_cjk_text_after_those_standing_free(
+        tmp_path: Path, typed: str, free: set[str], glued: set[str]) -> None:
+    """`berlin` found *東京でberlinと*, but `berlin*`, `"berlin"`, `berlin -walk` and
+    `title:berlin` did not: the words written against CJK text were looked up for plain words
+    only, and `berlin -walk` listed *berlin: 東京でwalkと*. Prefixes, phrases of one word,
+    words left out and the title's filter are now read there too, after the posts holding the
+    words standing free, page by page and counted; a word left out, wherever it is written."""
+    path = tmp_path / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles(BERLIN_SYNTAX)
+    found = titles(path, typed)
+    assert set(found[:len(free)]) == free and set(found[len(free):]) == glued
+    assert len(found) == len(free) + len(glued)
+    assert [title for at in range(len(found) + 1)
+            for title in titles(path, typed, limit=1, offset=at)] == found
+    assert titles(path, typed, offset=len(free)) == found[len(free):]
+    with Archive.open(path, readonly=True) as archive:
+        assert count(archive, SearchQuery(typed)) == len(found)
+
+
 def test_filters_apply_to_cjk_queries(db: Path) -> None:
     assert set(titles(db, "京", lang="zh")) == {"烤鸭"}
     assert set(titles(db, "京", site="kyoto-tea")) == {"先週の旅行", "東京タワーの夜景",

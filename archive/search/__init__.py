@@ -43,6 +43,7 @@ from archive.search import bigrams, casefold, cjk, cjk_syntax, exact, listing, m
 from archive.search.query import (
     MAX_ROWS,
     Filter,
+    PlainQuery,
     SearchError,
     SearchQuery,
     checked,
@@ -313,16 +314,21 @@ class _Ranked:
         # not "no matches", as it is for every command and function that takes a site.
         filters = filters_for(query, site_ids(conn, query.site))
         register_functions(conn)
-        bigram_index = (runs or words or syntax) and cjk.indexed(conn)
+        # Words without CJK text: the posts holding one written against CJK text (`berlin` of
+        # 東京でberlinと, which the main index holds only inside that whole token) are found
+        # in posts_cjk, and listed after the others (`_glued`); in FTS5 syntax, what one
+        # lookup per word keeps the meaning of (cjk.glued_syntax: `berlin*`, `title:berlin`).
+        glued = None if runs or syntax is not None else _glued_words(self.text, words, plain,
+                                                                      bool(phrases))
+        bigram_index = (runs or glued or syntax) and cjk.indexed(conn)
         if not bigram_index:  # an archive from before v13, read-only: the main index only
-            runs, syntax = [], None
+            runs, syntax, glued = [], None, None
+        elif glued is not None and glued.excluded \
+                and (left_out := cjk.not_glued(conn, glued.excluded)) is not None:
+            filters = [*filters, left_out]
         limit, offset = query.limit, query.offset
         # Hebrew or Arabic words, and posts written with vowel marks: both indexes, as one.
         self.unmarked = not runs and syntax is None and unmarked.needed(conn, self.match)
-        # Plain words without CJK text: the posts holding one written against CJK text
-        # (`berlin` of 東京でberlinと, which the main index holds only inside that whole
-        # token) are found in posts_cjk, and listed after the others (`_glued`).
-        glued = words if bigram_index and words and not runs else None
         if self.unmarked:
             if counting:
                 return unmarked.count(conn, self.match, filters) + self._glued_count(
@@ -354,26 +360,43 @@ class _Ranked:
         self.runs = runs
         return top
 
-    def _glued(self, conn: sqlite3.Connection, words: list[str] | None,
+    def _glued(self, conn: sqlite3.Connection, glued: cjk.Glued | None,
                filters: Sequence[Filter], limit: int, offset: int) -> list[tuple[int, float]]:
-        """The posts holding `words` with one at least written against CJK text that the
-        query's own index (or indexes) did not find, ranked in posts_cjk (cjk.top_glued):
-        `limit` of them from `offset`, recorded in `self.glued`."""
-        if not words:
+        """The posts holding the words of `glued` with one at least written against CJK text
+        that the query's own index (or indexes) did not find, ranked in posts_cjk
+        (cjk.top_glued): `limit` of them from `offset`, recorded in `self.glued`."""
+        if glued is None:
             return []
-        more = cjk.top_glued(conn, words, self._found_by(), filters, limit, offset)
+        more = cjk.top_glued(conn, glued.terms, glued.excluded, self._found_by(), filters,
+                             limit, offset)
         self.glued = {post_id for post_id, _ in more}
-        self.glued_words = words
+        self.glued_words = [term.word for term in glued.terms]
         return more
 
-    def _glued_count(self, conn: sqlite3.Connection, words: list[str] | None,
+    def _glued_count(self, conn: sqlite3.Connection, glued: cjk.Glued | None,
                      filters: Sequence[Filter]) -> int:
         """How many posts `_glued` ranks paged to the end, without ranking them."""
-        return cjk.count_glued(conn, words, self._found_by(), filters) if words else 0
+        return 0 if glued is None else cjk.count_glued(
+            conn, glued.terms, glued.excluded, self._found_by(), filters)
 
     def _found_by(self) -> list[tuple[str, str]]:
         """(index, MATCH expression) of each index the query's words were looked up in."""
         return [(FTS_TABLE, self.match), *[(UNMARKED_TABLE, self.match)] * self.unmarked]
+
+
+def _glued_words(text: str, words: list[str] | None, plain: PlainQuery | None,
+                 widened: bool) -> cjk.Glued | None:
+    """The words of a query without CJK words to look up where they are written against CJK
+    text: plain words (those left out too), or FTS5 syntax one lookup per word keeps the
+    meaning of; None for others, and for plain words with other spellings (`widened`)."""
+    if words:
+        return cjk.Glued([cjk.GluedTerm(word) for word in words], [])
+    if plain is None:
+        return cjk.glued_syntax(text)
+    if widened:
+        return None
+    return cjk.Glued([cjk.GluedTerm(word) for word in plain.words],
+                     [cjk.GluedTerm(word) for word in plain.excluded])
 
 
 def _listed(conn: sqlite3.Connection, query: SearchQuery) -> list[Hit]:

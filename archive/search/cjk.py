@@ -3,14 +3,34 @@ archive/search/bigrams.py for how text and words become bigrams)."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from archive.schema import CJK_TABLE, FTS_TABLE, UNMARKED_TABLE
+from archive.schema import CJK_COLUMNS, CJK_TABLE, FTS_COLUMNS, FTS_TABLE, UNMARKED_TABLE
+from archive.search import bigrams
 from archive.search import unmarked as unmarked_index
 from archive.search.bigrams import run_query
 from archive.search.marks import SCRIPT
 from archive.search.query import Filter, posts_join, quoted, row_conditions
+
+
+class GluedTerm(NamedTuple):
+    """A word of a query without CJK text, to find where it is written against CJK text too:
+    as a prefix (`berlin*`), in the title alone (`title:berlin`), both, or neither."""
+
+    word: str
+    prefix: bool = False
+    title: bool = False
+
+    def main(self) -> str:
+        """Its MATCH expression in the main index (and posts_unmarked, of the same columns)."""
+        return f"{FTS_COLUMNS[0]} : " * self.title + quoted([self.word]) + "*" * self.prefix
+
+    def cjk(self) -> str:
+        """Its MATCH expression in posts_cjk, whose first column holds the title's."""
+        return f"{CJK_COLUMNS[0]} : " * self.title + quoted([self.word]) + "*" * self.prefix
 
 
 def indexed(conn: sqlite3.Connection) -> bool:
@@ -54,57 +74,126 @@ def reads_unmarked(conn: sqlite3.Connection, words: Sequence[str]) -> bool:
 
 
 def top_matching(conn: sqlite3.Connection, match: str, filters: Sequence[Filter], limit: int,
-                 offset: int, elsewhere: Sequence[str] = (),
-                 found: Sequence[tuple[str, str]] = ()) -> list[tuple[int, float]]:
+                 offset: int, elsewhere: Sequence[str | GluedTerm] = (),
+                 found: Sequence[tuple[str, str]] = (),
+                 excluded: Sequence[str | GluedTerm] = ()) -> list[tuple[int, float]]:
     """(post id, bm25 rank) of the best posts matching the posts_cjk expression `match` and
-    holding each word of `elsewhere` (in the main index, or against CJK text); none that
-    `found` finds ((index, MATCH expression) pairs)."""
-    sql, params = _matching(conn, "c.rowid, c.rank", match, filters, elsewhere, found)
+    holding each word of `elsewhere` (in the main index, or against CJK text) and none of
+    `excluded` (in either); none that `found` finds ((index, MATCH expression) pairs)."""
+    sql, params = _matching(conn, "c.rowid, c.rank", match, filters, elsewhere, found, excluded)
     return [tuple(row) for row in conn.execute(
         sql + " ORDER BY +c.rank LIMIT ? OFFSET ?", [*params, limit, offset])]
 
 
 def _matching(conn: sqlite3.Connection, columns: str, match: str, filters: Sequence[Filter],
-              elsewhere: Sequence[str], found: Sequence[tuple[str, str]],
-              ) -> tuple[str, list[str]]:
+              elsewhere: Sequence[str | GluedTerm], found: Sequence[tuple[str, str]],
+              excluded: Sequence[str | GluedTerm] = ()) -> tuple[str, list[str]]:
     """The SELECT of `columns` of the posts `top_matching` ranks, and its parameters."""
     where, params = row_conditions(filters, "c.rowid")
     sql = f"SELECT {columns} FROM {CJK_TABLE} c" + posts_join(filters, "c.rowid")
     sql += f" WHERE {CJK_TABLE} MATCH ?"
-    marked = reads_unmarked(conn, elsewhere)
+    terms = [term if isinstance(term, GluedTerm) else GluedTerm(term) for term in elsewhere]
+    out = [term if isinstance(term, GluedTerm) else GluedTerm(term) for term in excluded]
+    marked = reads_unmarked(conn, [term.word for term in (*terms, *out)])
     # `+c.rowid`: the MATCH finds the posts, each then looked up in the words' lists (by
     # `c.rowid IN (…)` SQLite may choose to find them there, and then cannot run the MATCH).
-    sql += f" AND {holding_word('+c.rowid', unmarked='?' if marked else None)}" * len(elsewhere)
+    holding = holding_word('+c.rowid', unmarked='?' if marked else None)
+    sql += f" AND {holding}" * len(terms) + f" AND NOT {holding}" * len(out)
     # A seek in each index per candidate: `NOT IN (…)` would list every post a common word
     # is in first.
     sql += "".join(f" AND NOT EXISTS (SELECT 1 FROM {table} WHERE {table} MATCH ? "
                    "AND rowid = c.rowid)" for table, _ in found)
     sql += "".join(f" AND {condition}" for condition in where)
-    words = [quoted([word]) for word in elsewhere for _ in range(3 if marked else 2)]
+    words = [expression for term in (*terms, *out)
+             for expression in (term.main(), term.cjk(), *[term.main()] * marked)]
     return sql, [match, *words, *(expression for _, expression in found), *params]
 
 
-def top_glued(conn: sqlite3.Connection, words: Sequence[str], found: Sequence[tuple[str, str]],
-              filters: Sequence[Filter], limit: int, offset: int) -> list[tuple[int, float]]:
-    """(post id, posts_cjk's bm25 rank) of the best posts holding every one of `words` (no CJK
-    text in them), one at least written against CJK text (`berlin` of 東京でberlinと, which the
-    main index holds only inside that whole token), and not found by `found`, the (index,
-    MATCH expression) pairs that found the posts holding them all standing free. Ranked apart,
-    to list after those: a bm25 of posts_cjk, whose rows hold only the CJK text and the words
-    against it, is not comparable with the main index's."""
-    return top_matching(conn, _any_of(words), filters, limit, offset,
-                        words if len(words) > 1 else (), found)
+def top_glued(conn: sqlite3.Connection, terms: Sequence[GluedTerm],
+              excluded: Sequence[GluedTerm],
+              found: Sequence[tuple[str, str]], filters: Sequence[Filter], limit: int,
+              offset: int) -> list[tuple[int, float]]:
+    """(post id, posts_cjk's bm25 rank) of the best posts holding every one of `terms` (no CJK
+    text in them) and none of `excluded`, one at least written against CJK text (`berlin` of
+    東京でberlinと, which the main index holds only inside that whole token), and not found
+    by `found`, the (index, MATCH expression) pairs that found the posts holding them all
+    standing free. Ranked apart, to list after those: a bm25 of posts_cjk, whose rows hold only
+    the CJK text and the words against it, is not comparable with the main index's."""
+    return top_matching(conn, _any_of(terms), filters, limit, offset,
+                        terms if len(terms) > 1 else (), found, excluded)
 
 
-def count_glued(conn: sqlite3.Connection, words: Sequence[str],
+def count_glued(conn: sqlite3.Connection, terms: Sequence[GluedTerm],
+                excluded: Sequence[GluedTerm],
                 found: Sequence[tuple[str, str]], filters: Sequence[Filter]) -> int:
     """How many posts `top_glued` ranks paged to the end, without ranking them."""
-    sql, params = _matching(conn, "count(*)", _any_of(words), filters,
-                            words if len(words) > 1 else (), found)
+    sql, params = _matching(conn, "count(*)", _any_of(terms), filters,
+                            terms if len(terms) > 1 else (), found, excluded)
     return conn.execute(sql, params).fetchone()[0]
 
 
-def _any_of(words: Sequence[str]) -> str:
-    """The posts_cjk MATCH expression of the posts holding any of `words` against CJK text
-    (each is then checked in either index, one word alone by that match)."""
-    return " OR ".join(quoted([word]) for word in words)
+def _any_of(terms: Sequence[GluedTerm]) -> str:
+    """The posts_cjk MATCH expression of the posts holding any of `terms` against CJK text
+    (each is then checked in either index, one alone by that match)."""
+    return " OR ".join(term.cjk() for term in terms)
+
+
+class Glued(NamedTuple):
+    """A query's words to find where they are written against CJK text (`top_glued`)."""
+
+    terms: list[GluedTerm]
+    excluded: list[GluedTerm]
+
+
+def not_glued(conn: sqlite3.Connection, excluded: Sequence[GluedTerm]) -> Filter | None:
+    """The filter leaving out the posts holding one of `excluded` written against CJK text,
+    which the main index holds only inside a whole token (`berlin -walk` finds no post
+    writing 東京でwalkと); None when no post holds them so (one seek: most archives, whose
+    posts the filter would then be checked on for nothing). The posts holding them so are
+    listed once per query (`NOT IN`), few, rather than sought per match."""
+    match = " OR ".join(term.cjk() for term in excluded)
+    if conn.execute(f"SELECT 1 FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ? LIMIT 1",
+                    (match,)).fetchone() is None:
+        return None
+    return Filter(f"{{id}} NOT IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ?)",
+                  [match], post_row=False)
+
+
+# FTS5 syntax read for its words written against CJK text: a word or a phrase of one word, a
+# prefix of either, in the title or anywhere (columns but the title share posts_cjk's second);
+# AND, and NOT after all of them (`berlin NOT walk tokyo` is berlin NOT (walk AND tokyo)).
+_GLUED_TERM = re.compile(r'(?:(?P<column>\w+)\s*:\s*)?(?:"(?P<phrase>[^"\s]+)"|(?P<word>\w+))'
+                         r'(?P<prefix>\*)?')
+
+
+def glued_syntax(text: str) -> Glued | None:
+    """The words of FTS5 syntax `text` as `top_glued` looks them up (`berlin*`, `"berlin"`,
+    `title:berlin`, `berlin NOT walk`); None for any other syntax (OR, NEAR, groups, phrases
+    of more words, other columns), whose meaning one lookup per word cannot keep, and for CJK
+    words, which have their own lookup."""
+    terms: list[GluedTerm] = []
+    excluded: list[GluedTerm] = []
+    pieces = text.split()
+    at = 0
+    while at < len(pieces):
+        piece = pieces[at]
+        if piece in ("AND", "NOT"):
+            at += 1
+            if at == len(pieces) or not terms or (piece == "AND" and excluded):
+                return None
+        read = _GLUED_TERM.fullmatch(pieces[at])
+        if read is None or pieces[at] in ("AND", "NOT", "OR", "NEAR") \
+                or (read["column"] and read["column"].lower() != FTS_COLUMNS[0]):
+            return None
+        word = read["phrase"] or read["word"]
+        if bigrams.split_words([word])[0] or not any(ch.isalnum() for ch in word):
+            return None
+        term = GluedTerm(word, read["prefix"] is not None, read["column"] is not None)
+        if piece == "NOT":
+            excluded.append(term)
+        elif excluded:  # a word after a NOT is left out with it: not one to find
+            return None
+        else:
+            terms.append(term)
+        at += 1
+    return Glued(terms, excluded) if terms else None

@@ -443,6 +443,9 @@ class DashesAsNot(NamedTuple):
 
     expression: str  # empty when every side of the query only leaves out
     only_left_out: list[str]  # the sides that leave out of no word, as typed (`-fluss`)
+    # The query to write for a side with words beside a group that only leaves out (`garden
+    # (-slug OR -snail)`: `garden NOT slug OR garden NOT snail`); empty when there is none.
+    suggested: str = ""
 
 
 def dashes_as_not(text: str) -> DashesAsNot | None:
@@ -465,24 +468,32 @@ def dashes_as_not(text: str) -> DashesAsNot | None:
         return None
     rest = iter(pieces)
     dropped: list[str] = []
+    suggested: list[str] = []
 
-    def group(start: int) -> str | None:
+    def group(start: int) -> str | list[list[str]]:
         """The pieces from `start` up to the group's closing parenthesis (or the end),
-        rewritten; None when the group finds no post (every side only leaves out)."""
+        rewritten; when the group finds no post (every side only leaves out), the terms each
+        of its sides leaves out."""
         found: list[str] = []
-        kept: list[str | None] = []
+        only_out: list[list[str]] = []
+        kept: list[str | list[list[str]]] = []
         out: list[str] = []
         while True:
             piece = next(rest, None)
             if piece is None or piece["or"] is not None or piece["close"] is not None:
                 end = len(text) if piece is None else piece.start()
-                if None in kept:  # a group in it that finds no post, named already
-                    pass
-                elif out and not any(any(ch.isalnum() for ch in part)
-                                     for part in kept if part):
-                    dropped.append(text[start:end].strip())
+                words = [part for part in kept if isinstance(part, str)]
+                nothing = [part for part in kept if isinstance(part, list)]
+                has_words = any(any(ch.isalnum() for ch in part) for part in words)
+                if nothing and has_words:  # beside a group that only leaves out: no post
+                    suggested.append(_beside_words(kept, out))
+                elif (out or nothing) and not has_words:
+                    if not nothing:  # a group in it that finds no post: named already
+                        dropped.append(text[start:end].strip())
+                    only_out.append([*out, *(term for sides in nothing
+                                             for side in sides for term in side)])
                 else:
-                    found.append("".join(part or "" for part in kept).strip()
+                    found.append("".join(words).strip()
                                  + "".join(f" NOT {term}" for term in out))
                 if piece is None or piece["close"] is not None:
                     break
@@ -491,13 +502,32 @@ def dashes_as_not(text: str) -> DashesAsNot | None:
                 out.append(piece["term"])
             elif piece["open"] is not None:
                 inner = group(piece.end())
-                kept.append(None if inner is None else f"({inner})")
+                kept.append(inner if isinstance(inner, list) else f"({inner})")
             else:
                 kept.append(piece.group())
-        return " OR ".join(found) if found else None
+        return " OR ".join(found) if found else only_out
 
     expression = group(0)
-    return DashesAsNot(expression or "", dropped)
+    return DashesAsNot(expression if isinstance(expression, str) else "", dropped,
+                       " OR ".join(suggested))
+
+
+def _beside_words(kept: list[str | list[list[str]]], out: list[str]) -> str:
+    """The query to write for a side of words (`kept`, leaving out `out`) with a group in it
+    that only leaves out: each of the group's sides as the words leaving out its terms
+    (`garden (-slug OR -snail)`: `garden NOT slug OR garden NOT snail`), a NOT or AND before
+    the group read as leaving them out (`berlin NOT (-walk)`: `berlin NOT walk`)."""
+    words: list[str] = []
+    sides: list[list[str]] = [[]]
+    for part in kept:
+        if isinstance(part, list):
+            if words and words[-1] in ("NOT", "AND"):  # FTS5 has no AND NOT
+                words.pop()
+            sides = [[*before, *side] for before in sides for side in part]
+        elif part.strip():
+            words.append(part.strip())
+    return " OR ".join(" ".join(words) + "".join(f" NOT {term}" for term in [*side, *out])
+                       for side in sides)
 
 
 def _not_phrase(phrase: str) -> str:
@@ -513,8 +543,8 @@ def _left_out_of_nothing(match: str) -> SearchError | None:
     if read is None or not read.only_left_out:
         return None
     sides = " and ".join(repr(side) for side in read.only_left_out[:3])
-    write = f"write {read.expression}" if read.expression else \
-        "add a word to find (garden NOT compost)"
+    written = " OR ".join(part for part in (read.expression, read.suggested) if part)
+    write = f"write {written}" if written else "add a word to find (garden NOT compost)"
     return SearchError(f"malformed query {match!r}: {sides} only leave"
                        f"{'s' * (len(read.only_left_out) == 1)} words out, with no word to find "
                        "before: in FTS5 syntax NOT leaves posts out of the words before it on its "
