@@ -144,15 +144,23 @@ def facet_result(facet: Facet, column: str, source: str, rows: list[Any], size: 
                 path_with_removed_args(facet.request, {facet_arg: column}))}
 
 
-class ColumnCountFacet(Facet):
-    """Facet by a column's values, most rows first, as Datasette's own column facet (`?_facet=`)
-    counts them; the whole table's counts kept (see the module), a sorted first page's counted as
-    the whole table's."""
+class _ValueCountFacet(Facet):
+    """A facet counting the page's rows (or, on the posts table's first page, the whole table's:
+    facet_rows keeps those) a value at a time, most rows first; subclasses say what the value is
+    of a row (`value_sql`) and how choosing one filters the page (`entry`)."""
 
-    type = "counted"
+    order = "count desc, value"
 
     async def suggest(self) -> list[dict[str, Any]]:
-        return []  # offered through metadata only, never suggested
+        return []  # asked for by name (metadata, `_facet_date`), never suggested
+
+    def value_sql(self, column: str) -> str:
+        """The SQL of a row's value, from its (escaped) column."""
+        return column
+
+    async def entry(self, column: str, source: str, rows: list[Any], size: int,
+                    args: set[tuple[str, str]]) -> dict[str, Any]:
+        raise NotImplementedError
 
     async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
         results: list[dict[str, Any]] = []
@@ -164,27 +172,39 @@ class ColumnCountFacet(Facet):
         for source_and_config in self.get_configs():
             config, source = source_and_config["config"], source_and_config["source"]
             column = config.get("column") or config["simple"]
-            col = escape_sqlite(column)
+            value = self.value_sql(escape_sqlite(column))
             rows_of = f"{escape_sqlite(self.table)}" if whole else f"(\n{query}\n)"
-            sql = (f"select {col} as value, count(*) as count from {rows_of} where {col} is not "
-                   f"null group by {col} order by count desc, value limit {size + 1}")
+            sql = (f"select {value} as value, count(*) as count from {rows_of} where {value} is "
+                   f"not null group by {value} order by {self.order} limit {size + 1}")
             rows = await facet_rows(self, sql, params, whole)
             if rows is None:
                 timed_out.append(column)
                 continue
-            labels = {key[1]: label for key, label in (await self.ds.expand_foreign_keys(
-                self.database, self.table, column, [row["value"] for row in rows[:size]])).items()}
-            # As Datasette's column facet: a column named with "_" is filtered by `__exact`.
-            arg = f"{column}__exact" if column.startswith("_") else column
-            entry = facet_result(self, column, source, rows, size,
-                                 lambda value, arg=arg: {arg: str(value)},
-                                 lambda value, arg=arg: (arg, str(value)) in args,
-                                 "_facet_counted", labels)  # as counted_facets asks it
-            # Shown as Datasette's: no "(counted)"; whole dates beside the default year facet
-            # on the same column are headed "published (date)", not a second "published".
-            results.append(dict(entry, type="date" if self.table == POSTS and column in YEAR_FACETED
-                                else "column"))
+            results.append(await self.entry(column, source, rows, size, args))
         return results, timed_out
+
+
+class ColumnCountFacet(_ValueCountFacet):
+    """Facet by a column's values, most rows first, as Datasette's own column facet (`?_facet=`)
+    counts them; the whole table's counts kept (see the module), a sorted first page's counted as
+    the whole table's."""
+
+    type = "counted"
+
+    async def entry(self, column: str, source: str, rows: list[Any], size: int,
+                    args: set[tuple[str, str]]) -> dict[str, Any]:
+        labels = {key[1]: label for key, label in (await self.ds.expand_foreign_keys(
+            self.database, self.table, column, [row["value"] for row in rows[:size]])).items()}
+        # As Datasette's column facet: a column named with "_" is filtered by `__exact`.
+        arg = f"{column}__exact" if column.startswith("_") else column
+        entry = facet_result(self, column, source, rows, size,
+                             lambda value: {arg: str(value)},
+                             lambda value: (arg, str(value)) in args,
+                             "_facet_counted", labels)  # as counted_facets asks it
+        # Shown as Datasette's: no "(counted)"; whole dates beside the default year facet on the
+        # same column are headed "published (date)", not a second "published".
+        return dict(entry, type="date" if self.table == POSTS and column in YEAR_FACETED
+                    else "column")
 
 
 # A value's day as its page gives it (offset kept: 23:30 -05:00 on 3 June is 3 June), or a month
@@ -194,7 +214,7 @@ _DAY_OF = ("(case when {col} glob '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' 
            "or {col} glob '[0-9][0-9][0-9][0-9]' then {col} end)")
 
 
-class DayFacet(Facet):
+class DayFacet(_ValueCountFacet):
     """The posts table's date facet (`_facet_date=COLUMN`, asked of it by `counted_facets`),
     most posts first. Datasette's counts SQLite's date() of each value: it left out a post dated
     by a month alone (`2024-06`, kept so: docs/fields.md), counted one dated `2024` as the day
@@ -204,34 +224,16 @@ class DayFacet(Facet):
     a month or year alone the posts dated so (`__exact`)."""
 
     type = "day"
+    order = "count desc, value desc"
 
-    async def suggest(self) -> list[dict[str, Any]]:
-        return []  # asked through `_facet_date` only, never suggested
+    def value_sql(self, column: str) -> str:
+        return _DAY_OF.format(col=column)
 
-    async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
-        results: list[dict[str, Any]] = []
-        timed_out: list[str] = []
-        args = set(self.get_querystring_pairs())
-        size = self.get_facet_size()
-        query, params = page_query(self)
-        whole = self.table == POSTS and whole_table(query, params)
-        for source_and_config in self.get_configs():
-            config, source = source_and_config["config"], source_and_config["source"]
-            column = config.get("column") or config["simple"]
-            day = _DAY_OF.format(col=escape_sqlite(column))
-            rows_of = f"{escape_sqlite(self.table)}" if whole else f"(\n{query}\n)"
-            sql = (f"select {day} as value, count(*) as count from {rows_of} where {day} is not "
-                   f"null group by value order by count desc, value desc limit {size + 1}")
-            rows = await facet_rows(self, sql, params, whole)
-            if rows is None:
-                timed_out.append(column)
-                continue
-
-            def pair_of(value: str, column: str = column) -> tuple[str, str]:
-                return (f"{column}__{'startswith' if len(value) == 10 else 'exact'}", value)
-            entry = facet_result(self, column, source, rows, size,
-                                 lambda value, pair_of=pair_of: dict([pair_of(value)]),
-                                 lambda value, pair_of=pair_of: pair_of(value) in args,
-                                 "_facet_day")
-            results.append(dict(entry, type="date"))  # headed "published (date)", as Datasette's
-        return results, timed_out
+    async def entry(self, column: str, source: str, rows: list[Any], size: int,
+                    args: set[tuple[str, str]]) -> dict[str, Any]:
+        def pair_of(value: str) -> tuple[str, str]:
+            return (f"{column}__{'startswith' if len(value) == 10 else 'exact'}", value)
+        entry = facet_result(self, column, source, rows, size,
+                             lambda value: dict([pair_of(value)]),
+                             lambda value: pair_of(value) in args, "_facet_day")
+        return dict(entry, type="date")  # headed "published (date)", as Datasette's
