@@ -52,12 +52,12 @@ from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
 from crawler.discover.listings import listing_starts
 from crawler.discover.urls import (
+    archived_before_a_move,
     in_any_site,
     is_post_url,
     named_page,
     normalize_url,
     old_blog_posts,
-    old_blog_url,
     site_root,
 )
 from crawler.distributed import blips
@@ -805,15 +805,14 @@ def _archived_at_the_old_address(site: SiteCrawl | None, url: str) -> str | None
     """The URL a post fetched at the host the site moved to is archived at on the old address,
     or a /post/<slug> post at its old blog URL, when it is archived there only: that post takes
     `url` (WixBlogSpider's _archived_at_the_old_address)."""
-    if site is None or url in site.known:
+    if site is None:
         return None
-    moved_to = site.moved_host
-    if moved_to and url.startswith(moved_to) and (
-            old := site.archived + url[len(moved_to):]) in site.known:
-        return old
-    if site.old_blog is None:
-        site.old_blog = old_blog_posts(site.known)
-    return old_blog_url(url, site.old_blog)
+
+    def old_blog() -> dict[str, str]:
+        if site.old_blog is None:
+            site.old_blog = old_blog_posts(site.known)
+        return site.old_blog
+    return archived_before_a_move(url, site.known, site.archived, site.moved_host, old_blog)
 
 
 def _listed_at_the_new_host(site: SiteCrawl) -> dict[str, str]:

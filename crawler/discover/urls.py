@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 # Free-plan sites live under a path prefix: https://<user>.wixsite.com/<site>/...
@@ -350,6 +350,19 @@ def old_blog_url(url: str, old_posts: Mapping[str, str]) -> str | None:
     slug in lower case."""
     key = blog_move_key(url)
     return old_posts.get(key[1][2]) if key is not None and not key[0] else None
+
+
+def archived_before_a_move(url: str, known: Collection[str], old_root: str, moved_to: str | None,
+                           old_blog: Callable[[], Mapping[str, str]]) -> str | None:
+    """The URL among `known` (a site's archived post URLs) a post fetched at `url` is archived
+    at, when only there: on the site's old address `old_root` after a move to the host
+    `moved_to`, or at its old blog URL (`old_blog()`, old_blog_posts of `known`, asked only
+    when needed). One rule for the crawl with and without Redis, so both move the same posts."""
+    if url in known:
+        return None
+    if moved_to and url.startswith(moved_to) and (old := old_root + url[len(moved_to):]) in known:
+        return old
+    return old_blog_url(url, old_blog())
 
 
 def new_blog_slug(below_root: str) -> str | None:

@@ -42,13 +42,13 @@ from crawler.discover.sitemaps import (
     with_translations,
 )
 from crawler.discover.urls import (
+    archived_before_a_move,
     in_any_site,
     is_post_url,
     moved_root,
     named_page,
     normalize_url,
     old_blog_posts,
-    old_blog_url,
     shortened,
     site_root,
     site_url_problem,
@@ -848,15 +848,13 @@ class WixBlogSpider(scrapy.Spider):
         the old address, or a /post/<slug> post at its old blog URL (a recover or import of
         the old blog's captures), when it is archived there only: the archive moves that post
         to `url`."""
-        if url in self.known:
-            return None
-        moved_to = self.crawler.stats.get_value(MOVED_TO)
-        if moved_to and url.startswith(moved_to) and (
-                old := self.site + url[len(moved_to):]) in self.known:
-            return old
+        return archived_before_a_move(url, self.known, self.site,
+                                      self.crawler.stats.get_value(MOVED_TO), self._old_blog)
+
+    def _old_blog(self) -> dict[str, str]:
         if self.old_blog is None:
             self.old_blog = old_blog_posts(self.known)
-        return old_blog_url(url, self.old_blog)
+        return self.old_blog
 
     def on_http_error(self, response: Response) -> None:
         self.record_error(response.url, f"HTTP {response.status}",
