@@ -844,6 +844,27 @@ PARTLY_DATED = {f"{SITE}/post/june": ("June", "2024-06"), f"{SITE}/post/year": (
 # first day, as the WordPress export), and how much of it the page gave.
 PARTLY_DATED_MATTER = {"June": ("2024-06-01", "month"), "Year": ("2023-01-01", "year"),
                        "Day": ("2024-05-01T08:00:00Z", None)}
+# The day each built page shows, and its date_precision.
+PARTLY_DATED_SHOWN = {"June": ("2024-06-01", "month"), "Year": ("2023-01-01", "year"),
+                      "Day": ("2024-05-01", None)}
+
+
+def _partly_dated_archive(db: Path) -> Path:
+    with Archive.open(db) as archive:
+        for url, (title, published) in PARTLY_DATED.items():
+            save(archive, url, f"{title}, the post.", title=title, published=published)
+    return db
+
+
+def _days_shown(built_site: Path) -> dict[str, tuple[str, str | None]]:
+    """Of each page a generator built of PARTLY_DATED (the layouts below), its title's day and
+    date_precision."""
+    shown = {}
+    for built in (built_site / "ann.wixsite.com-yoga").glob("*/index.html"):
+        title, day, precision = re.search(r"<h1>(.*?)</h1><time>(.*?)</time>(?:<p>(.*?)</p>)?",
+                                          built.read_text()).groups()  # type: ignore[union-attr]
+        shown[title] = (day, precision)
+    return shown
 
 
 def dates_written(content: Path) -> dict[str, tuple[str, str | None]]:
@@ -860,21 +881,12 @@ def test_hugo_publishes_a_post_dated_by_its_month_or_year_alone(tmp_path: Path) 
     up). Hugo publishes the post on the first day of that month or year (before 2026-12-07
     the front matter said "2024-06", which Hugo read as no date: 0001-01-01), and
     `date_precision` says how much of the date the page gave."""
-    db = tmp_path / "blogs.db"
-    with Archive.open(db) as archive:
-        for url, (title, published) in PARTLY_DATED.items():
-            save(archive, url, f"{title}, the post.", title=title, published=published)
+    db = _partly_dated_archive(tmp_path / "blogs.db")
     site = tmp_path / "hugo"
     export(db, site / "content")
     build_with_raw_html(site, "<h1>{{ .Title }}</h1><time>{{ .Date.Format \"2006-01-02\" }}"
                               "</time>{{ with .Params.date_precision }}<p>{{ . }}</p>{{ end }}")
-    shown = {}
-    for built in (site / "public" / "ann.wixsite.com-yoga").glob("*/index.html"):
-        title, day, precision = re.search(r"<h1>(.*?)</h1><time>(.*?)</time>(?:<p>(.*?)</p>)?",
-                                          built.read_text()).groups()  # type: ignore[union-attr]
-        shown[title] = (day, precision)
-    assert shown == {"June": ("2024-06-01", "month"), "Year": ("2023-01-01", "year"),
-                     "Day": ("2024-05-01", None)}
+    assert _days_shown(site / "public") == PARTLY_DATED_SHOWN
     assert dates_written(site / "content") == PARTLY_DATED_MATTER
 
 
@@ -883,10 +895,7 @@ def test_jekyll_builds_a_post_dated_by_its_month_or_year_alone(tmp_path: Path) -
     """Before 2026-12-07 the front matter's `date: "2024-06"` stopped the whole Jekyll build:
     "Invalid date '2024-06': Document ... does not have a valid date in the YAML front
     matter"."""
-    db = tmp_path / "blogs.db"
-    with Archive.open(db) as archive:
-        for url, (title, published) in PARTLY_DATED.items():
-            save(archive, url, f"{title}, the post.", title=title, published=published)
+    db = _partly_dated_archive(tmp_path / "blogs.db")
     site = tmp_path / "jekyll"
     export(db, site / "_wix")
     (site / "_config.yml").write_text(jekyll_config())
@@ -899,10 +908,4 @@ def test_jekyll_builds_a_post_dated_by_its_month_or_year_alone(tmp_path: Path) -
                             capture_output=True, text=True, timeout=HANG_GUARD,
                             env={**os.environ, "TZ": "UTC"})
     assert result.returncode == 0, result.stdout + result.stderr
-    shown = {}
-    for built in (site / "_site" / "ann.wixsite.com-yoga").glob("*/index.html"):
-        title, day, precision = re.search(r"<h1>(.*?)</h1><time>(.*?)</time>(?:<p>(.*?)</p>)?",
-                                          built.read_text()).groups()  # type: ignore[union-attr]
-        shown[title] = (day, precision)
-    assert shown == {"June": ("2024-06-01", "month"), "Year": ("2023-01-01", "year"),
-                     "Day": ("2024-05-01", None)}
+    assert _days_shown(site / "_site") == PARTLY_DATED_SHOWN
