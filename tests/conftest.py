@@ -4,6 +4,7 @@ when present."""
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,14 @@ os.environ.setdefault("WIXARCHIVE_VIDEO_BASE", "http://127.0.0.1:9/")
 # backoff.py); the suite's failing sites would spend minutes there. Tests of the back-off
 # itself set their own.
 os.environ.setdefault("WIXARCHIVE_BACKOFF_MAX", "1")
+
+# A suite started in the background by a shell without job control (`make test &` in a script,
+# nohup) inherits SIGINT ignored, and so would each command a test starts: the Ctrl-C tests then
+# signal commands that do not hear it (6 tests failed so in a clean-clone run of 2026-12-07
+# started with `nohup bash -c .ci/run &`).
+# A Python handler here gives every child the default at exec, as when run from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Property tests (tests/test_fuzz*.py): "ci", the default, is derandomized and small, so the suite
 # stays fast and gives the same result every run; HYPOTHESIS_PROFILE=fuzz runs 2,000 random
