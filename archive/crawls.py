@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from archive.schedule.locks import LockBusy, SiteLock, lock_path, record_crawler
 from archive.site_match import left_for, site_key
 from archive.spawning import python_module, python_module_env
-from crawler.discover.urls import BadURL, is_site_host, site_root
+from crawler.discover.urls import BadURL, control_character_problem, is_site_host, site_root
 
 GRACE_SECONDS = 90.0  # after SIGTERM, how long a crawler may take to commit and exit
 EXIT_INTERRUPTED = 130  # the exit status of a process stopped by Ctrl-C, as shells report it
@@ -123,6 +123,8 @@ def _why_not_a_site(url: str) -> str:
 def not_a_site(url: str) -> str | None:
     """Why `url` names no site, for a person who mistyped it (`""`, `http://`, `ftp://…`), or
     None when it names one."""
+    if problem := control_character_problem(url):
+        return problem
     try:
         site = site_root(url)
     except BadURL:

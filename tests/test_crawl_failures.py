@@ -3,8 +3,10 @@ killed outright, a site that is down or speaks plain HTTP on https, a page that 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pty
 import signal
 import socket
 import sqlite3
@@ -594,3 +596,43 @@ def test_a_site_that_does_not_answer_is_one_line_without_brackets_in_a_row(tmp_p
     due = line_of("run-due", "--force")
     assert due.startswith(f"failed      {url}  {reason}, "), due
     assert due.endswith(" s; 2 failed runs in a row"), due
+
+
+def test_a_single_site_that_failed_is_said_once_on_a_terminal_and_why_in_cron_mail(
+        tmp_path: Path):
+    """A crawl of one site that failed printed its ✗ line, then on stderr `Error: 1 site failed:
+    X (each site's line says why)`: on a terminal the failure was said twice, and cron's mail
+    of `crawl X >> log` (stderr alone) named the site without why. Now the terminal shows the
+    ✗ line alone, and stderr, apart from stdout, says why; the exit status is 1 in both."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    def crawl(db: str, **streams) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "archive.cli", "crawl", down, "--db",
+                                 str(tmp_path / db), "--no-media"], stdin=subprocess.DEVNULL,
+                                **streams)
+
+    leader, follower = pty.openpty()
+    log = tmp_path / "crawl.log"
+    with log.open("w") as stdout:  # the two at once: another archive, another site lock
+        logged = crawl("logged.db", stdout=stdout, stderr=subprocess.PIPE, text=True)
+        on_screen = crawl("screen.db", stdout=follower, stderr=follower)
+    os.close(follower)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO: the crawl closed the terminal
+        while chunk := os.read(leader, 65536):
+            shown += chunk
+    os.close(leader)
+    assert on_screen.wait(timeout=120) == 1, shown
+    mail = logged.communicate(timeout=120)[1]
+    assert logged.returncode == 1, mail
+    screen = shown.decode().replace("\r\n", "\n")
+    reason = f"could not reach {down}/: "
+    assert screen.startswith(f"✗ {down}/: {reason}"), screen
+    assert screen.count(reason) == 1 and "Error" not in screen, screen
+    line = log.read_text().splitlines()[0]
+    assert line.startswith(f"✗ {down}/: {reason}"), line
+    # The mail: the site and its reason, as its line in the log says it (without the time).
+    assert mail.startswith(f"Error: {down}/: {reason}") and mail.count("\n") == 1, mail
+    assert line.startswith("✗ " + mail.strip().removeprefix("Error: ")), (line, mail)

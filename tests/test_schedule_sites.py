@@ -330,3 +330,22 @@ def test_an_edit_held_up_for_too_long_is_refused_not_waited_for_ever(
         os.close(folder)
     sites_file.add(path, sites_file.entry("https://blog.example.com/"))
     assert [site.url for site in sites_file.load(path)] == ["https://blog.example.com/"]
+
+
+def test_a_url_to_crawl_holding_a_control_character_is_refused_by_line(tmp_path: Path):
+    """`crawl --sites` took `https://bad.example/po\\x00st` (a NUL pasted from a spreadsheet)
+    for a site and crawled it, the character invisible on its lines. Each such line is
+    refused as `sites add --from` refuses it, named, in the same words."""
+    blogs = tmp_path / "blogs.txt"
+    blogs.write_bytes(b"https://bad.example/po\x00st\nhttps://c.example/a\x7fb\n"
+                      b"https://e.example/\x1b[31mblog\n")
+    result = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", "--sites",
+                             str(blogs), "--db", str(tmp_path / "study.db")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("✗ ")] == [
+        f"✗ {blogs} line {line}: {url!r} holds a control character ({code}): no web "
+        "address does" for line, url, code in (
+            (1, "https://bad.example/po\x00st", "U+0000"),
+            (2, "https://c.example/a\x7fb", "U+007F"),
+            (3, "https://e.example/\x1b[31mblog", "U+001B"))]

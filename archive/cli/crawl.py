@@ -29,7 +29,12 @@ from archive.cli.common import (
     fail_with,
     open_archive,
 )
-from archive.cli.crawl_report import FAILED_OR_TIMED_OUT, problems_line, total_line
+from archive.cli.crawl_report import (
+    FAILED_OR_TIMED_OUT,
+    one_site_problem_line,
+    problems_line,
+    total_line,
+)
 from archive.crawls import (
     DEFAULT_PARALLEL,
     EXIT_INTERRUPTED,
@@ -337,10 +342,23 @@ def command(urls: tuple[str, ...], db: Path, sites_file: Path | None, delay: flo
         echo_unless_closed(f"Archive: {db}")  # as given: a relative path from elsewhere misleads
     if problem:
         fail(problem)
-    if line := problems_line([(s["site"], s["status"]) for s in summaries
-                              if s["status"] in FAILED_OR_TIMED_OUT], as_json=as_json):
+    problems = [s for s in summaries if s["status"] in FAILED_OR_TIMED_OUT]
+    if problems and len(summaries) == 1 and not as_json:
+        line = one_site_problem_line(problems[0]["site"], problems[0]["message"],
+                                     line_on_screen=_same_terminal())
+    else:
+        line = problems_line([(s["site"], s["status"]) for s in problems], as_json=as_json)
+    if line:
         echo_unless_closed(line, err=True)
     sys.exit(_exit_status(summaries, stop_signal))
+
+
+def _same_terminal() -> bool:
+    """Whether stdout and stderr both show on a terminal (a person reads both streams there)."""
+    try:
+        return sys.stdout.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False
 
 
 def _exit_status(summaries: list[dict[str, Any]], stop_signal: int | None) -> int:

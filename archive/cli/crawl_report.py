@@ -64,6 +64,18 @@ def problems_line(problems: Sequence[tuple[str, str]], *, as_json: bool = False)
     return f"Error: {'; '.join(parts)} ({why})" if parts else None
 
 
+def one_site_problem_line(site: str, message: str, *, line_on_screen: bool) -> str | None:
+    """The stderr line of a crawl of one site that failed or hit its time limit: its reason,
+    which the site's line on stdout gives too. Where stdout goes to a log (`crawl X >> log`
+    from cron, whose mail holds stderr alone), stderr says why, not only which site (the
+    reader of the mail need not open the log). On a terminal showing both, the site's line
+    just above already says it: nothing (until 2026-12-07 the failure was said twice there);
+    the exit status is 1 all the same."""
+    if line_on_screen:
+        return None
+    return f"Error: {site}: {message}"
+
+
 def _named(sites: list[str]) -> str:
     rest = len(sites) - SHOWN_PROBLEMS
     return ", ".join(sites[:SHOWN_PROBLEMS]) + (f" and {rest} more" if rest > 0 else "")

@@ -39,7 +39,6 @@ import os
 import re
 import time
 import tomllib
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -53,7 +52,7 @@ from archive import atomic_file
 from archive.attachments import kinds_setting
 from archive.schedule.due import Schedule, ScheduleError, parse_duration
 from archive.site_match import site_key
-from crawler.discover.urls import is_site_host, site_root
+from crawler.discover.urls import control_character_problem, is_site_host, site_root
 
 DEFAULT_EVERY = "1d"
 DEFAULT_TIMEOUT = "4h"
@@ -135,12 +134,8 @@ def normalize_url(url: str) -> str:
 
 
 def _refuse_control_characters(url: str) -> None:
-    """A URL pasted from a spreadsheet or a terminal may hold a NUL, a DEL or an escape, which
-    urlsplit keeps and the sites file would store, invisible on every line that shows it."""
-    if control := next((char for char in url.strip() if unicodedata.category(char) == "Cc"),
-                       None):
-        raise SitesError(f"{url.strip()!r} holds a control character (U+{ord(control):04X}): "
-                         "no web address does")
+    if problem := control_character_problem(url):
+        raise SitesError(problem)
 
 
 def _check_keys(table: dict[str, Any], allowed: dict[str, tuple[type, ...]], where: str) -> None:

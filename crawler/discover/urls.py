@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
@@ -89,6 +90,16 @@ def is_site_host(host: str) -> bool:
         return False
     return True
 
+
+
+def control_character_problem(url: str) -> str | None:
+    """Why a typed or listed URL is refused when it holds a control character (a NUL, a DEL, an
+    escape pasted from a spreadsheet or a terminal), else None: urlsplit keeps the character
+    and every line that shows the URL hides it. One wording for `sites add` and `crawl`."""
+    url = url.strip()
+    if control := next((char for char in url if unicodedata.category(char) == "Cc"), None):
+        return f"{url!r} holds a control character (U+{ord(control):04X}): no web address does"
+    return None
 
 # RFC 3986: characters a URI holds as they are (unreserved and reserved) and the unreserved
 # ones, which an escape never needs to stand for (%41 is A, %7E is ~).
