@@ -244,13 +244,19 @@ def test_a_listed_url_holding_a_control_character_is_refused_by_line(tmp_path: P
     assert result.exit_code == 1, result.output
     assert [s.url for s in sites_file.load(tmp_path / "study.sites.toml")] == [
         "https://good.example/"]
-    assert [line for line in result.output.splitlines() if line.startswith("Error: ")] == [
-        f"Error: {blogs} line {line}: {url!r} holds a control character ({code}): no web "
-        "address does" for line, url, code in (
-            (2, "https://bad.example/po\x00st", "U+0000"),
-            (3, "https://tab\x01.example/", "U+0001"),
-            (4, "https://c.example/a\x7fb", "U+007F"))]
+    assert [line for line in result.output.splitlines() if line.startswith("Error: ")] == (
+        _control_character_lines("Error:", blogs, [(2, "https://bad.example/po\x00st", "U+0000"),
+                                                   (3, "https://tab\x01.example/", "U+0001"),
+                                                   (4, "https://c.example/a\x7fb", "U+007F")]))
     assert "Added 1 of 4 sites; 3 not added (named above)" in result.output
+
+
+def _control_character_lines(mark: str, blogs: Path, refused: list[tuple[int, str, str]],
+                             ) -> list[str]:
+    """The line naming each (line number, URL, code point) of `blogs` refused for a control
+    character, as `sites add --from` (mark `Error:`) and `crawl --sites` (`✗`) write it."""
+    return [f"{mark} {blogs} line {line}: {url!r} holds a control character ({code}): no web "
+            "address does" for line, url, code in refused]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
@@ -343,9 +349,7 @@ def test_a_url_to_crawl_holding_a_control_character_is_refused_by_line(tmp_path:
                              str(blogs), "--db", str(tmp_path / "study.db")],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stderr
-    assert [line for line in result.stderr.splitlines() if line.startswith("✗ ")] == [
-        f"✗ {blogs} line {line}: {url!r} holds a control character ({code}): no web "
-        "address does" for line, url, code in (
-            (1, "https://bad.example/po\x00st", "U+0000"),
-            (2, "https://c.example/a\x7fb", "U+007F"),
-            (3, "https://e.example/\x1b[31mblog", "U+001B"))]
+    assert [line for line in result.stderr.splitlines() if line.startswith("✗ ")] == (
+        _control_character_lines("✗", blogs, [(1, "https://bad.example/po\x00st", "U+0000"),
+                                              (2, "https://c.example/a\x7fb", "U+007F"),
+                                              (3, "https://e.example/\x1b[31mblog", "U+001B")]))
