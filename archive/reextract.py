@@ -109,8 +109,9 @@ def _targets(archive: Archive, site: str | None, after: int) -> Iterator[list[Ta
         after = rows[-1].post_id
 
 
-def _open_run(archive: Archive, site: str | None) -> tuple[int, int, Result]:
-    """The unfinished re-extraction of the same scope to resume, or a new one."""
+def _open_run(archive: Archive, site: str | None) -> tuple[int, Result]:
+    """The unfinished re-extraction of the same scope to resume, or a new one: the last post
+    id it has done, and its counts so far (with its row's id, `run_id`)."""
     scope = site_root(site) if site else None
     row = archive.conn.execute(
         "SELECT id, last_post_id, counts, failures FROM reextractions WHERE finished_at IS NULL "
@@ -119,11 +120,11 @@ def _open_run(archive: Archive, site: str | None) -> tuple[int, int, Result]:
         counts = json.loads(row[2])
         result = Result(**{k: counts.get(k, 0) for k in Result().counts()},
                         failures=json.loads(row[3]), resumed=True, run_id=row[0])
-        return row[0], row[1], result
+        return row[1], result
     with archive.transaction() as conn:
         run_id = conn.execute("INSERT INTO reextractions (site, started_at) VALUES (?, ?)",
                               (scope, utc_now())).lastrowid
-    return run_id, 0, Result(run_id=run_id)
+    return 0, Result(run_id=run_id)
 
 
 def saved_so_far(archive: Archive, run_id: int) -> tuple[int, bool]:
@@ -324,7 +325,7 @@ def _reextract(archive: Archive, site: str | None,
                workers: int | None) -> Result:
     directory = captures.captures_dir(archive.path)
     captures.recover(archive.conn, directory)  # a crawl killed mid-write: index what it left
-    run_id, after, result = _open_run(archive, site)
+    after, result = _open_run(archive, site)
     total = count_posts(archive, site, after)
     if on_start:
         on_start(total, result)
@@ -350,9 +351,9 @@ def _reextract(archive: Archive, site: str | None,
                 queued.append((planned, [(chunk, _extract_chunk(chunk, reader))
                                          for chunk in chunks]))
             if len(queued) >= AHEAD:
-                _write(archive, reader, run_id, result, *queued.popleft(), progress)
+                _write(archive, reader, result, *queued.popleft(), progress)
         while queued:
-            _write(archive, reader, run_id, result, *queued.popleft(), progress)
+            _write(archive, reader, result, *queued.popleft(), progress)
     except BaseException:
         if pool is not None:
             _end_workers(pool)
@@ -364,7 +365,7 @@ def _reextract(archive: Archive, site: str | None,
         reader.close()
     with archive.transaction() as conn:
         conn.execute("UPDATE reextractions SET finished_at = ?, counts = ? WHERE id = ?",
-                     (utc_now(), json.dumps(result.counts()), run_id))
+                     (utc_now(), json.dumps(result.counts()), result.run_id))
     return result
 
 
@@ -417,7 +418,7 @@ def _results(reader: captures.Reader, chunk: list[Any], done: Any) -> list[Outco
         return _extract_chunk(chunk, reader)
 
 
-def _write(archive: Archive, reader: captures.Reader, run_id: int, result: Result,
+def _write(archive: Archive, reader: captures.Reader, result: Result,
            planned: list[tuple[Target, Any]], chunks: list[tuple[list[Any], Any]],
            progress: Callable[[int], None] | None) -> None:
     """Count one batch's outcomes and commit its changed posts with the resume point."""
@@ -456,6 +457,7 @@ def _write(archive: Archive, reader: captures.Reader, run_id: int, result: Resul
             for target, (_, text, markdown) in unchanged])
         conn.execute("UPDATE reextractions SET last_post_id = ?, counts = ?, failures = ? "
                      "WHERE id = ?", (planned[-1][0].post_id, json.dumps(result.counts()),
-                                      json.dumps(result.failures, ensure_ascii=False), run_id))
+                                      json.dumps(result.failures, ensure_ascii=False),
+                                      result.run_id))
     if progress:
         progress(len(planned))
