@@ -483,6 +483,20 @@ def test_words_beside_a_group_that_only_leaves_out_are_told_the_query_to_write(
     assert titles(db, as_written) == expected
 
 
+@pytest.mark.parametrize("typed", ["garten (-berg)", "(-berg) garten", "garten ((-berg))",
+                                   "garten (-berg"])
+def test_a_word_left_out_in_parentheses_without_operators_is_left_out(db: Path,
+                                                                     typed: str) -> None:
+    """Parentheses without an operator are no FTS5 syntax: the words are searched as typed.
+    `garten (-berg)` searched *berg* as a word to find, the parenthesis before its dash
+    hiding it: the search, its count and the box listed the post WITH berg (Zwei), the
+    opposite of what was asked, where `garten AND (-berg)` is told to write garten NOT berg."""
+    assert titles(db, typed) == ["Drei", "Eins"]
+    with Archive.open(db, readonly=True) as archive:
+        assert count(archive, SearchQuery(typed)) == 2
+    assert table_titles(db, typed) == ["Drei", "Eins"]
+
+
 @pytest.mark.parametrize("typed", ["titel:garten OR -fluss", "(titel:garten -berg) OR -fluss"])
 def test_a_misspelled_column_beside_a_side_that_only_leaves_out_is_named(db: Path,
                                                                        typed: str) -> None:

@@ -240,8 +240,8 @@ def plain_query(text: str) -> PlainQuery | None:
     excluded: list[str] = []
     for word in text.split():
         if any(ch.isalnum() for ch in word):
-            if word.startswith("-"):
-                excluded.append(word.lstrip("-"))
+            if (out := left_out_word(word)) is not None:
+                excluded.append(out)
             else:
                 words.append(word)
     if not words and excluded:
@@ -251,6 +251,16 @@ def plain_query(text: str) -> PlainQuery | None:
     if not words:
         raise SearchError(f"nothing to search for in {text!r}: it has no letters or digits")
     return PlainQuery(words, excluded)
+
+
+def left_out_word(word: str) -> str | None:
+    """The word a search's word leaves out (`-compost`; `(-compost)` too: without an operator a
+    parenthesis is no FTS5 syntax, and read as part of the word it hid the dash, so the posts
+    *with* compost were found), or None for a word to find."""
+    if word.startswith("-"):
+        return word.lstrip("-")
+    bare = word.lstrip("(")
+    return bare.lstrip("-").rstrip(")") if bare != word and bare.startswith("-") else None
 
 
 def plain_words(text: str) -> list[str] | None:
