@@ -65,7 +65,7 @@ def find_version(versions: Sequence[dict[str, Any]], ref: str) -> dict[str, Any]
     ref = ref.strip().lower()
     if _VERSION_ID.fullmatch(ref):
         return next((v for v in reversed(versions) if v["content_hash"].startswith(ref)), None)
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():  # not `²`, a digit to isdigit() that int() refuses
         return next((v for v in versions if v["version"] == int(ref)), None)
     return None
 

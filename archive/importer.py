@@ -210,16 +210,18 @@ def last_capture(archive: Archive) -> int:
     return archive.conn.execute("SELECT coalesce(max(id), 0) FROM captures").fetchone()[0]
 
 
-def pages_saved_since(archive: Archive, capture_id: int) -> int:
+def pages_saved_since(archive: Archive, capture_id: int, source: str = SOURCE) -> int:
     """The post pages an import has committed since its captures were at `capture_id`
     (`last_capture`, read as it starts its pages: `on_start`), read back from the archive:
     each page it saved is indexed with its post's version, in one transaction, where a count
     of its `progress` calls is a batch short when a Ctrl-C lands between a batch's commit and
     the call. Its pages only, as `_is_html` takes them: not the images, videos and documents
-    or the 404s indexed after them."""
+    or the 404s indexed after them, nor the pages a crawl (or a recover) stored meanwhile: the
+    captures indexed as `source`'s."""
     return archive.conn.execute(
-        "SELECT count(*) FROM captures WHERE id > ? AND status = 200 AND (content_type IS NULL "
-        "OR content_type = '' OR lower(content_type) LIKE '%html%')", (capture_id,)).fetchone()[0]
+        "SELECT count(*) FROM captures WHERE id > ? AND source = ? AND status = 200 AND "
+        "(content_type IS NULL OR content_type = '' OR lower(content_type) LIKE '%html%')",
+        (capture_id, source)).fetchone()[0]
 
 
 def _too_large(entry: webarchive.Entry, what: str, limit: int) -> str:

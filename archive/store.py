@@ -633,6 +633,9 @@ class Archive:
         none; its host's `www.` added or taken off); None when it names none."""
         key = str(url_or_id).strip()
         if key.isdigit():
+            # A number SQLite cannot hold, or a digit sign int() cannot read (`²`), is no id.
+            if not (key.isascii() and int(key) <= MAX_ID):
+                return None
             row = self.conn.execute("SELECT id FROM posts WHERE id = ?", (int(key),)).fetchone()
             return None if row is None else row[0]
         found = self._post_id_as_spelled(key)
@@ -912,6 +915,8 @@ class Archive:
             search_upkeep.rebuild_search_indexes(conn)
 
 
+# The largest id SQLite holds (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
 # _moved_posts' key of a post at a /post/ URL by its slug (no path starts with NUL).
 _NEW_BLOG_KEY = "\0post/"
 

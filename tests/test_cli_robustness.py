@@ -314,6 +314,51 @@ main(sys.argv[1:], prog_name="wixarchive")
 """
 
 
+# The same, with a crawl of another site storing its pages in the archive meanwhile (its
+# captures' source is "crawl"), as another process may: here the real importer writes them,
+# through another connection, between the import's first commit and the stop.
+STOPPED_IMPORT_BESIDE_A_CRAWL = """import sys
+from pathlib import Path
+from archive import importer
+from archive.cli import main
+from archive.store import Archive
+
+commit = importer._Importer.commit
+
+
+def stopped(self, write=None):
+    commit(self, write)
+    if write is not None and self.source == importer.SOURCE:
+        with Archive.open(Path(sys.argv[-1])) as other:
+            importer.import_files(other, [Path(sys.argv[1])], source="crawl")
+        raise KeyboardInterrupt
+
+
+importer._Importer.commit = stopped
+main(sys.argv[2:], prog_name="wixarchive")
+"""
+
+
+def test_an_import_stopped_beside_a_crawl_counts_its_own_pages_only(tmp_path: Path) -> None:
+    """The Interrupted line counts the post pages this import saved, read back as the newest
+    captures: those a crawl stored meanwhile were counted too (`400 of 1500 post pages
+    imported so far are saved` with 100 imported)."""
+    db = tmp_path / "a.db"
+    warc = _warc(tmp_path, 1500)
+    crawled = tmp_path / "crawled.warc.gz"
+    write_warc(crawled, [(f"https://other.example/post/page-{n}", POST.read_bytes(),
+                          "text/html") for n in range(300)])
+    result = subprocess.run([sys.executable, "-c", STOPPED_IMPORT_BESIDE_A_CRAWL, str(crawled),
+                             "import", str(warc), "--db", str(db)], capture_output=True,
+                            text=True, timeout=HANG_GUARD,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 130, result.stderr
+    assert _count(db, "SELECT count(*) FROM captures WHERE source = 'crawl'") == 300
+    assert result.stderr == (f"Interrupted: {IMPORT_BATCH} of 1500 post pages imported so far "
+                             f"are saved in {db}; run the same command again to resume: what "
+                             "was imported is skipped\n")
+
+
 def test_an_import_stopped_right_after_a_commit_counts_that_batch(tmp_path: Path) -> None:
     """The Interrupted line said what the progress calls had counted: stopped between a
     batch's commit and its count, `0 of 1500 post pages imported so far are saved` with 100

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from archive.store import Archive
 from crawler.extract.record import Article
 
@@ -251,3 +253,39 @@ def test_a_numeric_slug_shows_its_post_and_is_named_beside_a_post_of_that_id(
     assert shown.stderr == ("Notice: 3 is read as post id 3; the post "
                             "https://years.example/post/3 (id 6) has it as its slug: give its "
                             "id or URL to see it\n"), shown.stderr
+
+
+def test_a_number_no_post_id_can_be_or_a_digit_sign_is_no_traceback(tmp_path: Path) -> None:
+    """`show 99999999999999999999999` (past SQLite's integers) stopped with an OverflowError
+    traceback, and `show ²` (a digit to str.isdigit, no number to int) with a ValueError one;
+    so did `show 1 --version ²` and `history 1 --diff 1 ²`. Neither is a post id or a version
+    number: the post whose slug it is, else the usual "no post"; no such version."""
+    db = tmp_path / "archive.db"
+    huge = "99999999999999999999999"
+    with Archive.open(db) as archive:
+        archive.save_articles([article(f"https://years.example/post/{huge}"),
+                               article("https://years.example/post/day")])
+    for command in ("show", "history"):
+        found = wixarchive(command, huge, "--db", str(db))
+        assert found.returncode == 0, found.stderr
+        assert found.stderr == f"Notice: {huge} is archived as https://years.example/post/{huge}" \
+                               ": using that\n"
+        missing = wixarchive(command, "²", "--db", str(db))
+        assert (missing.returncode, missing.stderr) == (1, f"Error: no post '²' in {db}\n")
+    version = wixarchive("show", "2", "--version", "²", "--db", str(db))
+    assert version.returncode == 1 and version.stderr.startswith(
+        "Error: https://years.example/post/day has versions 1 (ids "), version.stderr
+    diff = wixarchive("history", "2", "--diff", "1", "²", "--db", str(db))
+    assert diff.returncode != 0 and "Traceback" not in diff.stderr, diff.stderr
+    with Archive.open(db, readonly=True) as archive:
+        assert archive.post("18446744073709551616") is None
+    pytest.importorskip("datasette")
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+    client = Client(make_datasette(db))  # the article page answered 500 to both
+    try:
+        for path in (f"/archive/-/post/{huge}", "/archive/-/post/2.json?v=²"):
+            assert client.get(path).status_code == 404, path
+    finally:
+        client.close()

@@ -291,6 +291,57 @@ def test_a_list_of_blogs_in_another_encoding_is_refused_in_one_line(tmp_path: Pa
     assert not (tmp_path / "study.sites.toml").exists()
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_a_sites_file_saved_by_notepad_is_read_and_added_to(tmp_path: Path, encoding: str):
+    """The sites file run-due reads, edited by hand and saved by Notepad ("UTF-8 with BOM", or
+    "Unicode": UTF-16): `run-due`, `sites list` and `sites add` refused it as `not valid TOML:
+    Invalid statement (at line 1, column 1)` (a line that looks right) or with a UTF-8 codec
+    error. Read as the lists `crawl --sites` takes are; `sites add` writes it back as UTF-8."""
+    db = tmp_path / "club.db"
+    path = tmp_path / "club.sites.toml"
+    path.write_text('[[site]]\r\nurl = "https://a.example/blog"\r\nname = "Café"\r\n',
+                    encoding=encoding)
+    listed = wix("sites", "list", "--db", str(db), "--json")
+    assert listed.exit_code == 0, listed.output
+    assert [(s["url"], s["name"]) for s in json.loads(listed.output)] == [
+        ("https://a.example/blog", "Café")]
+    added = wix("sites", "add", "b.example", "--db", str(db))
+    assert added.exit_code == 0, added.output
+    assert [(s.url, s.name) for s in sites_file.load(path)] == [
+        ("https://a.example/blog", "Café"), ("https://b.example", None)]
+    assert not path.read_bytes().startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
+
+
+def test_a_sites_file_in_another_encoding_is_refused_naming_its_line(tmp_path: Path):
+    path = tmp_path / "club.sites.toml"
+    path.write_bytes('[[site]]\nurl = "https://a.example/"\nname = "Café"\n'.encode("cp1252"))
+    result = wix("sites", "list", "--sites", str(path), "--db", str(tmp_path / "club.db"))
+    assert result.exit_code == 1
+    assert result.output == (f"Error: cannot read {path}: line 3 is not UTF-8 text (save the "
+                             "file as UTF-8)\n")
+
+
+def test_a_control_character_in_a_sites_files_url_makes_its_entry_invalid(tmp_path: Path):
+    """`url = "https://a.example/po\\u0000st"` (TOML's escape) was crawled by run-due, its
+    line printing the NUL (or an escape sequence, recolouring the terminal) as it is; `sites
+    add` refuses such a URL. The entry is invalid, named with the character shown."""
+    path = tmp_path / "club.sites.toml"
+    path.write_text('[[site]]\nurl = "https://a.example/po\\u0000st"\n\n'
+                    '[[site]]\nurl = "https://b.example/\\u001b[31m"\n\n'
+                    '[[site]]\nurl = "https://c.example/"\n', encoding="utf-8")
+    bad: list[sites_file.BadEntry] = []
+    kept = sites_file.parse(sites_file._read(path), path, bad)
+    assert [site.url for site in kept] == ["https://c.example/"]
+    assert [entry.problem for entry in bad] == [
+        f"{path} site #1: 'https://a.example/po\\x00st' holds a control character (U+0000): "
+        "no web address does",
+        f"{path} site #2: 'https://b.example/\\x1b[31m' holds a control character (U+001B): "
+        "no web address does"]
+    listed = wix("sites", "list", "--sites", str(path), "--db", str(tmp_path / "club.db"))
+    assert listed.exit_code == 1
+    assert listed.output == f"Error: {bad[0].problem}\n"
+
+
 def test_sites_added_and_removed_at_once_by_many_processes_are_all_kept(tmp_path: Path):
     """`sites add` read the file, appended its site and replaced the file: two at once (a
     script adding a list of blogs in parallel, two colleagues) each wrote what it had read, so

@@ -3,7 +3,6 @@ ends, and a total."""
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import json
 import os
@@ -48,6 +47,7 @@ from archive.crawls import (
     scrapy_overrides,
 )
 from archive.schedule.locks import SiteLock
+from archive.schedule.sites import NotUTF8, decoded
 from archive.store import Archive, ArchiveError
 from archive.words import aside, counted
 
@@ -64,15 +64,10 @@ def read_site_list(path: Path, reader: str = "crawl --sites") -> list[Target]:
         raw = path.read_bytes()
     except OSError as exc:
         fail(f"cannot read sites file {path}: {exc.strerror}")
-    # A byte order mark opens a list saved as "CSV UTF-8" by a spreadsheet or by Notepad
-    # (UTF-16 as its "Unicode"): read as UTF-8, it made the first URL no web address.
-    utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    try:
-        lines = raw.decode("utf-16" if utf16 else "utf-8-sig").splitlines()
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        fail(f"cannot read sites file {path}: line {line} is not UTF-8 text (save the list as "
-             "UTF-8)")
+    try:  # a spreadsheet's or Notepad's too (a byte order mark, UTF-16)
+        lines = decoded(raw).splitlines()
+    except NotUTF8 as exc:
+        fail(f"cannot read sites file {path}: {exc} (save the list as UTF-8)")
     if any(line.strip() in _SCHEDULE_TABLES for line in lines):
         fail(f"{path} is a schedule sites file (TOML): `wixarchive run-due --sites {path}` "
              f"crawls its sites that are due (--force: all of them); `{reader}` takes one "

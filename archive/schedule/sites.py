@@ -33,6 +33,7 @@ A site with neither `every` nor `cron` uses the default schedule (`[defaults]`, 
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import fcntl
 import os
@@ -186,15 +187,44 @@ def _build(table: dict[str, Any], defaults: dict[str, Any], where: str) -> Site:
                 politeness={k: v for k, v in merged.items() if k in POLITENESS}, media=media)
 
 
-def _read(path: Path) -> dict[str, Any]:
+class NotUTF8(ValueError):
+    """A file of sites holding a line that is no UTF-8 text (Windows-1252, Latin-1...)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"line {line} is not UTF-8 text")
+        self.line = line
+
+
+def decoded(raw: bytes) -> str:
+    """A file of sites (a list of URLs, or this TOML file) as text: UTF-8, its byte order mark
+    skipped, or UTF-16 after its mark. A spreadsheet's "CSV UTF-8" and Notepad's "UTF-8 with
+    BOM" start with the mark (read as UTF-8, it made the first line no URL, no TOML), and
+    Notepad's "Unicode" is UTF-16. NotUTF8 for any other encoding, naming its first line that
+    is not UTF-8 text."""
+    utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     try:
-        text = path.read_text(encoding="utf-8")
+        return raw.decode("utf-16" if utf16 else "utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NotUTF8(raw[:exc.start].count(b"\n") + 1) from None
+
+
+def _text(path: Path) -> str:
+    """The sites file's text (`decoded`); FileNotFoundError when there is none."""
+    try:
+        return decoded(path.read_bytes())
     except FileNotFoundError:
-        return {}
+        raise
     except OSError as exc:
         raise SitesError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise SitesError(f"{path} is not valid TOML: {exc}") from None
+    except NotUTF8 as exc:
+        raise SitesError(f"cannot read {path}: {exc} (save the file as UTF-8)") from None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        text = _text(path)
+    except FileNotFoundError:
+        return {}
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -255,7 +285,11 @@ def _entry(table: Any, number: int, defaults: dict[str, Any], path: Path,
            first: dict[str, Site]) -> Site:
     if not isinstance(table, dict):
         raise SitesError(f"{path} site #{number}: `site` must be [[site]] tables")
-    where = f"{path} site #{number}" + (f" ({table['url']})" if "url" in table else "")
+    url = table.get("url")
+    if isinstance(url, str) and (problem := control_character_problem(url)):
+        # As `sites add` refuses it; the entry's name would print the character as it is.
+        raise SitesError(f"{path} site #{number}: {problem}")
+    where = f"{path} site #{number}" + (f" ({url})" if "url" in table else "")
     site = _build(table, defaults, where)
     clash = first.get(site_key(site.root))  # www. or not, http or https: one site
     if clash:
@@ -349,10 +383,10 @@ def _add(path: Path, entry: dict[str, Any]) -> Site:
     clash = next((s for s in sites if site_key(s.root) == site_key(site.root)), None)
     if clash:
         raise SitesError(f"{clash.url} is already in {path} (same site {site.root})")
-    try:
-        text = path.read_text(encoding="utf-8") if path.exists() else HEADER
-    except OSError as exc:
-        raise SitesError(f"cannot read {path}: {exc.strerror}") from None
+    try:  # written back as UTF-8, whatever `decoded` read
+        text = _text(path)
+    except FileNotFoundError:
+        text = HEADER
     _write(path, text.rstrip("\n") + "\n\n" + _table("[[site]]", entry))
     return site
 

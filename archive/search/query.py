@@ -240,8 +240,8 @@ def plain_query(text: str) -> PlainQuery | None:
     excluded: list[str] = []
     for word in text.split():
         if any(ch.isalnum() for ch in word):
-            if word.startswith("-"):
-                excluded.append(word.lstrip("-"))
+            if (out := left_out_word(word)) is not None:
+                excluded.append(out)
             else:
                 words.append(word)
     if not words and excluded:
@@ -251,6 +251,16 @@ def plain_query(text: str) -> PlainQuery | None:
     if not words:
         raise SearchError(f"nothing to search for in {text!r}: it has no letters or digits")
     return PlainQuery(words, excluded)
+
+
+def left_out_word(word: str) -> str | None:
+    """The word a search's word leaves out (`-compost`; `(-compost)` too: without an operator a
+    parenthesis is no FTS5 syntax, and read as part of the word it hid the dash, so the posts
+    *with* compost were found), or None for a word to find."""
+    if word.startswith("-"):
+        return word.lstrip("-")
+    bare = word.lstrip("(")
+    return bare.lstrip("-").rstrip(")") if bare != word and bare.startswith("-") else None
 
 
 def plain_words(text: str) -> list[str] | None:
@@ -422,14 +432,17 @@ _DASHED_PHRASE = re.compile(r'(?<![^\s(])-("(?:[^"]|"")*")')
 
 
 # A word after a dash (`-strasse`), not a column filter (`-title: …`).
-_DASHED_WORD = re.compile(r"(?<![^\s(])-(\w+)\b(?![*:]|\s*:)")
+# A word written with hyphens (`-e-mail`) is one word left out: FTS5 reads `-e` as a column.
+_HYPHENATED = r"\w+(?:-\w+)*"
+_DASHED_WORD = re.compile(rf"(?<![^\s(])-({_HYPHENATED})\b(?![*:]|\s*:)")
 
 
 # A query read for its dashes, in pieces, in order: a word, prefix or phrase left out written
 # apart (`-berg`, `-strass*`, `-"green manure"`; `AND -berg` too), not a column filter (`-title:
 # …`); a phrase (a dash, OR or parenthesis in it is a word: `"rose -red"`); a parenthesis; an
 # OR; anything else.
-LEFT_OUT = r'(?P<out>(?:\bAND\s+)?(?<![^\s(])-(?P<term>"(?:[^"]|"")*"|\w+\b\*?)(?!\s*:))'
+LEFT_OUT = (r'(?P<out>(?:\bAND\s+)?(?<![^\s(])-(?P<term>"(?:[^"]|"")*"|'
+            + _HYPHENATED + r'\b\*?)(?!\s*:))')
 _DASH_PIECE = re.compile(
     LEFT_OUT + r'|(?P<phrase>"(?:[^"]|"")*"?)|(?P<open>\()|(?P<close>\))|(?P<or>\s+OR\s+)'
     r'|[^"()\s]+|\s+')
@@ -558,8 +571,10 @@ def explain(exc: sqlite3.Error, match: str) -> SearchError:
     name = column.group(1) if column else ""
     dashed_phrase = next((phrase for phrase in _DASHED_PHRASE.findall(match)
                           if phrase[1:-1].replace('""', '"') == name), None) if column else None
-    dashed = column is not None and (dashed_phrase is not None or re.search(
-        rf"(?<![^\s(])-{re.escape(name)}\b", match) is not None)
+    # The word left out as written, hyphens and all (FTS5 names `e` of `-e-mail`).
+    dashed_word = re.search(rf"(?<![^\s(])-({re.escape(name)}(?:-\w+)*)\b", match) \
+        if column else None
+    dashed = column is not None and (dashed_phrase is not None or dashed_word is not None)
     # A column FTS5 names that no -term wrote is a misspelled one (`titel:garten OR -fluss`):
     # named first, as FTS5 names it.
     if (dashed or message.startswith("fts5:") or "syntax error" in message) \
@@ -571,9 +586,10 @@ def explain(exc: sqlite3.Error, match: str) -> SearchError:
             return SearchError(f"unknown column {name!r} in query: {_not_phrase(dashed_phrase)}")
         if dashed:
             # FTS5 reads -word as "every column but word"; plain words read it as "not word".
-            return SearchError(f"unknown column {name!r} in query: in FTS5 syntax -{name} names "
+            word = dashed_word[1] if dashed_word else name
+            return SearchError(f"unknown column {name!r} in query: in FTS5 syntax -{word} names "
                                f"columns to leave out; to leave out posts with the word, write "
-                               f"NOT {name}")
+                               f"NOT {word}")
         return SearchError(f"unknown column {name!r} in query (columns: {columns})")
     if message.startswith("fts5:") or "syntax error" in message or "unterminated" in message:
         detail = message.removeprefix("fts5: ").replace('syntax error near ""',

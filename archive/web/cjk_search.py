@@ -55,7 +55,7 @@ from archive.search.bigrams import CJK_RUN, normalize, run_query, split_words
 from archive.search.casefold import widen_syntax, word_phrases
 from archive.search.cjk import holding_word
 from archive.search.marks import SCRIPT, strip
-from archive.search.query import quoted
+from archive.search.query import left_out_word, quoted
 from archive.web import (
     archive_names,
     archive_sites,
@@ -93,11 +93,12 @@ def _cjk_words(text: str) -> tuple[list[str], list[str]] | None:
 
 def _split_left_out(text: str) -> tuple[list[str], list[str]]:
     """The words of a table search (at spaces and quotes), and those it leaves out: a word
-    starting with `-` and holding a letter or digit (`plain_query`'s rule), without its `-`."""
+    holding a letter or digit that `left_out_word` reads so (`plain_query`'s rule: `-walk`,
+    `(-walk)`), without its `-`."""
     words, left_out = [], []
     for word in text.replace('"', " ").split():
-        if word.startswith("-") and any(ch.isalnum() for ch in word):
-            left_out.append(word.lstrip("-"))
+        if any(ch.isalnum() for ch in word) and (out := left_out_word(word)) is not None:
+            left_out.append(out)
         else:
             words.append(word)
     return words, left_out

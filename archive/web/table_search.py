@@ -41,6 +41,7 @@ from archive.search.query import (
     SearchError,
     dashes_as_not,
     fts_query,
+    left_out_word,
     plain_query,
     quoted,
 )
@@ -128,7 +129,7 @@ def _leaves_out_only(text: str) -> bool:
     """Whether every word of a search without FTS5 syntax leaves a word out (`-compost`), a
     phrase one word (`" -compost"` is the word to find)."""
     words = [word for word in _WORD.findall(text) if any(ch.isalnum() for ch in word)]
-    return bool(words) and all(word.startswith("-") for word in words)
+    return bool(words) and all(left_out_word(word) is not None for word in words)
 
 
 def combined(text: str, bigrams: bool, marked: bool) -> bool:
