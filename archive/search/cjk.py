@@ -166,6 +166,11 @@ _GLUED_TERM = re.compile(r'(?:(?P<column>\w+)\s*:\s*)?(?:"(?P<phrase>[^"\s]+)"|(
                          r'(?P<prefix>\*)?')
 
 
+# A column filter written with spaces around its colon (`title : berlin`, `title: berlin`),
+# which FTS5 reads as `title:berlin`: the colon's spaces taken out, outside quoted phrases.
+_COLUMN_SPACED = re.compile(r'("(?:[^"]|"")*"?)|(?<![^\s(])(\w+)\s*:\s*')
+
+
 def glued_syntax(text: str) -> Glued | None:
     """The words of FTS5 syntax `text` as `top_glued` looks them up (`berlin*`, `"berlin"`,
     `title:berlin`, `berlin NOT walk`); None for any other syntax (OR, NEAR, groups, phrases
@@ -173,7 +178,7 @@ def glued_syntax(text: str) -> Glued | None:
     words, which have their own lookup."""
     terms: list[GluedTerm] = []
     excluded: list[GluedTerm] = []
-    pieces = text.split()
+    pieces = _COLUMN_SPACED.sub(lambda found: found[1] or f"{found[2]}:", text).split()
     at = 0
     while at < len(pieces):
         piece = pieces[at]
