@@ -312,6 +312,25 @@ def test_a_latin_word_written_against_cjk_text_is_found_beside_posts_holding_it_
         assert count(archive, SearchQuery("berlin tokyo")) == 1
 
 
+@pytest.mark.parametrize(("typed", "snippet"), [
+    ("BERLIN", "先週東京で[berlin]と言いました"),  # was unmarked: the word's case differed
+    ("Berlin*", "先週東京で[berlin]と言いました"),
+    ("berl*", "先週東京で[berlin]と言いました"),  # was [berl]in: a prefix, not the word
+    ("berliner", "東京で[berliner]とberlinと"),  # was unmarked
+    ("berlin", "東京でberlinerと[berlin]と")])  # not inside a longer word
+def test_a_word_written_against_cjk_text_is_marked_whole_in_its_snippet_in_any_case(
+        tmp_path: Path, typed: str, snippet: str) -> None:
+    """The snippet of a post found by a word written against CJK text marked the word only
+    where the text held it in the case typed, and a prefix's letters alone."""
+    path = tmp_path / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles([BERLIN[1], Article(url=f"{JA}/post/longer", title="Longer",
+                                                  body_text="東京でberlinerとberlinと")])
+    with Archive.open(path, readonly=True) as archive:
+        found = search(archive, SearchQuery(typed))
+    assert snippet in [hit.marked_snippet("[", "]") for hit in found]
+
+
 # Posts holding berlin standing free, written against CJK text, in a title, beside walk.
 BERLIN_SYNTAX = [
     *BERLIN,

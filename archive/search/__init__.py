@@ -188,7 +188,7 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
         else:
             snippets = _snippets(conn, FTS_TABLE, ranked.match, others)
         if glued:  # written against CJK text: marked where the text holds them
-            snippets |= _run_snippets(conn, glued, ranked.glued_words)
+            snippets |= _glued_snippets(conn, glued, ranked.glued_words)
         hits = _hits(conn, ranks, snippets)
     except sqlite3.OperationalError as exc:  # the query's (damaged pages: DatabaseError, raised)
         if held_by_another(exc):
@@ -208,6 +208,16 @@ def _run_snippets(conn: sqlite3.Connection, ids: list[int], runs: list[str],
     return {post_id: (bigrams.snippet(body or "", runs, HIGHLIGHT_START, HIGHLIGHT_END), [])
             for post_id, body in conn.execute(
                 f"SELECT id, body FROM posts WHERE id IN ({placeholders})", ids)}
+
+
+def _glued_snippets(conn: sqlite3.Connection, ids: list[int], words: list[tuple[str, bool]],
+                    ) -> dict[int, tuple[str, list[str]]]:
+    """The snippets of the posts `ids` around the first of `words` (each with whether it is a
+    prefix) their body holds written against CJK text, no field named as matched."""
+    placeholders = ",".join("?" * len(ids))
+    return {post_id: (bigrams.glued_snippet(body or "", words, HIGHLIGHT_START, HIGHLIGHT_END),
+                      []) for post_id, body in conn.execute(
+                          f"SELECT id, body FROM posts WHERE id IN ({placeholders})", ids)}
 
 
 def count(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> int:
@@ -269,7 +279,7 @@ class _Ranked:
         self.unmarked = False
         # The posts found by words written against CJK text, listed last (`_glued`).
         self.glued: set[int] = set()
-        self.glued_words: list[str] = []
+        self.glued_words: list[tuple[str, bool]] = []  # (word, whether a prefix)
 
     def top(self, conn: sqlite3.Connection, query: SearchQuery, *, fast: bool,
             ) -> list[tuple[int, float]]:
@@ -370,7 +380,7 @@ class _Ranked:
         more = cjk.top_glued(conn, glued.terms, glued.excluded, self._found_by(), filters,
                              limit, offset)
         self.glued = {post_id for post_id, _ in more}
-        self.glued_words = [term.word for term in glued.terms]
+        self.glued_words = [(term.word, term.prefix) for term in glued.terms]
         return more
 
     def _glued_count(self, conn: sqlite3.Connection, glued: cjk.Glued | None,
