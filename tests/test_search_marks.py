@@ -620,6 +620,9 @@ def test_a_word_written_with_marks_against_cjk_text_follows_the_posts_holding_it
     for typed in ("תודה", "תּוֹדָה"):
         found = titles(path, typed)
         assert set(found[:2]) == {"Free", "Plain"} and found[2:] == ["旅"], typed
+        # Its snippet marks the word as written (it had no mark: the marks of the text were
+        # not in the word looked up).
+        assert hits(path, typed)[2] == ("旅", "先週東京で[תּוֹדָה]と言いました")
         with Archive.open(path, readonly=True) as archive:
             assert count(archive, SearchQuery(typed)) == 3
 

@@ -188,7 +188,7 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
         else:
             snippets = _snippets(conn, FTS_TABLE, ranked.match, others)
         if glued:  # written against CJK text: marked where the text holds them
-            snippets |= _run_snippets(conn, glued, ranked.glued_words)
+            snippets |= _glued_snippets(conn, glued, ranked.glued_words)
         hits = _hits(conn, ranks, snippets)
     except sqlite3.OperationalError as exc:  # the query's (damaged pages: DatabaseError, raised)
         if held_by_another(exc):
@@ -208,6 +208,16 @@ def _run_snippets(conn: sqlite3.Connection, ids: list[int], runs: list[str],
     return {post_id: (bigrams.snippet(body or "", runs, HIGHLIGHT_START, HIGHLIGHT_END), [])
             for post_id, body in conn.execute(
                 f"SELECT id, body FROM posts WHERE id IN ({placeholders})", ids)}
+
+
+def _glued_snippets(conn: sqlite3.Connection, ids: list[int], words: list[tuple[str, bool]],
+                    ) -> dict[int, tuple[str, list[str]]]:
+    """The snippets of the posts `ids` around the first of `words` (each with whether it is a
+    prefix) their body holds written against CJK text, no field named as matched."""
+    placeholders = ",".join("?" * len(ids))
+    return {post_id: (bigrams.glued_snippet(body or "", words, HIGHLIGHT_START, HIGHLIGHT_END),
+                      []) for post_id, body in conn.execute(
+                          f"SELECT id, body FROM posts WHERE id IN ({placeholders})", ids)}
 
 
 def count(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> int:
@@ -269,7 +279,9 @@ class _Ranked:
         self.unmarked = False
         # The posts found by words written against CJK text, listed last (`_glued`).
         self.glued: set[int] = set()
-        self.glued_words: list[str] = []
+        self.glued_words: list[tuple[str, bool]] = []  # (word, whether a prefix)
+        self.phrases: dict[str, list[str]] = {}  # casefold.word_phrases of its plain words
+        self.variants = casefold.Variants({}, ())  # the archive's (casefold.archive_variants)
 
     def top(self, conn: sqlite3.Connection, query: SearchQuery, *, fast: bool,
             ) -> list[tuple[int, float]]:
@@ -291,7 +303,11 @@ class _Ranked:
         # The vocabulary lookups too: a time limit stops them as it stops the search. Words that
         # fold to more than the index's tokenizer finds (STRASSE: straße too) are searched as
         # their phrases, by exact ranking: the lists of the fast path are per term.
-        phrases = casefold.word_phrases(conn, [*plain.words, *plain.excluded]) if plain else {}
+        # The archive's letters that may vary, read once: the words' other spellings in both
+        # indexes are read from them.
+        self.variants = casefold.archive_variants(conn)
+        phrases = casefold.word_phrases(conn, [*plain.words, *plain.excluded],
+                                        self.variants) if plain else {}
         words = plain.words if plain is not None and not plain.excluded and not phrases else None
         if words is None and (phrase := _ONE_PHRASE.fullmatch(self.text.strip())) \
                 and bigrams.split_words([phrase[1]])[0]:
@@ -302,7 +318,7 @@ class _Ranked:
         # FTS5 syntax with CJK words in it (`東京 OR 大阪`): each word in its index.
         syntax = cjk_syntax.parse(self.match) if words is None else None
         if plain is None:  # FTS5 syntax: its words widened as plain words are
-            widened = casefold.widen_syntax(conn, self.match)
+            widened = casefold.widen_syntax(conn, self.match, self.variants)
             # Beside CJK words too (`strasse AND 東京`, `title:strasse OR 東京` find Straße),
             # where cjk_syntax reads the widened expression, however many parts its groups
             # of spellings add (until 2026-12-07, one widened past MAX_PARTS ran as typed).
@@ -318,14 +334,16 @@ class _Ranked:
         # 東京でberlinと, which the main index holds only inside that whole token) are found
         # in posts_cjk, and listed after the others (`_glued`); in FTS5 syntax, what one
         # lookup per word keeps the meaning of (cjk.glued_syntax: `berlin*`, `title:berlin`).
-        glued = None if runs or syntax is not None else _glued_words(self.text, words, plain,
-                                                                      bool(phrases))
+        glued = None if runs or syntax is not None else _glued_words(self.text, words, plain)
         bigram_index = (runs or glued or syntax) and cjk.indexed(conn)
         if not bigram_index:  # an archive from before v13, read-only: the main index only
             runs, syntax, glued = [], None, None
-        elif glued is not None and glued.excluded \
-                and (left_out := cjk.not_glued(conn, glued.excluded)) is not None:
-            filters = [*filters, left_out]
+        elif glued is not None and glued.excluded:
+            # Spelled otherwise too (strasse: straße), as the words to find are (`_glued`).
+            glued = glued._replace(excluded=_spelled(self.variants, glued.excluded, phrases))
+            if (left_out := cjk.not_glued(conn, glued.excluded)) is not None:
+                filters = [*filters, left_out]
+        self.phrases = phrases
         limit, offset = query.limit, query.offset
         # Hebrew or Arabic words, and posts written with vowel marks: both indexes, as one.
         self.unmarked = not runs and syntax is None and unmarked.needed(conn, self.match)
@@ -367,17 +385,20 @@ class _Ranked:
         (cjk.top_glued): `limit` of them from `offset`, recorded in `self.glued`."""
         if glued is None:
             return []
-        more = cjk.top_glued(conn, glued.terms, glued.excluded, self._found_by(), filters,
-                             limit, offset)
+        terms = _spelled(self.variants, glued.terms, self.phrases)  # strasse: straße there too
+        more = cjk.top_glued(conn, terms, glued.excluded, self._found_by(), filters, limit,
+                             offset)
         self.glued = {post_id for post_id, _ in more}
-        self.glued_words = [term.word for term in glued.terms]
+        self.glued_words = [(word, term.prefix) for term in terms
+                            for word in (term.word, *term.spellings)]
         return more
 
     def _glued_count(self, conn: sqlite3.Connection, glued: cjk.Glued | None,
                      filters: Sequence[Filter]) -> int:
         """How many posts `_glued` ranks paged to the end, without ranking them."""
         return 0 if glued is None else cjk.count_glued(
-            conn, glued.terms, glued.excluded, self._found_by(), filters)
+            conn, _spelled(self.variants, glued.terms, self.phrases), glued.excluded,
+            self._found_by(), filters)
 
     def _found_by(self) -> list[tuple[str, str]]:
         """(index, MATCH expression) of each index the query's words were looked up in."""
@@ -385,18 +406,37 @@ class _Ranked:
 
 
 def _glued_words(text: str, words: list[str] | None, plain: PlainQuery | None,
-                 widened: bool) -> cjk.Glued | None:
+                 ) -> cjk.Glued | None:
     """The words of a query without CJK words to look up where they are written against CJK
     text: plain words (those left out too), or FTS5 syntax one lookup per word keeps the
-    meaning of; None for others, and for plain words with other spellings (`widened`)."""
+    meaning of; None for others."""
     if words:
         return cjk.Glued([cjk.GluedTerm(word) for word in words], [])
     if plain is None:
         return cjk.glued_syntax(text)
-    if widened:
-        return None
     return cjk.Glued([cjk.GluedTerm(word) for word in plain.words],
                      [cjk.GluedTerm(word) for word in plain.excluded])
+
+
+def _spelled(variants: casefold.Variants, terms: list[cjk.GluedTerm],
+             phrases: dict[str, list[str]]) -> list[cjk.GluedTerm]:
+    """`terms` with each but a prefix given its other spellings: those the main index holds
+    (`phrases`, casefold.word_phrases) and those posts_cjk may hold
+    (casefold.glued_spellings). Until 2026-12-07 a word with other spellings (strasse) was not
+    looked up against CJK text at all, and one without in the main index (straße) was looked
+    up as typed alone."""
+    # Prefixes are searched as typed, as they are in the main index.
+    spelled = casefold.glued_spellings(variants, [term.word for term in terms if not term.prefix])
+    if not spelled and not phrases:
+        return terms
+
+    def with_spellings(term: cjk.GluedTerm) -> cjk.GluedTerm:
+        others = dict.fromkeys([*phrases.get(term.word, [])[1:], *spelled.get(term.word, [])])
+        others.pop(term.word, None)
+        return term._replace(spellings=tuple(others)[:casefold.MAX_SPELLINGS]) \
+            if others and not term.prefix else term
+
+    return [with_spellings(term) for term in terms]
 
 
 def _listed(conn: sqlite3.Connection, query: SearchQuery) -> list[Hit]:

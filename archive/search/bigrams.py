@@ -30,6 +30,7 @@ from collections.abc import Iterable
 # Nothing of the project is imported here but its tokens and marks (which import nothing):
 # archive/schema.py's migration fills the columns with index_text, and the schema is what the
 # rest of archive.search reads.
+from archive.search.marks import MARKS, TATWEEL
 from archive.search.marks import strip as strip_marks
 from archive.search.tokens import TOKEN as TOKEN  # unicode61's tokens, re-exported
 
@@ -130,4 +131,36 @@ def snippet(text: str, runs: list[str], start: str, end: str, width: int = 40) -
     # One pass, longest run first: a run inside another is not marked twice.
     marked = re.sub("|".join(map(re.escape, sorted(set(runs), key=len, reverse=True))),
                     lambda m: f"{start}{m.group()}{end}", text[left:right])
+    return ("…" if left else "") + marked + ("…" if right < len(text) else "")
+
+
+# A character of a word written against CJK text as posts_cjk reads it: a letter or digit that
+# is not CJK, or a Hebrew or Arabic vowel mark or tatweel, which it reads without.
+_GLUED_CHARACTER = (f"(?:(?![{_HAN_KANA_CHARS}{_HANGUL_CHARS}{_HALF_WIDTH_KANA}])[^\\W_]"
+                    f"|[{MARKS}{TATWEEL}])")
+
+
+def glued_snippet(text: str, words: Iterable[tuple[str, bool]], start: str, end: str,
+                  width: int = 40) -> str:
+    """`snippet` for words written against CJK text (`東京でberlinと`), each a (word, whether
+    it is a prefix) pair, marked whole where they are written as posts_cjk finds them: in any
+    case, with the Hebrew or Arabic vowel marks the word was looked up without (תודה marks
+    תּוֹדָה), a prefix to its word's end (`berl*` marks berlin)."""
+    def pattern(word: str, prefix: bool) -> str:
+        letters = "".join(f"{re.escape(char)}[{MARKS}{TATWEEL}]*" for char in strip_marks(word))
+        return letters + (f"{_GLUED_CHARACTER}*" if prefix else f"(?!{_GLUED_CHARACTER})")
+
+    # Longest first: a word inside another is not marked twice.
+    alternatives = sorted({pattern(*word) for word in words if word[0]}, key=len, reverse=True)
+    if not alternatives:
+        return snippet(text, [], start, end, width)
+    found = re.compile(f"(?<!{_GLUED_CHARACTER})(?:{'|'.join(alternatives)})", re.IGNORECASE)
+    text = " ".join(text.split())
+    first = found.search(text)
+    if first is None:  # the page's text as posts_cjk holds it (half-width katakana)
+        text = normalize(text)
+        first = found.search(text)
+    at = first.start() if first else 0
+    left, right = max(0, at - width), at + 2 * width
+    marked = found.sub(lambda m: f"{start}{m.group()}{end}", text[left:right])
     return ("…" if left else "") + marked + ("…" if right < len(text) else "")

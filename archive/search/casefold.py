@@ -72,6 +72,10 @@ DIGIT_SCRIPTS = tuple(str.maketrans("0123456789", "".join(chr(zero + n) for n in
 # dialytika: προϊόν), Arabic a hamza or two.
 MAX_MARKED = 2
 _LONGEST_FOLD = max(map(len, _MULTI))
+# Those text normalised to NFKC holds (ß, not the ligature ﬅ nor a nukta's one character), as
+# posts_cjk holds its words (glued_spellings).
+_NFKC_MULTI = {key: kept for key, chars in _MULTI.items()
+               if (kept := "".join(c for c in chars if unicodedata.is_normalized("NFKC", c)))}
 # A word's spellings grow with each foldable pair in it (strasse: 2); past this many, the
 # rest are not looked up (a Greek word with three αι has 2,197). Also a word's phrases in all,
 # its letters' spellings and its joiner splits together (word_phrases).
@@ -135,11 +139,12 @@ def archive_variants(conn: sqlite3.Connection) -> Variants:
     return found
 
 
-def spellings(token: str, variants: Variants) -> list[str]:
+def spellings(token: str, variants: Variants, folds: Mapping[str, str] = _MULTI) -> list[str]:
     """The spellings of a folded token the index may hold (`strasse` -> strasse, straße;
     `ज़िंदगी` -> the same with ज़ as one character;
     `θαλασσα` -> θαλασσα, θάλασσα, ...; `12` -> 12, ١٢, ۱۲), the token itself first, at most
-    MAX_SPELLINGS; a token longer than MAX_WIDENED, itself alone."""
+    MAX_SPELLINGS; a token longer than MAX_WIDENED, itself alone. `folds`: the characters
+    that may stand for several (_MULTI)."""
     if len(token) > MAX_WIDENED:
         return [token]
     # after[i]: the spellings of token[i:], built from the end.
@@ -147,7 +152,7 @@ def spellings(token: str, variants: Variants) -> list[str]:
     for start in range(len(token) - 1, -1, -1):
         found = [token[start] + rest for rest in after[start + 1]]
         for length in range(2, min(_LONGEST_FOLD, len(token) - start) + 1):
-            for char in _MULTI.get(token[start:start + length], ""):
+            for char in folds.get(token[start:start + length], ""):
                 found += [char + rest for rest in after[start + length]]
         after[start] = found[:MAX_SPELLINGS]
     found = after[0]
@@ -199,13 +204,15 @@ def held_terms(conn: sqlite3.Connection, terms: Iterable[str]) -> set[str]:
     return {term for (term,) in conn.execute(sql, asked)}
 
 
-def word_phrases(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, list[str]]:
+def word_phrases(conn: sqlite3.Connection, words: Iterable[str],
+                 variants: Variants | None = None) -> dict[str, list[str]]:
     """The words that match more than unicode61 finds for them, each with the phrases to search
     for it instead: the word as typed, then its other spellings the index holds (its tokens,
     spelled as the index holds them, joined by spaces). A word that folds as unicode61 folds it
     and has no letter the archive may hold otherwise (`archive_variants`) costs no lookup; words
-    with Chinese, Japanese or Korean in them are left to their own index."""
-    variants = archive_variants(conn)
+    with Chinese, Japanese or Korean in them are left to their own index. `variants`: the
+    archive's (`archive_variants`), when the caller read them for this query already."""
+    variants = archive_variants(conn) if variants is None else variants
     # (word, its tokens each with its spellings, what unicode61 makes of it (a set: a word of
     # thousands of tokens is looked in for each of its spellings' tokens), its spellings with or
     # without a joiner as token lists: archive/search/joiners.py)
@@ -264,16 +271,48 @@ def _joiner_spellings(word: str, tokens: list[str]) -> list[list[str]]:
                                   for pieces in joiners.splits(token)), MAX_SPELLINGS))
 
 
+def glued_spellings(variants: Variants, words: Iterable[str]) -> dict[str, list[str]]:
+    """The other spellings of each of `words` (no CJK text in them) that posts_cjk may hold it
+    written against CJK text in (`strasse`: straße; `θαλασσα`: θάλασσα), as `word_phrases`
+    widens it in the main index, at most MAX_SPELLINGS; a word with none is left out. Not
+    looked up: posts_cjk has no vocabulary, and its lookup of them all is a seek each. None
+    for a word that folds as posts_cjk folds it (case only) with no letter the archive may
+    hold otherwise, nor a ligature (ﬅ), which posts_cjk holds as its letters (NFKC:
+    bigrams.index_text). `variants`: the archive's (`archive_variants`)."""
+    found: dict[str, list[str]] = {}
+    for word in words:
+        written = word.lower()
+        if word.isascii():  # ss (ß), and o, l, d (ø), digits (١) and i (ı) in some archives
+            if "ss" not in written and not (
+                    any(plain in written for plain in UNDECOMPOSED if plain in variants.letters)
+                    or variants.digit_scripts and not written.isalpha()
+                    or variants.dotless and "i" in written):
+                continue
+            tokens = TOKEN.findall(written)
+        else:
+            tokens = TOKEN.findall(fold_case(word))
+            if split_words([word])[0] or tokens == [written] and not may_vary(tokens[0],
+                                                                            variants):
+                continue
+        others = [spelling for spelling in spellings(tokens[0], variants, _NFKC_MULTI)
+                  if spelling != written] if len(tokens) == 1 else []
+        if others:
+            found[word] = others
+    return found
+
+
 _OPERATORS = ("AND", "OR", "NOT", "NEAR")
 
 
-def widen_syntax(conn: sqlite3.Connection, expression: str) -> str:
+def widen_syntax(conn: sqlite3.Connection, expression: str,
+                 variants: Variants | None = None) -> str:
     """An FTS5 expression with each word or "phrase" the index holds spelled otherwise too as
     the group of its spellings (`author:odegard` -> `author:("odegard" OR "ødegard")`), as
     `word_phrases` widens plain words. Not column names, prefixes (`word*`), words after `^`,
     joined by `+`, nor inside NEAR(…), where FTS5 takes phrases only. Words side by side
     (FTS5's implicit AND, of phrases only too) with a group among them are joined by AND and
-    kept one operand in parentheses: `garden میخواهم` -> `(garden AND ("میخواهم" OR ...))`."""
+    kept one operand in parentheses: `garden میخواهم` -> `(garden AND ("میخواهم" OR ...))`.
+    `variants`: as `word_phrases` takes them."""
     parts = list(FTS_PART.finditer(expression))
     texts = [part.group() for part in parts]
     words: dict[int, str] = {}  # the index of each part to widen -> its word
@@ -311,7 +350,7 @@ def widen_syntax(conn: sqlite3.Connection, expression: str) -> str:
         if quoted and (len(text) < 2 or not text.endswith('"')):
             continue  # unterminated: FTS5 says so
         words[at] = text[1:-1].replace('""', '"') if quoted else text
-    phrases = word_phrases(conn, words.values())
+    phrases = word_phrases(conn, words.values(), variants)
     widened = {at for at, word in words.items() if word in phrases}
     joined = {at for at in range(len(parts) - 1) if ends[at] and starts[at + 1]}
     wrapped: list[range] = []  # the runs of phrases side by side holding a group

@@ -23,14 +23,21 @@ class GluedTerm(NamedTuple):
     word: str
     prefix: bool = False
     title: bool = False
+    # Its other spellings, looked up beside it (`strasse`: straße; casefold.glued_spellings).
+    spellings: tuple[str, ...] = ()
 
     def main(self) -> str:
         """Its MATCH expression in the main index (and posts_unmarked, of the same columns)."""
-        return f"{FTS_COLUMNS[0]} : " * self.title + quoted([self.word]) + "*" * self.prefix
+        return self._expression(FTS_COLUMNS[0])
 
     def cjk(self) -> str:
         """Its MATCH expression in posts_cjk, whose first column holds the title's."""
-        return f"{CJK_COLUMNS[0]} : " * self.title + quoted([self.word]) + "*" * self.prefix
+        return self._expression(CJK_COLUMNS[0])
+
+    def _expression(self, title: str) -> str:
+        phrases = [quoted([word]) + "*" * self.prefix for word in (self.word, *self.spellings)]
+        either = phrases[0] if len(phrases) == 1 else f"({' OR '.join(phrases)})"
+        return f"{title} : " * self.title + either
 
 
 def indexed(conn: sqlite3.Connection) -> bool:
@@ -166,6 +173,11 @@ _GLUED_TERM = re.compile(r'(?:(?P<column>\w+)\s*:\s*)?(?:"(?P<phrase>[^"\s]+)"|(
                          r'(?P<prefix>\*)?')
 
 
+# A column filter written with spaces around its colon (`title : berlin`, `title: berlin`),
+# which FTS5 reads as `title:berlin`: the colon's spaces taken out, outside quoted phrases.
+_COLUMN_SPACED = re.compile(r'("(?:[^"]|"")*"?)|(?<![^\s(])(\w+)\s*:\s*')
+
+
 def glued_syntax(text: str) -> Glued | None:
     """The words of FTS5 syntax `text` as `top_glued` looks them up (`berlin*`, `"berlin"`,
     `title:berlin`, `berlin NOT walk`); None for any other syntax (OR, NEAR, groups, phrases
@@ -173,6 +185,8 @@ def glued_syntax(text: str) -> Glued | None:
     words, which have their own lookup."""
     terms: list[GluedTerm] = []
     excluded: list[GluedTerm] = []
+    if ":" in text:
+        text = _COLUMN_SPACED.sub(lambda found: found[1] or f"{found[2]}:", text)
     pieces = text.split()
     at = 0
     while at < len(pieces):

@@ -548,21 +548,53 @@ def _not_phrase(phrase: str) -> str:
             f"words, write NOT {phrase}")
 
 
-def _left_out_of_nothing(match: str) -> SearchError | None:
+def _left_out_of_nothing(match: str, unknown: str | None = None) -> SearchError | None:
     """For FTS5 syntax with a side of an OR (or a group) that only leaves words out (`garten
     -berg OR -fluss`): that such a side finds no post, and the query to write, as the posts
-    table's search box reads it (`garten NOT berg`); None for any other query."""
+    table's search box reads it (`garten NOT berg`); None for any other query. A column the
+    query names that the index has not (`unknown`, as FTS5 named it, or found in the query to
+    write: `-tea OR titel:berlin`) is named first, in the same message: FTS5 names one fault
+    a search, and the query to write would fail on it."""
     read = dashes_as_not(match)
     if read is None or not read.only_left_out:
         return None
     sides = " and ".join(repr(side) for side in read.only_left_out[:3])
     written = " OR ".join(part for part in (read.expression, read.suggested) if part)
+    unknown = unknown or (_unknown_column(written) if written else None)
     write = f"write {written}" if written else "add a word to find (garden NOT compost)"
-    return SearchError(f"malformed query {match!r}: {sides} only leave"
-                       f"{'s' * (len(read.only_left_out) == 1)} words out, with no word to find "
-                       "before: in FTS5 syntax NOT leaves posts out of the words before it on its "
-                       "side of OR (-word names columns to leave out), so such a side finds no "
-                       f"post; {write}")
+    why = (f"{sides} only leave{'s' * (len(read.only_left_out) == 1)} words out, with no word "
+           "to find before: in FTS5 syntax NOT leaves posts out of the words before it on its "
+           "side of OR (-word names columns to leave out), so such a side finds no post")
+    if unknown is not None:
+        return SearchError(f"{_unknown_column_named(unknown)}; and {why}")
+    return SearchError(f"malformed query {match!r}: {why}; {write}")
+
+
+def _unknown_column_named(name: str) -> str:
+    columns = ", ".join(f"{c}:" for c in FTS_COLUMNS)
+    return f"unknown column {name!r} in query (columns: {columns})"
+
+
+def _unknown_column(expression: str) -> str | None:
+    """The column FTS5 names as unknown in `expression`; None when it names none (an error
+    comes only after a search failed)."""
+    try:
+        check_syntax(expression)
+    except sqlite3.Error as exc:
+        found = re.match(r"no such column: (.*)", str(exc))
+        return found.group(1) if found else None
+    return None
+
+
+def check_syntax(expression: str) -> None:
+    """sqlite3.Error when FTS5 cannot parse `expression` (an empty table with the index's
+    columns parses it as the archive's would, in memory, with no read of the archive)."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(f"CREATE VIRTUAL TABLE t USING fts5({', '.join(FTS_COLUMNS)})")
+        conn.execute("SELECT 1 FROM t WHERE t MATCH ?", (expression,)).fetchall()
+    finally:
+        conn.close()
 
 
 def explain(exc: sqlite3.Error, match: str) -> SearchError:
@@ -576,12 +608,12 @@ def explain(exc: sqlite3.Error, match: str) -> SearchError:
         if column else None
     dashed = column is not None and (dashed_phrase is not None or dashed_word is not None)
     # A column FTS5 names that no -term wrote is a misspelled one (`titel:garten OR -fluss`):
-    # named first, as FTS5 names it.
-    if (dashed or message.startswith("fts5:") or "syntax error" in message) \
-            and (nothing := _left_out_of_nothing(match)) is not None:
+    # named first, as FTS5 names it, and a side that only leaves out after it.
+    misspelled = name if column is not None and not dashed else None
+    if (column is not None or message.startswith("fts5:") or "syntax error" in message) \
+            and (nothing := _left_out_of_nothing(match, misspelled)) is not None:
         return nothing
     if column:
-        columns = ", ".join(f"{c}:" for c in FTS_COLUMNS)
         if dashed_phrase is not None:
             return SearchError(f"unknown column {name!r} in query: {_not_phrase(dashed_phrase)}")
         if dashed:
@@ -590,7 +622,7 @@ def explain(exc: sqlite3.Error, match: str) -> SearchError:
             return SearchError(f"unknown column {name!r} in query: in FTS5 syntax -{word} names "
                                f"columns to leave out; to leave out posts with the word, write "
                                f"NOT {word}")
-        return SearchError(f"unknown column {name!r} in query (columns: {columns})")
+        return SearchError(_unknown_column_named(name))
     if message.startswith("fts5:") or "syntax error" in message or "unterminated" in message:
         detail = message.removeprefix("fts5: ").replace('syntax error near ""',
                                                         "the query ends too early")

@@ -31,7 +31,7 @@ import re
 import sqlite3
 from typing import Any
 
-from archive.schema import FTS_COLUMNS, FTS_TABLE
+from archive.schema import FTS_TABLE
 from archive.search import cjk_syntax, unmarked
 from archive.search.bigrams import CJK_RUN, normalize
 from archive.search.casefold import widen_syntax
@@ -39,6 +39,7 @@ from archive.search.marks import SCRIPT, strip
 from archive.search.query import (
     LEFT_OUT,
     SearchError,
+    check_syntax,
     dashes_as_not,
     fts_query,
     left_out_word,
@@ -75,7 +76,7 @@ def table_match(text: str) -> str:
         return '""'
     try:
         expression = fts_query(text)
-        _check_syntax(expression)
+        check_syntax(expression)
         return expression
     except (SearchError, sqlite3.Error):
         pass
@@ -91,7 +92,7 @@ def table_match(text: str) -> str:
             if not nots_last.expression:
                 return '""'
             expression = fts_query(nots_last.expression)
-            _check_syntax(expression)
+            check_syntax(expression)
             return expression
     except (SearchError, sqlite3.Error):
         pass
@@ -107,7 +108,7 @@ def table_match(text: str) -> str:
     if left_out:
         try:
             expression = f"({fts_query(kept)}) NOT ({left_out})"
-            _check_syntax(expression)
+            check_syntax(expression)
             return expression
         except (SearchError, sqlite3.Error):
             pass
@@ -115,14 +116,6 @@ def table_match(text: str) -> str:
     if not words:
         return '""'
     return f"({words}) NOT ({left_out})" if left_out else words
-
-
-def _check_syntax(expression: str) -> None:
-    """sqlite3.Error when FTS5 cannot parse `expression` (an empty table with the index's
-    columns parses it as the archive's would, in memory, with no read of the archive)."""
-    with sqlite3.connect(":memory:") as conn:
-        conn.execute(f"CREATE VIRTUAL TABLE t USING fts5({', '.join(FTS_COLUMNS)})")
-        conn.execute("SELECT 1 FROM t WHERE t MATCH ?", (expression,)).fetchall()
 
 
 def _leaves_out_only(text: str) -> bool:
