@@ -91,8 +91,12 @@ def _writing(target: Path) -> Iterator[None]:
                 break
         os.close(fd)  # removed by the backup that held it as this one opened it: again
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as exc:  # its disk full: a traceback of os.pwrite
+            raise ArchiveError(f"cannot back up to {target}: {claim}: "
+                               f"{exc.strerror or exc}") from exc
         yield
     finally:
         with contextlib.suppress(FileNotFoundError):

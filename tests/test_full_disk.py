@@ -47,3 +47,42 @@ def test_an_archive_on_a_full_disk_is_read_and_backed_up_and_writers_name_the_fu
             "it (disk I/O error); free space on that disk, then run again\n")
     copied = wixarchive("search", "fern", "--db", str(tmp_path / "copy.db"))
     assert copied.returncode == 0 and "fern" in copied.stdout.lower(), copied.stderr
+
+
+@needs_root
+def test_lock_files_a_full_disk_cannot_hold_are_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """A crawl stopped by a full disk leaves the archive readable (its -shm is there), but a
+    lock file cannot be written: `reextract`, `schedule` and `backup` to that disk ended in a
+    traceback of `os.pwrite` (`OSError: [Errno 28] No space left on device`), and `crawl`
+    said `cannot create its lock file: [Errno 28] …`. Each is one line naming the file now."""
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        db = build_outputs_archive(disk / "archive.db")
+        (disk / "archive.sites.toml").write_text('[[site]]\nurl = "http://127.0.0.1:9/"\n')
+        reader = subprocess.Popen(  # a reader keeps the -shm, as a stopped crawl leaves it
+            [sys.executable, "-c", "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\n"
+             "c.execute('SELECT count(*) FROM posts').fetchone()\nprint('open', flush=True)\n"
+             "sys.stdin.read()", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True)
+        try:
+            assert reader.stdout.readline() == "open\n"
+            fill(disk)
+            reextract = wixarchive("reextract", "--db", str(db))
+            schedule = wixarchive("schedule", "--db", str(db))
+            backup = wixarchive("backup", str(disk / "copy.db"), "--db", str(db))
+            crawl = wixarchive("crawl", "http://127.0.0.1:9/", "--db", str(db))
+        finally:
+            reader.communicate("")
+    locks = disk / "archive.db.locks"
+    assert (reextract.returncode, reextract.stderr) == (1, (
+        f"Error: cannot write the lock file {locks / 'reextract.all'}: No space left on "
+        "device\n"))
+    assert (schedule.returncode, schedule.stderr) == (1, (
+        f"Error: cannot write the lock file {locks / 'schedule.daemon'}: No space left on "
+        "device\n"))
+    assert (backup.returncode, backup.stderr) == (1, (
+        f"Error: cannot back up to {disk / 'copy.db'}: {disk / '.copy.db.backup'}: No space "
+        "left on device\n"))
+    assert crawl.returncode == 1
+    assert crawl.stdout.startswith("✗ http://127.0.0.1:9/: cannot write the lock file "), \
+        crawl.stdout
+    assert crawl.stdout.splitlines()[0].endswith(".lock: No space left on device"), crawl.stdout
