@@ -328,3 +328,20 @@ def test_a_second_backup_to_the_same_name_at_once_is_refused_naming_the_first(
         assert copy.execute(posts).fetchone() == source.execute(posts).fetchone() != (0,)
     source.close()
     copy.close()
+
+
+def test_a_backup_to_a_folder_not_there_is_refused_not_written_as_a_file(tmp_path: Path) -> None:
+    """`wixarchive backup /backup/` with no folder /backup (a backup disk not mounted, a typo)
+    wrote the backup as the file `/backup`: click's Path dropped the trailing `/`. Refused now,
+    naming the folder; to an existing folder it goes inside, under the archive's name."""
+    live = build_outputs_archive(tmp_path / "archive.db")
+    missing = run("backup", f"{tmp_path / 'backup'}/", "--db", str(live))
+    assert (missing.returncode, missing.stderr) == (1, (
+        f"Error: no folder {tmp_path / 'backup'}/: create it first, or give the backup's file "
+        "name\n"))
+    assert not (tmp_path / "backup").exists()
+    (tmp_path / "backup").mkdir()
+    inside = run("backup", f"{tmp_path / 'backup'}/", "--db", str(live))
+    assert inside.returncode == 0, inside.stderr
+    assert (tmp_path / "backup" / "archive.db").is_file()
+
