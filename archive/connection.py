@@ -116,8 +116,30 @@ def _check_file(path: Path, *, readonly: bool, create: bool) -> bool:
     if size == 0 and (readonly or not create):
         raise ArchiveError(f"{path} is not a wixarchive archive (not an SQLite database)")
     if not readonly and not is_writable(path):
-        raise ArchiveError(f"{path} is read-only; it can be searched but not written")
+        raise ArchiveError(f"{path} is read-only ({_why_read_only(path)}); it can be searched "
+                           "but not written")
     return True
+
+
+def _why_read_only(path: Path) -> str:
+    """Why `path` cannot be written, for an administrator to act on: a read-only mount, a file
+    without write permission, or another user's file. "read-only" alone sent them looking for
+    a mount when the archive belonged to the user the crawls run as."""
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "on a read-only file system"
+        info = path.stat()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if not info.st_mode & 0o222:
+        return f"its mode {info.st_mode & 0o777:o} lets no one write it"
+    try:
+        import pwd
+
+        owner = f"user {pwd.getpwuid(info.st_uid).pw_name}"
+    except (ImportError, KeyError):
+        owner = f"uid {info.st_uid}"
+    return f"owned by {owner}, mode {info.st_mode & 0o777:o}: run as that user to write it"
 
 
 def _refuse_foreign_captures(path: Path, importing: Iterable[Path]) -> None:
