@@ -26,7 +26,8 @@ def test_an_archive_on_a_full_disk_is_read_and_backed_up_and_writers_name_the_fu
     `Error: … is not a readable archive (disk I/O error)`, `stats`, `search` and `backup`
     too: an administrator took a full disk for a damaged archive, and could not even copy it
     to another disk. Now the reading commands read it as the file it is, and those that write
-    say the disk is full."""
+    say the disk is full, as `serve` does (it cannot serve a file that may change as
+    immutable)."""
     built = build_outputs_archive(tmp_path / "built.db")
     with small_disk(tmp_path / "disk", "1m") as disk:
         db = disk / "archive.db"
@@ -36,6 +37,7 @@ def test_an_archive_on_a_full_disk_is_read_and_backed_up_and_writers_name_the_fu
         search = wixarchive("search", "fern", "--db", str(db))
         backup = wixarchive("backup", str(tmp_path / "copy.db"), "--db", str(db))
         writers = [wixarchive(command, "--db", str(db)) for command in ("reextract", "check")]
+        serve = wixarchive("serve", "--port", "0", "--db", str(db))
     assert stats.returncode == 0, stats.stderr
     assert search.returncode == 0 and "fern" in search.stdout.lower(), search.stderr
     assert backup.returncode == 0, backup.stderr
@@ -45,6 +47,12 @@ def test_an_archive_on_a_full_disk_is_read_and_backed_up_and_writers_name_the_fu
         assert writer.stderr == (
             f"Error: the disk holding {db} is full: SQLite cannot create archive.db-shm beside "
             "it (disk I/O error); free space on that disk, then run again\n")
+    # A server must not read as immutable a file a crawl may write once space is freed; read
+    # as Datasette reads, every page answered 500 (`disk I/O error`) under "Serving …".
+    assert (serve.returncode, serve.stdout, serve.stderr) == (1, "", (
+        f"Error: the disk holding {db} is full: SQLite cannot create archive.db-shm beside it "
+        "(disk I/O error), which serving needs; free space on that disk, then serve it again "
+        "(search, export and backup read it meanwhile)\n"))
     copied = wixarchive("search", "fern", "--db", str(tmp_path / "copy.db"))
     assert copied.returncode == 0 and "fern" in copied.stdout.lower(), copied.stderr
 
