@@ -32,6 +32,10 @@ from archive.captures import SUFFIX, captures_dir, unreadable_folder
 from archive.schedule.sites import default_path as sites_path
 from archive.store import Archive, ArchiveError, archive_error, reads_as_immutable
 
+SQLITE_FULL = 13  # "database or disk is full"
+# What only writing can fail with, so what only the copy's disk can cause.
+WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
 
 class Backup(NamedTuple):
     destination: Path  # the backup's database
@@ -91,8 +95,12 @@ def _writing(target: Path) -> Iterator[None]:
                 break
         os.close(fd)  # removed by the backup that held it as this one opened it: again
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as exc:  # its disk full: a traceback of os.pwrite
+            raise ArchiveError(f"cannot back up to {target}: {claim}: "
+                               f"{exc.strerror or exc}") from exc
         yield
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -145,11 +153,17 @@ def _back_up(source: Path, target: Path, folder: Path, sites: Path,
         _synced(target.parent)  # the renames too: "Backed up" means on disk
     except sqlite3.Error as exc:
         _remove(copied)
+        if exc.sqlite_errorcode & 0xFF == SQLITE_FULL:  # the copy's disk: the source is read
+            raise ArchiveError(f"cannot back up {source} to {target}: {target.parent}: its "
+                               f"disk is full ({exc})") from exc
         error = archive_error(exc)  # ArchiveBusy, exit 75, when only kept busy
         raise type(error)(f"cannot back up {source}: {error}") from exc
     except OSError as exc:
         _remove(copied)
-        where = exc.filename or target  # a source file this user cannot read, or the copy
+        # A source file this user cannot read, or the copy. A copy's write error names the
+        # source first (shutil: filename, then filename2): a full backup disk was said of the
+        # archive's capture file, sending the administrator to free the wrong disk.
+        where = (target.parent if exc.errno in WRITE_ERRORS else exc.filename) or target
         raise ArchiveError(f"cannot back up {source} to {target}: {where}: "
                            f"{exc.strerror or exc}") from exc
     except BaseException:

@@ -22,6 +22,9 @@ from archive.environment import busy_timeout_ms
 from archive.versions import register_sql_functions
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_IOERR = 10  # the primary result code of every disk I/O error
+# Free space under which a disk counts as full: less than the -shm file SQLite creates (32 KiB).
+FULL_BELOW_BYTES = 64 * 1024
 
 
 # How long a writer waits for another one: 30 s, or $WIXARCHIVE_BUSY_TIMEOUT_MS (a slow disk, a
@@ -48,6 +51,11 @@ class ArchiveSettingError(ArchiveError):
 class ArchiveBusy(ArchiveError):
     """Another process held the archive's write lock past the busy timeout: nothing is wrong
     with the archive, the same command may succeed later."""
+
+
+class ArchiveDiskFull(ArchiveError):
+    """The disk holding the archive is full, so SQLite could not create the -shm file beside it
+    that reading a WAL archive needs (or write there): free space, and the same command works."""
 
 
 class ArchiveOutdated(ArchiveError):
@@ -108,8 +116,30 @@ def _check_file(path: Path, *, readonly: bool, create: bool) -> bool:
     if size == 0 and (readonly or not create):
         raise ArchiveError(f"{path} is not a wixarchive archive (not an SQLite database)")
     if not readonly and not is_writable(path):
-        raise ArchiveError(f"{path} is read-only; it can be searched but not written")
+        raise ArchiveError(f"{path} is read-only ({_why_read_only(path)}); it can be searched "
+                           "but not written")
     return True
+
+
+def _why_read_only(path: Path) -> str:
+    """Why `path` cannot be written, for an administrator to act on: a read-only mount, a file
+    without write permission, or another user's file. "read-only" alone sent them looking for
+    a mount when the archive belonged to the user the crawls run as."""
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "on a read-only file system"
+        info = path.stat()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if not info.st_mode & 0o222:
+        return f"its mode {info.st_mode & 0o777:o} lets no one write it"
+    try:
+        import pwd
+
+        owner = f"user {pwd.getpwuid(info.st_uid).pw_name}"
+    except (ImportError, KeyError):
+        owner = f"uid {info.st_uid}"
+    return f"owned by {owner}, mode {info.st_mode & 0o777:o}: run as that user to write it"
 
 
 def _refuse_foreign_captures(path: Path, importing: Iterable[Path]) -> None:
@@ -138,7 +168,22 @@ def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> ArchiveError:
         header = handle.read(len(SQLITE_MAGIC))
     if header != SQLITE_MAGIC:
         return ArchiveError(f"{path} is not a wixarchive archive (not an SQLite database)")
+    if exc.sqlite_errorcode & 0xFF == SQLITE_IOERR and disk_full(path.parent):
+        # Said "not a readable archive (disk I/O error)", by every command, reading ones too:
+        # an administrator took a full disk for a damaged archive.
+        return ArchiveDiskFull(
+            f"the disk holding {path} is full: SQLite cannot create {path.name}-shm beside it "
+            f"({exc}); free space on that disk, then run again")
     return ArchiveError(f"{path} is not a readable archive ({exc})")
+
+
+def disk_full(folder: Path) -> bool:
+    """Whether the file system holding `folder` has (next to) no space left for this user."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < FULL_BELOW_BYTES
 
 
 def _set_up(conn: sqlite3.Connection, *, upgrade: bool) -> int | None:
@@ -197,18 +242,19 @@ def reads_as_immutable(path: Path) -> bool:
         path.with_name(path.name + end).exists() for end in ("-wal", "-shm"))
 
 
-def read_only_uri(path: Path) -> str:
-    """The SQLite URI that opens `path` read-only; immutable when that is the one way to read
-    it (reads_as_immutable), where SQLite takes the file as it is, unlocked (a change made by
-    whoever can write it meanwhile is not seen reliably)."""
+def read_only_uri(path: Path, *, immutable: bool = False) -> str:
+    """The SQLite URI that opens `path` read-only; immutable when asked or when that is the one
+    way to read it (reads_as_immutable), where SQLite takes the file as it is, unlocked (a
+    change made by whoever can write it meanwhile is not seen reliably)."""
     escaped = str(path.resolve()).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
-    return f"file:{escaped}?mode=ro" + ("&immutable=1" if reads_as_immutable(path) else "")
+    immutable = immutable or reads_as_immutable(path)
+    return f"file:{escaped}?mode=ro" + ("&immutable=1" if immutable else "")
 
 
-def connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+def connect(path: Path, *, readonly: bool, immutable: bool = False) -> sqlite3.Connection:
     if readonly:
-        conn = sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(read_only_uri(path, immutable=immutable), uri=True,
+                               isolation_level=None, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
@@ -232,10 +278,30 @@ def open_connection(path: Path, *, readonly: bool, create: bool, upgrade: bool,
         raise ArchiveError(f"cannot open {path}: {exc}") from exc
     try:
         _prepare(conn, path, readonly=readonly, existed=existed, upgrade=upgrade)
+    except ArchiveDiskFull:
+        conn.close()
+        if not readonly or _wal_holds_commits(path):
+            raise
+        # Read as the file it is: without a -wal holding commits it is the whole archive, and
+        # on a full disk nothing can be writing it. Searching, exporting and backing up (to
+        # another disk) are what a full disk calls for.
+        conn = connect(path, readonly=True, immutable=True)
+        try:
+            _prepare(conn, path, readonly=True, existed=True, upgrade=False)
+        except BaseException:
+            conn.close()
+            raise
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _wal_holds_commits(path: Path) -> bool:
+    try:
+        return path.with_name(path.name + "-wal").stat().st_size > 0
+    except OSError:
+        return False
 
 
 def _prepare(conn: sqlite3.Connection, path: Path, *, readonly: bool, existed: bool,

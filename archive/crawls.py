@@ -186,8 +186,7 @@ def lock_sites(wanted: list[tuple[int, Target, str]], db: Path,
         except LockBusy as busy:
             refused[position] = refusal(target, site, "busy", str(busy))
         except OSError as exc:
-            refused[position] = refusal(target, site, "failed",
-                                         f"cannot create its lock file: {exc}")
+            refused[position] = refusal(target, site, "failed", str(exc))
         else:
             locked.append((position, target.url, lock))
     return locked, refused

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.damage import overwrite_root_pages
+from tests.disks import needs_root, small_disk
 from tests.outputs import REPO, build_outputs_archive
 from tests.processes import HANG_GUARD
 
@@ -328,3 +329,41 @@ def test_a_second_backup_to_the_same_name_at_once_is_refused_naming_the_first(
         assert copy.execute(posts).fetchone() == source.execute(posts).fetchone() != (0,)
     source.close()
     copy.close()
+
+
+def test_a_backup_to_a_folder_not_there_is_refused_not_written_as_a_file(tmp_path: Path) -> None:
+    """`wixarchive backup /backup/` with no folder /backup (a backup disk not mounted, a typo)
+    wrote the backup as the file `/backup`: click's Path dropped the trailing `/`. Refused now,
+    naming the folder; to an existing folder it goes inside, under the archive's name."""
+    live = build_outputs_archive(tmp_path / "archive.db")
+    missing = run("backup", f"{tmp_path / 'backup'}/", "--db", str(live))
+    assert (missing.returncode, missing.stderr) == (1, (
+        f"Error: no folder {tmp_path / 'backup'}/: create it first, or give the backup's file "
+        "name\n"))
+    assert not (tmp_path / "backup").exists()
+    (tmp_path / "backup").mkdir()
+    inside = run("backup", f"{tmp_path / 'backup'}/", "--db", str(live))
+    assert inside.returncode == 0, inside.stderr
+    assert (tmp_path / "backup" / "archive.db").is_file()
+
+
+@needs_root
+@pytest.mark.parametrize("size", ["100k", "600k"])
+def test_a_full_backup_disk_is_named_not_the_archive(tmp_path: Path, size: str) -> None:
+    """The backup's disk fills: on the database (100k) the error said `cannot back up
+    archive.db: archive error: database or disk is full`, on a capture file (600k) it named
+    the archive's own capture file (`…/archive.captures/x.warc.gz: No space left on device`),
+    as if the archive's disk were full. Both name the backup's folder now, leaving nothing."""
+    (tmp_path / "srv" / "archive.captures").mkdir(parents=True)
+    live = build_outputs_archive(tmp_path / "srv" / "archive.db")
+    (tmp_path / "srv" / "archive.captures" / "wixarchive-1.warc.gz").write_bytes(
+        b"\x1f\x8b" + os.urandom(400_000))
+    with small_disk(tmp_path / "backup", size) as disk:
+        result = run("backup", str(disk / "copy.db"), "--db", str(live))
+        left = sorted(path.name for path in disk.iterdir())
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        f"Error: cannot back up {live} to {disk / 'copy.db'}: {disk}: "), result.stderr
+    assert result.stderr.endswith("its disk is full (database or disk is full)\n" if size == "100k"
+                                  else "No space left on device\n"), result.stderr
+    assert left == []

@@ -303,13 +303,14 @@ def test_no_db_given_names_the_archives_in_the_folder(tmp_path: Path, command: s
     empty = tmp_path / "empty"
     empty.mkdir()
     nothing = run(*command.split(), cwd=empty)
-    _assert_refused(nothing, "Error: no archive at archive.db (no --db given): crawl a blog "
-                             "into it first (wixarchive crawl URL), or name your archive with "
-                             "--db FILE")
+    _assert_refused(nothing, "Error: no archive at archive.db (no --db given; the working "
+                             f"directory is {empty}): crawl a blog into it first (wixarchive "
+                             "crawl URL), or name your archive with --db FILE")
     build(tmp_path / "blog.db")
     forgot = run(*command.split(), cwd=tmp_path)
-    _assert_refused(forgot, "Error: no archive at archive.db (no --db given): name your "
-                            "archive with --db FILE; in this folder: blog.db\n")
+    _assert_refused(forgot, "Error: no archive at archive.db (no --db given; the working "
+                            f"directory is {tmp_path}): name your archive with --db FILE; in "
+                            "this folder: blog.db\n")
     assert not (tmp_path / "archive.db").exists() and not (tmp_path / "posts.csv").exists()
     # A --db or $WIXARCHIVE_DB the user gave is named as it is, with no guess.
     for given in (run(*command.split(), "--db", "other.db", cwd=tmp_path),

@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,30 +20,17 @@ from archive import captures
 from archive.store import Archive
 from crawler.sample_site import SampleBlog, serve_blog
 from crawler.sample_site.server import Gate
+from tests.disks import needs_root, small_disk
 from tests.processes import running, wait_until, write_lock
 
 FAST = ["--delay", "0", "--no-autothrottle", "--no-media"]
 EXIT_BUSY = 75
-
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mounts a small tmpfs (needs root)")
 
 
 def crawl(url: str, db: Path, *args: str, env: dict[str, str] | None = None,
           ) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "archive.cli", "crawl", url, "--db", str(db), *FAST, *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
-
-
-@contextlib.contextmanager
-def small_disk(folder: Path, size: str) -> Iterator[Path]:
-    """`folder` on a tmpfs of `size`: a disk that fills up part way through a crawl."""
-    folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                   check=True)
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
 @needs_root

@@ -101,6 +101,24 @@ def test_run_due_refuses_a_missing_sites_file_instead_of_doing_nothing(tmp_path:
     assert "no sites file at" in result.output and "sites add" in result.output
 
 
+def test_run_due_without_db_under_cron_names_the_working_directory_it_looked_in(
+        tmp_path: Path):
+    """A crontab line without --db runs in $HOME (systemd: /): cron mailed `no sites file at
+    archive.sites.toml`, not saying where that was. The working directory is named now (for
+    a --db given, the path given says it)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    environ = {k: v for k, v in os.environ.items() if k != "WIXARCHIVE_DB"}
+    environ["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    for command in (["run-due", "--quiet"], ["schedule"]):
+        result = subprocess.run([sys.executable, "-m", "archive.cli", *command],
+                                capture_output=True, text=True, cwd=home,
+                                env=environ, stdin=subprocess.DEVNULL, timeout=60)
+        assert (result.returncode, result.stderr) == (1, (
+            "Error: no sites file at archive.sites.toml: add a site with `wixarchive sites add "
+            f"URL --db archive.db` (no --db given; the working directory is {home})\n"))
+
+
 def test_run_due_quiet_prints_nothing_when_nothing_is_due(tmp_path: Path):
     db = tmp_path / "archive.db"
     with Archive.open(db) as archive:

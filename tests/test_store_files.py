@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -185,6 +186,35 @@ def test_read_only_file_is_refused_for_writing_but_readable(tmp_path: Path) -> N
     _refused(path, "read-only")
     with Archive.open(path, readonly=True) as archive:
         assert archive.post("https://x.example/post/a")["title"] == "A"
+
+
+def test_a_read_only_archive_is_refused_saying_why(tmp_path: Path) -> None:
+    """`… is read-only; it can be searched but not written` said nothing of why: a file
+    without write permission, a read-only mount, or (not testable as root) another user's
+    file. The refusal names which, for the administrator to chmod, remount or run as the user
+    that crawls."""
+    path = tmp_path / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_article(Article(url="https://x.example/post/a", title="A"))
+    path.chmod(0o444)
+    with pytest.raises(ArchiveError) as refused:
+        Archive.open(path)
+    assert str(refused.value) == (f"{path} is read-only (its mode 444 lets no one write it); it "
+                                  "can be searched but not written")
+    path.chmod(0o644)
+    if os.geteuid() != 0:
+        return  # a bind mount made read-only needs root
+    mount = tmp_path / "mount"
+    mount.mkdir()
+    subprocess.run(["mount", "--bind", str(tmp_path), str(mount)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], check=True)
+        with pytest.raises(ArchiveError) as refused:
+            Archive.open(mount / "archive.db")
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+    assert str(refused.value) == (f"{mount / 'archive.db'} is read-only (on a read-only file "
+                                  "system); it can be searched but not written")
 
 
 def test_missing_file_is_created_only_when_allowed(tmp_path: Path) -> None:

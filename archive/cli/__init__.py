@@ -157,6 +157,15 @@ class LazyGroup(SuggestingGroup):
         except BadURL as exc:  # a site or page URL given that does not parse: one line
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
+        except OSError as exc:
+            # A lock file that could not be written (a full disk, a folder this user may not
+            # write): one line. Its module is loaded by whatever took the lock, not here, so
+            # the commands that take none (search) do not import it.
+            locks = sys.modules.get("archive.schedule.locks")
+            if locks is None or not isinstance(exc, locks.LockFileError):
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
         except sqlite3.DatabaseError as exc:
             # Pages of the archive that cannot be read (a restored file beside another file's
             # -wal, a failing disk) or a lock held too long, met past the opening checks: one

@@ -3,18 +3,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
-from archive.cli.common import db_option, fail_with
+from archive.cli.common import db_option, fail, fail_with
 from archive.words import counted
 
 
 @click.command("backup")
 @db_option
-@click.argument("dest", type=click.Path(path_type=Path))
-def command(db: Path, dest: Path) -> None:
+@click.argument("dest", type=click.Path())  # a str: Path() drops the trailing / of a folder
+def command(db: Path, dest: str) -> None:
     """Back up the archive to DEST, a new archive file (or a folder to put it in under its own
     name): its database, then its captures and its sites file, named after it (x.db ->
     x.captures/, x.sites.toml). Safe while crawls, `run-due` or `schedule` write the archive:
@@ -27,8 +28,12 @@ def command(db: Path, dest: Path) -> None:
     from archive.backup import back_up
     from archive.store import ArchiveError
 
+    if dest.endswith(("/", os.sep)) and not Path(dest).is_dir():
+        # Said to be a folder, one not there (a backup disk not mounted, a typo): the backup
+        # was written as a file of that name, `/backup/` becoming the file `/backup`.
+        fail(f"no folder {dest}: create it first, or give the backup's file name")
     try:
-        done = back_up(db, dest)
+        done = back_up(db, Path(dest))
     except ArchiveError as exc:
         fail_with(exc)
     files = f"{done.capture_files} capture file{'s' if done.capture_files != 1 else ''}"

@@ -246,19 +246,40 @@ def default_db_hint() -> str | None:
     """What to do when the archive of the default name is missing because the user gave no --db
     (nor $WIXARCHIVE_DB): a new user who crawled into blog.db then ran `search garden` read
     only "no archive at archive.db". Names the archives in the current folder, if any."""
-    context = click.get_current_context(silent=True)
-    if context is None or "db" not in context.params or \
-            context.get_parameter_source("db") is not click.core.ParameterSource.DEFAULT:
+    note = default_db_note()
+    if note is None:
         return None
     try:
         here = sorted(path.name for path in Path.cwd().glob("*.db") if path.is_file())
     except OSError:  # the current folder removed meanwhile (or unreadable): none to name
         here = []
     if not here:
-        return ("(no --db given): crawl a blog into it first (wixarchive crawl URL), or name "
-                "your archive with --db FILE")
+        return (f"{note}: crawl a blog into it first (wixarchive crawl URL), or name your "
+                "archive with --db FILE")
     shown = ", ".join(here[:3]) + (" …" if len(here) > 3 else "")
-    return f"(no --db given): name your archive with --db FILE; in this folder: {shown}"
+    return f"{note}: name your archive with --db FILE; in this folder: {shown}"
+
+
+def default_db_note() -> str | None:
+    """`(no --db given; the working directory is /var/lib/x)` when the archive is the default
+    ./archive.db (no --db, no $WIXARCHIVE_DB), else None. Under cron or systemd the working
+    directory is rarely the one in mind ($HOME, /), and cron's mail said only `no sites file
+    at archive.sites.toml`, not where it was looked for."""
+    context = click.get_current_context(silent=True)
+    if context is None or "db" not in context.params or \
+            context.get_parameter_source("db") is not click.core.ParameterSource.DEFAULT:
+        return None
+    try:
+        return f"(no --db given; the working directory is {Path.cwd()})"
+    except OSError:  # the current folder removed meanwhile: no name to give it
+        return "(no --db given)"
+
+
+def missing_sites_file(exc: Exception, sites: Path) -> str:
+    """The error of run-due and schedule about their sites file: where a default one was
+    looked for, when it is not there (default_db_note)."""
+    note = default_db_note() if not sites.exists() else None
+    return f"{exc} {note}" if note else str(exc)
 
 
 def load_archive(db: Path, *, readonly: bool = True) -> Archive:

@@ -80,8 +80,11 @@ def read_site_list(path: Path, reader: str = "crawl --sites") -> list[Target]:
     return targets
 
 
-STOPPING = ("Stopping: finishing the pages under way and saving them "
-            "(a second Ctrl-C stops at once)\n")
+def stopping(signum: int) -> str:
+    """What a stop says once the crawler has it. A systemd stop or `kill` is a SIGTERM, with no
+    keyboard: it was told that "a second Ctrl-C stops at once"."""
+    again = "a second Ctrl-C" if signum == signal.SIGINT else "a second SIGTERM"
+    return f"Stopping: finishing the pages under way and saving them ({again} stops at once)\n"
 
 
 def _crawl_locked(locked: list[tuple[str, SiteLock]], db: Path, overrides: dict[str, Any],
@@ -104,7 +107,7 @@ def _crawl_locked(locked: list[tuple[str, SiteLock]], db: Path, overrides: dict[
             # reads it knows the stop is under way. os.write: a signal handler must not re-enter
             # sys.stderr's buffer.
             with contextlib.suppress(OSError):  # stderr may be a pipe its reader closed
-                os.write(2, STOPPING.encode())
+                os.write(2, stopping(signum).encode())
 
     def started(proc: subprocess.Popen[bytes]) -> None:
         child.append(proc)

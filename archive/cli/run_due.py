@@ -15,7 +15,9 @@ from archive.cli.common import (
     check_redis_url,
     db_option,
     echo_unless_closed,
+    fail,
     fail_with,
+    missing_sites_file,
 )
 from archive.cli.crawl_report import FAILED_OR_TIMED_OUT, problems_line, total_line
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
@@ -98,7 +100,7 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
 
     \b
     Example (crontab: every hour, mail only problems):
-        0 * * * *  wixarchive run-due --db /srv/wix/archive.db --quiet
+        0 * * * *  /opt/wixarchive/.venv/bin/wixarchive run-due --db /srv/wix/archive.db --quiet
     """
     started = time.monotonic()
     check_redis_url(redis_url)
@@ -124,7 +126,9 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
         if as_json:  # the sites it did not crawl are records too, `skipped`, for cron's scripts
             print_json(exc.outcomes)
         fail_with(exc)
-    except (SitesError, ArchiveError) as exc:
+    except SitesError as exc:
+        fail(missing_sites_file(exc, runner.sites_path))
+    except ArchiveError as exc:
         fail_with(exc)
     if as_json:
         print_json(outcomes)

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import click
 
-from archive.cli.common import check_crawl_environment, db_option, echo_unless_closed, fail
+from archive.cli.common import (
+    check_crawl_environment,
+    db_option,
+    echo_unless_closed,
+    fail,
+    missing_sites_file,
+)
 from archive.cli.sites import now_option, parse_now, resolve_sites, sites_option
 from archive.crawls import DEFAULT_PARALLEL
 from archive.schedule.locks import LockBusy, SiteLock, schedule_lock_path
@@ -60,7 +66,7 @@ def command(db: Path, sites_path: Path | None, poll: float, parallel: int, verbo
         # run-due says it, not retried every --poll for ever; one that breaks later is retried.
         runner.require_sites_file()
     except SitesError as exc:
-        fail(str(exc))
+        fail(missing_sites_file(exc, runner.sites_path))
     try:
         daemon = SiteLock.acquire(schedule_lock_path(db), site="", now=clock())
     except LockBusy as exc:

@@ -116,6 +116,7 @@ def command(db: Path, port: int, host: str, setting_pairs: tuple[tuple[str, str]
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)  # as for a bad option
     open_archive(db).close()  # a clear one-line error for a missing or invalid archive
+    _refuse_a_full_disk(db)
     settings = datasette_settings(setting_pairs)
     import uvicorn
 
@@ -147,3 +148,25 @@ def command(db: Path, port: int, host: str, setting_pairs: tuple[tuple[str, str]
     finally:
         sock.close()
     click.echo("Stopped.")
+
+
+def _refuse_a_full_disk(db: Path) -> None:
+    """Exit with one line when the archive's disk is full and no -shm is there: the other
+    commands then read it as an immutable file, which a server must not (a crawl may write it
+    once space is freed; archive/web/database.py), and every page answered 500 (`disk I/O
+    error`) under a start-up line saying it was served."""
+    import sqlite3
+
+    from archive.connection import connect, disk_full
+
+    probe = connect(db, readonly=True)  # as Datasette's connections read it
+    try:
+        probe.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError as exc:
+        if not disk_full(db.parent):
+            raise
+        fail(f"the disk holding {db} is full: SQLite cannot create {db.name}-shm beside it "
+             f"({exc}), which serving needs; free space on that disk, then serve it again "
+             "(search, export and backup read it meanwhile)")
+    finally:
+        probe.close()

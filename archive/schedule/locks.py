@@ -28,6 +28,7 @@ import json
 import os
 import re
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -103,6 +104,29 @@ class LockBusy(Exception):
                          + (holder.busy_reason() if holder else "another process"))
 
 
+class LockFileError(OSError):
+    """A lock file that could not be created or written (a full disk, a folder this user may not
+    write): one line naming the file and why. An OSError still, for callers that catch those."""
+
+    def __str__(self) -> str:
+        return f"cannot write the lock file {self.filename}: {self.strerror}"
+
+
+@contextlib.contextmanager
+def _writing_lock_file(path: Path) -> Iterator[None]:
+    """The block's OSError as a LockFileError naming `path` (BlockingIOError, a lock held by
+    another process, passes as it is). A full disk ended `reextract`, `backup`, `schedule`,
+    `sites forget` and `sites merge` in a traceback of `os.pwrite`."""
+    try:
+        yield
+    except BlockingIOError:
+        raise
+    except LockFileError:
+        raise
+    except OSError as exc:
+        raise LockFileError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+
+
 def lock_dir(db: Path) -> Path:
     """Lock files live beside the archive they protect: archive.db -> archive.db.locks/."""
     return Path(f"{db}.locks")
@@ -142,9 +166,11 @@ class SiteLock:
 
     @classmethod
     def acquire(cls, path: Path, *, site: str, now: datetime) -> SiteLock:
-        """Lock without waiting, or raise LockBusy naming the holder."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        """Lock without waiting, or raise LockBusy naming the holder (LockFileError when the
+        file cannot be created or written)."""
+        with _writing_lock_file(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -154,12 +180,18 @@ class SiteLock:
         except BaseException:
             os.close(fd)
             raise
-        previous = _read(fd)
-        stale = Holder.parse(previous) or (Holder(0, "?", "?") if previous else None)
-        me: dict[str, Any] = {"pid": os.getpid(), "started_at": now.isoformat(timespec="seconds"),
-                              "host": socket.gethostname(), "site": site}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(me) + "\n").encode(), 0)
+        try:
+            previous = _read(fd)
+            stale = Holder.parse(previous) or (Holder(0, "?", "?") if previous else None)
+            me: dict[str, Any] = {"pid": os.getpid(),
+                                  "started_at": now.isoformat(timespec="seconds"),
+                                  "host": socket.gethostname(), "site": site}
+            with _writing_lock_file(path):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, (json.dumps(me) + "\n").encode(), 0)
+        except BaseException:
+            os.close(fd)  # unlocked, and left empty: a clean release
+            raise
         return cls(path, fd, stale)
 
     def release(self) -> None:
@@ -258,8 +290,9 @@ class ReextractionLock:
                 # Held shared by re-extractions of sites (they do not write it): name one.
                 sites = (_holder_of(path) for path in sorted(lock_dir(db).glob("*.reextract")))
                 raise LockBusy(whole, next(filter(None, sites), busy.holder)) from None
-        whole.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(whole, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        with _writing_lock_file(whole):
+            whole.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(whole, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

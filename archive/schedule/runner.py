@@ -405,7 +405,7 @@ class Runner:
         except LockBusy as exc:
             return self._outcome(site, "busy", str(exc))
         except OSError as exc:
-            return self._outcome(site, "failed", f"cannot create its lock file: {exc}")
+            return self._outcome(site, "failed", str(exc))
         try:
             if lock.stale:
                 self._close_abandoned(site, lock.stale.describe())

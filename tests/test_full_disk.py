@@ -1,0 +1,96 @@
+"""An archive whose disk is full, as an administrator meets it: every command says so in one
+line, the reading ones still read it, and a backup can take it to another disk (the `wixarchive`
+command in a subprocess, the archive on a real full tmpfs)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.disks import fill, needs_root, small_disk
+from tests.outputs import build_outputs_archive
+from tests.processes import HANG_GUARD
+
+
+def wixarchive(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archive.cli", *args], capture_output=True,
+                          encoding="utf-8", timeout=HANG_GUARD)
+
+
+@needs_root
+def test_an_archive_on_a_full_disk_is_read_and_backed_up_and_writers_name_the_full_disk(
+        tmp_path: Path) -> None:
+    """With no -shm beside it (no command running when the disk filled) every command said
+    `Error: … is not a readable archive (disk I/O error)`, `stats`, `search` and `backup`
+    too: an administrator took a full disk for a damaged archive, and could not even copy it
+    to another disk. Now the reading commands read it as the file it is, and those that write
+    say the disk is full, as `serve` does (it cannot serve a file that may change as
+    immutable)."""
+    built = build_outputs_archive(tmp_path / "built.db")
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        db = disk / "archive.db"
+        shutil.copyfile(built, db)
+        fill(disk)
+        stats = wixarchive("stats", "--db", str(db))
+        search = wixarchive("search", "fern", "--db", str(db))
+        backup = wixarchive("backup", str(tmp_path / "copy.db"), "--db", str(db))
+        writers = [wixarchive(command, "--db", str(db)) for command in ("reextract", "check")]
+        serve = wixarchive("serve", "--port", "0", "--db", str(db))
+    assert stats.returncode == 0, stats.stderr
+    assert search.returncode == 0 and "fern" in search.stdout.lower(), search.stderr
+    assert backup.returncode == 0, backup.stderr
+    assert backup.stdout.startswith(f"Backed up {db} to {tmp_path / 'copy.db'}: 1 post")
+    for writer in writers:
+        assert writer.returncode == 1
+        assert writer.stderr == (
+            f"Error: the disk holding {db} is full: SQLite cannot create archive.db-shm beside "
+            "it (disk I/O error); free space on that disk, then run again\n")
+    # A server must not read as immutable a file a crawl may write once space is freed; read
+    # as Datasette reads, every page answered 500 (`disk I/O error`) under "Serving …".
+    assert (serve.returncode, serve.stdout, serve.stderr) == (1, "", (
+        f"Error: the disk holding {db} is full: SQLite cannot create archive.db-shm beside it "
+        "(disk I/O error), which serving needs; free space on that disk, then serve it again "
+        "(search, export and backup read it meanwhile)\n"))
+    copied = wixarchive("search", "fern", "--db", str(tmp_path / "copy.db"))
+    assert copied.returncode == 0 and "fern" in copied.stdout.lower(), copied.stderr
+
+
+@needs_root
+def test_lock_files_a_full_disk_cannot_hold_are_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """A crawl stopped by a full disk leaves the archive readable (its -shm is there), but a
+    lock file cannot be written: `reextract`, `schedule` and `backup` to that disk ended in a
+    traceback of `os.pwrite` (`OSError: [Errno 28] No space left on device`), and `crawl`
+    said `cannot create its lock file: [Errno 28] …`. Each is one line naming the file now."""
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        db = build_outputs_archive(disk / "archive.db")
+        (disk / "archive.sites.toml").write_text('[[site]]\nurl = "http://127.0.0.1:9/"\n')
+        reader = subprocess.Popen(  # a reader keeps the -shm, as a stopped crawl leaves it
+            [sys.executable, "-c", "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\n"
+             "c.execute('SELECT count(*) FROM posts').fetchone()\nprint('open', flush=True)\n"
+             "sys.stdin.read()", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True)
+        try:
+            assert reader.stdout.readline() == "open\n"
+            fill(disk)
+            reextract = wixarchive("reextract", "--db", str(db))
+            schedule = wixarchive("schedule", "--db", str(db))
+            backup = wixarchive("backup", str(disk / "copy.db"), "--db", str(db))
+            crawl = wixarchive("crawl", "http://127.0.0.1:9/", "--db", str(db))
+        finally:
+            reader.communicate("")
+    locks = disk / "archive.db.locks"
+    assert (reextract.returncode, reextract.stderr) == (1, (
+        f"Error: cannot write the lock file {locks / 'reextract.all'}: No space left on "
+        "device\n"))
+    assert (schedule.returncode, schedule.stderr) == (1, (
+        f"Error: cannot write the lock file {locks / 'schedule.daemon'}: No space left on "
+        "device\n"))
+    assert (backup.returncode, backup.stderr) == (1, (
+        f"Error: cannot back up to {disk / 'copy.db'}: {disk / '.copy.db.backup'}: No space "
+        "left on device\n"))
+    assert crawl.returncode == 1
+    assert crawl.stdout.startswith("✗ http://127.0.0.1:9/: cannot write the lock file "), \
+        crawl.stdout
+    assert crawl.stdout.splitlines()[0].endswith(".lock: No space left on device"), crawl.stdout
