@@ -923,6 +923,8 @@ def clean_text(text: str, dialect: str | None = None) -> CleanedText:
     `warnings`: its footer chrome is then likely missed.
     """
     text, warnings = _bounded(text)
+    if dialect != "text" and md.pandoc_page(text):
+        text, dialect = md.without_pandoc_markup(text), "markdown"
     if dialect is None:
         dialect = "markdown" if md.looks_like_markdown(text) else "text"
     result = _Cleaner(text, dialect).run()
