@@ -725,6 +725,32 @@ def test_a_list_opening_a_post_under_all_posts_alone_is_no_title_and_author() ->
     assert shown[:4] == ["Roses", "Tulips", "Dahlias", "The roses came back this year."]
 
 
+@pytest.mark.parametrize("body", ["Roses\nTulips\nDahlias\n\nThe roses came back this year.",
+                                  "The roses came back this year.\n\nThey liked the wind."])
+def test_a_sentence_title_under_all_posts_alone_has_its_author_glued_under_it(
+        body: str) -> None:
+    """A blog with no categories, copied: "All Posts" alone over the new layout's title, a
+    sentence no category label is, the author's name glued under it, then the post past a
+    blank line. The name was left as the body's first line."""
+    page = ("HOME\n\nMore\n\nAll Posts\nHow we grew roses on a windy balcony\nWoody Kitson\n\n"
+            + body)
+    result = clean_text(page + _COPIED_FOOTER)
+    assert (result.title, result.author) == ("How we grew roses on a windy balcony",
+                                             "Woody Kitson")
+    lines = body.replace("\n\n", "\n").split("\n")
+    assert result.body[:len(lines)] == lines
+
+
+def test_a_name_glued_under_a_title_over_more_text_stays_the_texts() -> None:
+    """The same title with a short line glued under it and more text glued on: no header's
+    shape (the author's name stands alone over a blank line), so nothing is taken from it."""
+    page = ("HOME\n\nMore\n\nAll Posts\nHow we grew roses on a windy balcony\nWoody Kitson\n"
+            "The roses came back this year.\n\nThey liked the wind.")
+    result = clean_text(page + _COPIED_FOOTER)
+    assert result.author is None
+    assert result.body[:2] == ["Woody Kitson", "The roses came back this year."]
+
+
 def test_the_footers_counters_are_no_header_of_a_post_without_dates() -> None:
     """A blog hiding dates and reading times, copied: "10 views" over "0 comments" is shaped
     like a date over a reading time in an unknown locale, and was read as the post header,
