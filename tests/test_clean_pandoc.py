@@ -65,3 +65,63 @@ def test_pandocs_markdown_gives_the_post_exactly(dumps: list[tuple[str, str, dic
     assert misses == []
     assert weak == []
     assert leaks == []
+
+
+# Pandoc's Markdown of a post header as Wix's new layout renders it, made up: the author's item
+# holds the avatar's div, its image, then the profile link, each a block of the item.
+_HEADER = """::: {#SCROLL_TO_TOP aria-label="top of page"}
+[top of page]{.TvbeET}
+:::
+
+-   [All Posts](../blog.html){.blog-navigation-link
+    hook="link"}
+
+::: {tabindex="0" role="button" aria-label="Search"}
+Search
+:::
+
+::: {.apmiGT hook="post-title"}
+# How we grew roses on a windy balcony {#how-we-grew .H3vOVf hook="post-title"}
+:::
+
+::: a5JqMF
+-   ::: {.bZrSjY style="width:32px;height:32px"}
+    :::
+
+    ![](data:image/svg+xml;base64,PHN2ZyB3aWR0aD0iMTAwMCIgaGVpZ2h0PSIxMDAwIj48L3N2Zz4=){.avatar}
+
+    [[Woody Kitson]{hook="user-name"}](../profile/woody/profile.html){.IkAhjA
+    hook="profile-link"}
+
+-   [Mar 3, 2024]{.time-ago title="Mar 3, 2024" hook="time-ago"}
+
+-   [3 min read]{title="3 min read" hook="time-to-read"}
+:::
+
+::: {breakout="normal"}
+[The roses came back this year, and O'Brien's bees with them; we
+counted forty on a single morning\\...]{.ATqq4}
+:::
+
+::: {breakout="normal"}
+[It was --- we thought --- the wind...]{.ATqq4}
+:::
+
+[Recent Posts]{.recent}
+
+[See All](../blog.html){.see-all}
+
+::: {#SCROLL_TO_BOTTOM aria-label="bottom of page"}
+[bottom of page]{.TvbeET}
+:::
+"""
+
+
+def test_the_author_under_an_avatar_in_pandocs_markdown() -> None:
+    result = clean_text(_HEADER)
+    assert (result.title, result.author, result.reading_minutes) == (
+        "How we grew roses on a windy balcony", "Woody Kitson", 3)
+    assert result.body == [
+        "The roses came back this year, and O\u2019Brien\u2019s bees with them; we counted "
+        "forty on a single morning...",
+        "It was \u2014 we thought \u2014 the wind\u2026"]

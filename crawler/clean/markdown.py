@@ -153,11 +153,14 @@ def without_pandoc_markup(text: str) -> str:
         if _FENCE.match(line) or len(out) - 1 in code and not _FENCE.match(above):
             code.add(len(out))
             out.append(line)
+        elif item >= 0 and line[:1].isspace() and line.strip() and not _LIST.match(line):
+            # The avatar's image and the name under the author's empty item.
+            out[item] = f"{out[item].rstrip()} {line.strip()}"
+            del out[item + 1:]
+            if _IMAGE.sub("", line).strip():
+                item = -1
         elif line.strip() and not _STARTS_BLOCK.match(line):
-            if item >= 0 and line[:1].isspace():
-                out[item] = f"{out[item].rstrip()} {line.strip()}"
-                del out[item + 1:]
-            elif above.rstrip() and not _HEADING.match(above) \
+            if above.rstrip() and not _HEADING.match(above) \
                     and not above.endswith(("\\", "  ")):
                 out[-1] = f"{above.rstrip()} {line.strip()}"
             else:
