@@ -2173,3 +2173,25 @@ def test_a_scrapers_address_of_a_wix_post_under_its_title_is_chrome() -> None:
         assert result.title == "Planting garlic in autumn", dialect
         assert result.body == ["Set each clove two inches deep, pointed end up.",
                                "Water them once, then leave them be until spring."], dialect
+
+
+def test_markdownifys_free_plan_banner_over_blank_lines_is_no_part_of_the_title() -> None:
+    """markdownify on a whole free-plan page (LangChain's MarkdownifyTransformer): the
+    document's <title>, then Wix's banner as one link whose text keeps the page's blank lines.
+    Its "[" was read as text, so the banner was not seen as the page's opener and its first
+    words went into the title."""
+    page = ("Notes on garlic\n\n[This site was designed with the\n\n.com\n\n"
+            "website builder. Create your website today.Start Now]"
+            "(https://www.wix.com/lpviral/enviral)\n\n"
+            "top of page\n\n* [Home](https://www.example.com)\n"
+            "* [Blog](https://www.example.com/blog)\n\n"
+            "* [All Posts](https://www.example.com/blog)\n\nSearch\n\n"
+            "* [Woody Kitson](https://www.example.com/profile/woody/profile)\n"
+            "* Mar 3, 2024\n* 2 min read\n\n# Notes on garlic\n\n"
+            "Set each clove two inches deep, pointed end up.\n\n"
+            "Water them once, then leave them be until spring.\n\nbottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.reading_minutes) == (
+        "Notes on garlic", "Woody Kitson", 2)
+    assert result.body == ["Set each clove two inches deep, pointed end up.",
+                           "Water them once, then leave them be until spring."]

@@ -307,15 +307,23 @@ def _open_construct(line: str) -> bool:
         line.lstrip().startswith(("![", "[![")) and _open_target(line))
 
 
+_LINK_BLOCKS = 4  # lines, blank ones too, between a link's "[" and its "](" in markdownify's
+
+
 def plain_lines(lines: list[str]) -> list[MarkdownLine]:
     """Each Markdown line as plain text, index for index."""
     out: list[MarkdownLine] = []
     fenced = False
     # Whether a later line of the same paragraph closes a link's text ("](" before any "["): a
     # "[" left open may be closed there; else it is text ("hello [world" shows its "[").
-    closed_later, closes = [False] * len(lines), False
+    # markdownify keeps the page's blank lines inside a link's text too (Wix's free-plan banner,
+    # a link around three blocks): a line closing it a few lines below, past blank ones, counts.
+    closed_later, closes, below = [False] * len(lines), False, _LINK_BLOCKS + 1
     for index in range(len(lines) - 1, -1, -1):
-        closed_later[index] = closes
+        closed_later[index] = closes or below <= _LINK_BLOCKS
+        below += 1
+        if _CLOSE_BEFORE_OPEN.match(lines[index]):
+            below = 0
         closes = bool(lines[index].strip()) and (
             closes or bool(_CLOSE_BEFORE_OPEN.match(lines[index])))
     for raw, may_close in zip(lines, closed_later, strict=True):
