@@ -321,11 +321,9 @@ def plain_lines(lines: list[str]) -> list[MarkdownLine]:
     closed_later, closes, below = [False] * len(lines), False, _LINK_BLOCKS + 1
     for index in range(len(lines) - 1, -1, -1):
         closed_later[index] = closes or below <= _LINK_BLOCKS
-        below += 1
-        if _CLOSE_BEFORE_OPEN.match(lines[index]):
-            below = 0
-        closes = bool(lines[index].strip()) and (
-            closes or bool(_CLOSE_BEFORE_OPEN.match(lines[index])))
+        closing = bool(_CLOSE_BEFORE_OPEN.match(lines[index]))
+        below = 0 if closing else below + 1
+        closes = bool(lines[index].strip()) and (closes or closing)
     for raw, may_close in zip(lines, closed_later, strict=True):
         if not _SYNTAX.search(raw):  # most prose lines: nothing to undo
             out.append(MarkdownLine(raw.strip() and raw, False, False))
