@@ -125,3 +125,13 @@ def test_the_author_under_an_avatar_in_pandocs_markdown() -> None:
         "The roses came back this year, and O\u2019Brien\u2019s bees with them; we counted "
         "forty on a single morning...",
         "It was \u2014 we thought \u2014 the wind\u2026"]
+
+
+def test_a_posts_own_admonitions_are_no_pandoc_page() -> None:
+    """A Markdown copy of a post with two admonitions (`:::note` … `:::`, as Docusaurus writes
+    them) is read as any Markdown: its apostrophes and lines stay as they are."""
+    text = ("# Notes on garlic\n\n:::note\nDon't plant it in wet soil.\n:::\n\n"
+            "Set each clove two inches deep.\nWater them once.\n\n:::tip\nIt's hardy.\n:::\n")
+    result = clean_text(text)
+    assert "Don't plant it in wet soil." in result.body
+    assert {"Set each clove two inches deep.", "Water them once."} <= set(result.body)
