@@ -21,8 +21,11 @@ too, the author, the footer's counters, likes, share bar and comments).
 
 Then, where lynx, w3m, pandoc and chromium are installed, the same scores for their dumps of
 the real posts (html/<name>.html with truth/<name>.json), made on the spot: the console
-browsers' -dump, pandoc's plain text, and Chromium's innerText (what selecting the page and
-copying it gives), also in a made-up locale.
+browsers' -dump, pandoc's plain text, GFM and Markdown, and Chromium's innerText (what
+selecting the page and copying it gives), also in a made-up locale; and, where their libraries
+are installed, the scrapers' idioms on the whole page: BeautifulSoup's get_text("\n",
+strip=True) and bare get_text(), markdownify as LangChain's MarkdownifyTransformer calls it,
+trafilatura's html2txt. `--dumpers WORD…` runs only those whose name holds a word.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import argparse
 import collections
 import hashlib
 import html
+import importlib.util
 import json
 import re
 import shutil
@@ -230,6 +234,11 @@ CONSOLE_TOOLS = {
     "lynx": ["lynx", "-dump", "-nolist", "-assume_charset=utf-8", "-display_charset=utf-8"],
     "w3m": ["w3m", "-dump", "-T", "text/html", "-I", "utf-8", "-O", "utf-8"],
     "pandoc": ["pandoc", "-f", "html", "-t", "plain"],
+    # pandoc's Markdown at its defaults (lines wrapped at 72 columns; Pandoc's own dialect keeps
+    # Wix's divs and spans as `:::` fences and `[…]{.class}` attributes), as a converter
+    # script runs it on a saved page.
+    "pandoc gfm": ["pandoc", "-f", "html", "-t", "gfm"],
+    "pandoc markdown": ["pandoc", "-f", "html", "-t", "markdown"],
 }
 CONSOLE_CHECKS = ("title", "author", "reading_minutes")
 # The page's own scripts are dropped (they would fetch Wix's runtime from a network the machine
@@ -239,7 +248,45 @@ _COPY_PROBE = ('<script>var copied = document.body.innerText;'
                'document.getElementById("copy").textContent = copied;</script>')
 
 
+
+
+# The scrapers' idioms, run on the whole saved page, when their library is installed (none is a
+# dependency of wixarchive's cleaning): BeautifulSoup's get_text (one string a line, stripped,
+# and the bare call, the most common), markdownify as LangChain's MarkdownifyTransformer calls it
+# (ATX headings, no-break spaces made spaces, runs of blank lines made one) and trafilatura's
+# whole-page html2txt.
+def _soup_lines(page: str) -> str:
+    from bs4 import BeautifulSoup
+    return BeautifulSoup(page, "html.parser").get_text("\n", strip=True)
+
+
+def _soup_text(page: str) -> str:
+    from bs4 import BeautifulSoup
+    return BeautifulSoup(page, "html.parser").get_text()
+
+
+def _langchain_markdownify(page: str) -> str:
+    from markdownify import markdownify
+    converted = markdownify(page, autolinks=True, heading_style="ATX")
+    return re.sub(r"\n\s*\n", "\n\n", converted.replace("\xa0", " ").strip())
+
+
+def _trafilatura_html2txt(page: str) -> str:
+    from trafilatura import html2txt
+    return html2txt(page)
+
+
+LIBRARY_TOOLS = {
+    "bs4 get_text(\\n,strip)": ("bs4", _soup_lines),
+    "bs4 get_text()": ("bs4", _soup_text),
+    "markdownify (LangChain)": ("markdownify", _langchain_markdownify),
+    "trafilatura html2txt": ("trafilatura", _trafilatura_html2txt),
+}
+
+
 def _dump(tool: str, page: Path, scratch: Path) -> str:
+    if tool in LIBRARY_TOOLS:
+        return LIBRARY_TOOLS[tool][1](page.read_text("utf-8", "replace"))
     if tool in CONSOLE_TOOLS:
         return subprocess.run([*CONSOLE_TOOLS[tool], str(page)], capture_output=True,
                               check=False, timeout=120).stdout.decode("utf-8", "replace")
@@ -256,17 +303,22 @@ def _dump(tool: str, page: Path, scratch: Path) -> str:
     return html.unescape(copied.group(1)) if copied else ""
 
 
-def score_console_dumps(corpus: Path) -> None:
+def score_console_dumps(corpus: Path, only: list[str]) -> None:
     posts = [(truth, corpus / "html" / f"{truth.stem}.html")
              for truth in sorted((corpus / "truth").glob("*.json"))]
     posts = [(truth, page) for truth, page in posts if page.is_file()]
-    found = [tool for tool in (*CONSOLE_TOOLS, "chromium") if shutil.which(tool)]
+    found = [tool for tool, command in (*CONSOLE_TOOLS.items(), ("chromium", ["chromium"]))
+             if shutil.which(command[0])]
+    found += [tool for tool, (module, _) in LIBRARY_TOOLS.items()
+              if importlib.util.find_spec(module)]
+    if only:
+        found = [tool for tool in found if any(word in tool for word in only)]
     if not posts or not found:
-        print("\nbrowsers' dumps: lynx, w3m, pandoc and chromium not installed, or no truth: "
-              "skipped")
+        print("\nbrowsers' and scrapers' dumps: lynx, w3m, pandoc, chromium, bs4, markdownify "
+              "and trafilatura not installed, or no truth: skipped")
         return
-    print(f"\nbrowsers' dumps ({len(posts)} posts of {corpus / 'html'}, dumped now; chromium: "
-          "its innerText, a select-all copy)")
+    print(f"\nbrowsers' and scrapers' dumps ({len(posts)} posts of {corpus / 'html'}, dumped "
+          "now; chromium: its innerText, a select-all copy)")
     with tempfile.TemporaryDirectory() as scratch:
         for tool in found:
             cases = []
@@ -274,7 +326,7 @@ def score_console_dumps(corpus: Path) -> None:
                 truth = json.loads(truth_file.read_text(encoding="utf-8"))
                 truth["check"] = [f for f in CONSOLE_CHECKS if truth.get(f) is not None]
                 cases.append((truth, _dump(tool, page, Path(scratch))))
-            _print_rows(f"{tool} (text)", cases)
+            _print_rows(tool if tool in LIBRARY_TOOLS or " " in tool else f"{tool} (text)", cases)
             if tool == "chromium":
                 _print_rows("chromium, made-up",
                             [(truth, pseudo_locale(dump)) for truth, dump in cases])
@@ -322,16 +374,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--files", action="store_true", help="list the dumps with a miss")
+    parser.add_argument("--dumpers", nargs="*", default=[], metavar="WORD",
+                        help="only the whole-page dumpers whose name holds one of these words, "
+                             "and none of the stored tables")
     args = parser.parse_args()
     if not (args.corpus / "text").is_dir():
         return corpus_missing(args.corpus, "text/")
+    if args.dumpers:
+        score_console_dumps(args.corpus, args.dumpers)
+        return 0
     status = score(args.corpus, args.files)
     if (args.corpus / "dumps").is_dir():
         dumps = stored_dumps(args.corpus / "dumps")
         score_dumps(args.corpus / "dumps", dumps)
         score_pseudo_locale(dumps)
         score_hidden(dumps)
-    score_console_dumps(args.corpus)
+    score_console_dumps(args.corpus, [])
     return status
 
 

@@ -725,6 +725,32 @@ def test_a_list_opening_a_post_under_all_posts_alone_is_no_title_and_author() ->
     assert shown[:4] == ["Roses", "Tulips", "Dahlias", "The roses came back this year."]
 
 
+@pytest.mark.parametrize("body", ["Roses\nTulips\nDahlias\n\nThe roses came back this year.",
+                                  "The roses came back this year.\n\nThey liked the wind."])
+def test_a_sentence_title_under_all_posts_alone_has_its_author_glued_under_it(
+        body: str) -> None:
+    """A blog with no categories, copied: "All Posts" alone over the new layout's title, a
+    sentence no category label is, the author's name glued under it, then the post past a
+    blank line. The name was left as the body's first line."""
+    page = ("HOME\n\nMore\n\nAll Posts\nHow we grew roses on a windy balcony\nWoody Kitson\n\n"
+            + body)
+    result = clean_text(page + _COPIED_FOOTER)
+    assert (result.title, result.author) == ("How we grew roses on a windy balcony",
+                                             "Woody Kitson")
+    lines = body.replace("\n\n", "\n").split("\n")
+    assert result.body[:len(lines)] == lines
+
+
+def test_a_name_glued_under_a_title_over_more_text_stays_the_texts() -> None:
+    """The same title with a short line glued under it and more text glued on: no header's
+    shape (the author's name stands alone over a blank line), so nothing is taken from it."""
+    page = ("HOME\n\nMore\n\nAll Posts\nHow we grew roses on a windy balcony\nWoody Kitson\n"
+            "The roses came back this year.\n\nThey liked the wind.")
+    result = clean_text(page + _COPIED_FOOTER)
+    assert result.author is None
+    assert result.body[:2] == ["Woody Kitson", "The roses came back this year."]
+
+
 def test_the_footers_counters_are_no_header_of_a_post_without_dates() -> None:
     """A blog hiding dates and reading times, copied: "10 views" over "0 comments" is shaped
     like a date over a reading time in an unknown locale, and was read as the post header,
@@ -2147,3 +2173,25 @@ def test_a_scrapers_address_of_a_wix_post_under_its_title_is_chrome() -> None:
         assert result.title == "Planting garlic in autumn", dialect
         assert result.body == ["Set each clove two inches deep, pointed end up.",
                                "Water them once, then leave them be until spring."], dialect
+
+
+def test_markdownifys_free_plan_banner_over_blank_lines_is_no_part_of_the_title() -> None:
+    """markdownify on a whole free-plan page (LangChain's MarkdownifyTransformer): the
+    document's <title>, then Wix's banner as one link whose text keeps the page's blank lines.
+    Its "[" was read as text, so the banner was not seen as the page's opener and its first
+    words went into the title."""
+    page = ("Notes on garlic\n\n[This site was designed with the\n\n.com\n\n"
+            "website builder. Create your website today.Start Now]"
+            "(https://www.wix.com/lpviral/enviral)\n\n"
+            "top of page\n\n* [Home](https://www.example.com)\n"
+            "* [Blog](https://www.example.com/blog)\n\n"
+            "* [All Posts](https://www.example.com/blog)\n\nSearch\n\n"
+            "* [Woody Kitson](https://www.example.com/profile/woody/profile)\n"
+            "* Mar 3, 2024\n* 2 min read\n\n# Notes on garlic\n\n"
+            "Set each clove two inches deep, pointed end up.\n\n"
+            "Water them once, then leave them be until spring.\n\nbottom of page\n")
+    result = clean_text(page)
+    assert (result.title, result.author, result.reading_minutes) == (
+        "Notes on garlic", "Woody Kitson", 2)
+    assert result.body == ["Set each clove two inches deep, pointed end up.",
+                           "Water them once, then leave them be until spring."]

@@ -66,6 +66,116 @@ _OPENING_HEADING = re.compile(r"\s*#{1,6} \S")  # the dump's first line a Markdo
 _NUMBER_ESCAPE = re.compile(r"^[ \t]*(?:[*+-][ \t]+)*\d{1,4}\\\.(?=\s)", re.MULTILINE)
 
 
+# pandoc's Markdown of a whole saved page (`pandoc -t markdown`, `-t gfm`) keeps what Markdown
+# cannot say: Pandoc's own dialect writes Wix's divs as `:::` fences and its spans, links' and
+# headings' attributes as `{#id .class key="value"}` (wrapped over lines at 72 columns like the
+# text), GFM writes them as raw HTML tags. What a reader sees is the text inside: the fences,
+# attributes and tags show nothing, and a bracketed span `[text]{.class}` shows its text.
+_ATTRIBUTES = r"\{(?:[^{}\"\n]|\n(?!\s*\n)|\"[^\"\n]*\")*\}"
+_PANDOC_SIGN = re.compile(r"^[ \t]*(?::{3,}|</?div\b)|\]\{[#.]", re.MULTILINE)
+# A whole page's Wix divs give hundreds (78 at least on the sample blog's posts, 286 on the
+# real ones); html2text, markdownify and the LLM-era readers write none, and a post's own
+# admonitions (`:::note` … `:::`) a few.
+_PANDOC_SIGNS = 20
+_FENCED_DIV = re.compile(r"^([ \t]*(?:>[ \t]?)*(?:(?:[*+-]|\d{1,3}[.)])[ \t]+)?):{3,}.*$",
+                         re.MULTILINE)
+_SPAN = re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]" + _ATTRIBUTES)
+_AFTER_LINK = re.compile(r"(?<=\))" + _ATTRIBUTES)
+_AFTER_HEADING = re.compile(r"^(#{1,6}[ \t].*?)[ \t]+" + _ATTRIBUTES + r"[ \t]*$", re.MULTILINE)
+# A tag (its attributes may hold ">" inside quotes and go on over lines) or a comment. pandoc
+# escapes a "<" of the text (`\<`), so a bare one opening a name is a tag.
+_RAW_TAG = re.compile(r"(?<!\\)<(?:!--[^<>]*?--|/?[A-Za-z][\w-]*"
+                      r"(?:\s(?:[^<>\"']|\"[^\"\n]*\"|'[^'\n]*')*)?/?)>", re.DOTALL)
+# A link GFM kept as HTML (Wix's links carry a class): the cleaner reads link targets (the
+# author's profile, tag and category pages), so it stays a link.
+_RAW_LINK = re.compile(r"<a\s(?:[^<>\"']|\"[^\"\n]*\"|'[^'\n]*')*?\bhref=\"(?P<href>[^\"\s]*)\""
+                       r"(?:[^<>\"']|\"[^\"\n]*\"|'[^'\n]*')*>"
+                       r"(?P<text>[^<]*(?:<(?!/?a[\s>])[^<]*)*)</a>")
+# Pandoc's Markdown is written for its reader's "smart" extension: a curly quote, apostrophe,
+# dash or ellipsis of the page is written as the plain marks that reader turns back into it
+# (`O'Leary`, `---`, `...`), and the page's own plain marks are escaped (`\'`, `\...`). Read
+# as pandoc reads it, outside link targets and rules.
+_PANDOC_DIALECT = re.compile(r"^[ \t]*:{3,}|\]\{[#.]", re.MULTILINE)
+_SMART = (
+    (re.compile(r"(?<=\w)'(?=\w)"), "\u2019"),
+    (re.compile(r"(?<![\w\\])'(?=\w)"), "\u2018"),
+    (re.compile(r"(?<=[\w.,;:!?)])'"), "\u2019"),
+    (re.compile(r"(?<![\w\\])\"(?=\S)"), "\u201c"),
+    (re.compile(r"(?<=[\w.,;:!?)])\""), "\u201d"),
+    (re.compile(r"(?<![\\-])---(?!-)"), "\u2014"),
+    (re.compile(r"(?<![\\-])--(?!-)"), "\u2013"),
+    (re.compile(r"(?<![\\.])\.\.\.(?!\.)"), "\u2026"),
+)
+_TARGET = re.compile(r"\]\([^()\s]*(?:\([^()\s]*\)[^()\s]*)*(?:\s+\"[^\"]*\")?\)")
+_BARE_ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,3}[.)])\s*$")
+_LONE_BREAK = re.compile(r"^[ \t]*\\[ \t]*$", re.MULTILINE)
+_STARTS_BLOCK = re.compile(r"^\s*(?:[*+-]\s|\d{1,3}[.)]\s|#{1,6}\s|>|\||```|~~~|!\[)")
+
+
+def pandoc_page(text: str) -> bool:
+    """Whether `text` is pandoc's Markdown of a whole page: its fences, raw `<div>` lines or
+    bracketed spans recur (_PANDOC_SIGNS)."""
+    return len(_PANDOC_SIGN.findall(text[:200_000])) >= _PANDOC_SIGNS
+
+
+def _smart(line: str) -> str:
+    if _RULE.match(line) or _TABLE_RULE.match(line):
+        return line
+    pieces, at = [], 0
+    for target in _TARGET.finditer(line):
+        pieces += [_smart_text(line[at:target.start()]), target.group(0)]
+        at = target.end()
+    return "".join([*pieces, _smart_text(line[at:])])
+
+
+def _smart_text(text: str) -> str:
+    for pattern, mark in _SMART:
+        text = pattern.sub(mark, text)
+    return text
+
+
+def without_pandoc_markup(text: str) -> str:
+    """pandoc's Markdown of a page as the Markdown of what it shows (see above), each paragraph
+    on one line again (pandoc wraps them at 72 columns; its blocks are a blank line apart)."""
+    smart = bool(_PANDOC_DIALECT.search(text[:200_000]))
+    text = _AFTER_HEADING.sub(lambda m: m.group(1), text)
+    text = _AFTER_LINK.sub("", text)
+    for _ in range(8):  # nested spans (Wix nests a rich text's spans 5 deep) from the inside
+        new = _SPAN.sub(lambda m: m.group(1), text)
+        if new == text:
+            break
+        text = new
+    text = _RAW_LINK.sub(lambda m: "[" + " ".join(_RAW_TAG.sub("", m.group("text")).split())
+                         + "](" + m.group("href") + ")", text)
+    text = _RAW_TAG.sub("", _FENCED_DIV.sub(lambda m: m.group(1), text))
+    out: list[str] = []
+    code: set[int] = set()  # lines of code blocks: as they are
+    item = -1  # the last list item with no text yet (its text is the indented block under it)
+    for line in _LONE_BREAK.sub("", text).split("\n"):
+        above = out[-1] if out else ""
+        if _FENCE.match(line) or len(out) - 1 in code and not _FENCE.match(above):
+            code.add(len(out))
+            out.append(line)
+        elif item >= 0 and line[:1].isspace() and line.strip() and not _LIST.match(line):
+            # The avatar's image and the name under the author's empty item.
+            out[item] = f"{out[item].rstrip()} {line.strip()}"
+            del out[item + 1:]
+            if _IMAGE.sub("", line).strip():
+                item = -1
+        elif line.strip() and not _STARTS_BLOCK.match(line):
+            if above.rstrip() and not _HEADING.match(above) \
+                    and not above.endswith(("\\", "  ")):
+                out[-1] = f"{above.rstrip()} {line.strip()}"
+            else:
+                out.append(line)
+            item = -1
+        else:
+            out.append(line)
+            if line.strip():
+                item = len(out) - 1 if _BARE_ITEM.match(line) else -1
+    if smart:
+        out = [line if n in code else _smart(line) for n, line in enumerate(out)]
+    return "\n".join(out)
 
 
 @dataclass
@@ -200,17 +310,23 @@ def _open_construct(line: str) -> bool:
         line.lstrip().startswith(("![", "[![")) and _open_target(line))
 
 
+_LINK_BLOCKS = 4  # lines, blank ones too, between a link's "[" and its "](" in markdownify's
+
+
 def plain_lines(lines: list[str]) -> list[MarkdownLine]:
     """Each Markdown line as plain text, index for index."""
     out: list[MarkdownLine] = []
     fenced = False
     # Whether a later line of the same paragraph closes a link's text ("](" before any "["): a
     # "[" left open may be closed there; else it is text ("hello [world" shows its "[").
-    closed_later, closes = [False] * len(lines), False
+    # markdownify keeps the page's blank lines inside a link's text too (Wix's free-plan banner,
+    # a link around three blocks): a line closing it a few lines below, past blank ones, counts.
+    closed_later, closes, below = [False] * len(lines), False, _LINK_BLOCKS + 1
     for index in range(len(lines) - 1, -1, -1):
-        closed_later[index] = closes
-        closes = bool(lines[index].strip()) and (
-            closes or bool(_CLOSE_BEFORE_OPEN.match(lines[index])))
+        closed_later[index] = closes or below <= _LINK_BLOCKS
+        closing = bool(_CLOSE_BEFORE_OPEN.match(lines[index]))
+        below = 0 if closing else below + 1
+        closes = bool(lines[index].strip()) and (closes or closing)
     for raw, may_close in zip(lines, closed_later, strict=True):
         if not _SYNTAX.search(raw):  # most prose lines: nothing to undo
             out.append(MarkdownLine(raw.strip() and raw, False, False))

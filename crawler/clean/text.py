@@ -644,6 +644,15 @@ class _Cleaner(PageRules):
         # A listing's cards under the menu, the first one's author read as its last label.
         if end >= len(self.c) or self._card_heads(end - 1, len(self.c)) >= CARD_RUN:
             return None
+        # A blog with no categories: "All Posts" alone over the new layout's title, a
+        # sentence's words no category label shows, the author's name glued under it, then the
+        # post past a blank line (its name was left as the body's first line).
+        if end == k and k + 1 < len(self.c) and title_like(self.ln(k)) \
+                and self._name_under_title(k + 1) \
+                and (k + 2 == len(self.c) or self.c[k + 2] != self.c[k + 1] + 1):
+            self.out.author = self.ln(k + 1).text
+            self.chrome(k + 1)
+            return k, k
         author = end + 1
         # The title glued to the labels, as the header stands under the menu: past a blank
         # line, two lines of the post's text (a list's first items) are no title and author.
@@ -923,6 +932,8 @@ def clean_text(text: str, dialect: str | None = None) -> CleanedText:
     `warnings`: its footer chrome is then likely missed.
     """
     text, warnings = _bounded(text)
+    if dialect != "text" and md.pandoc_page(text):
+        text, dialect = md.without_pandoc_markup(text), "markdown"
     if dialect is None:
         dialect = "markdown" if md.looks_like_markdown(text) else "text"
     result = _Cleaner(text, dialect).run()

@@ -1,0 +1,137 @@
+"""`wixarchive clean` on pandoc's Markdown of whole post pages (`pandoc -f html -t gfm` and
+`-t markdown`, as a converter script runs it on a saved page) in every layout the sample blog
+renders. pandoc keeps what Markdown cannot say: GFM as raw HTML tags, Pandoc's own Markdown as
+`:::` fenced divs and `{.class}` attributes on spans, links and headings, both wrapped at 72
+columns. Skips, saying why, where pandoc is not installed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections import Counter
+
+import pytest
+
+from crawler.clean.text import clean_text
+from crawler.sample_site import SampleBlog
+from crawler.sample_site.chrome import Site
+from crawler.sample_site.render import post_page
+from tests.test_clean_dumps import STRUCTURAL
+
+FORMATS = ("gfm", "markdown")
+
+
+def _f1(got: str, want: str) -> float:
+    tokens = [Counter(text.lower().split()) for text in (got, want)]
+    common = sum((tokens[0] & tokens[1]).values())
+    if not common:
+        return 0.0
+    precision, recall = common / sum(tokens[0].values()), common / sum(tokens[1].values())
+    return 2 * precision * recall / (precision + recall)
+
+
+@pytest.fixture(scope="module")
+def dumps() -> list[tuple[str, str, dict]]:
+    if not shutil.which("pandoc"):
+        pytest.skip("pandoc is not installed (Debian's pandoc package)")
+    blog = SampleBlog(seed=23, post_count=16)
+    site = Site(blog, "https://www.willow-lane.example")
+    out = []
+    for n, post in enumerate(blog.posts):
+        page = post_page(site, post)
+        for form in FORMATS:
+            done = subprocess.run(["pandoc", "-f", "html", "-t", form], input=page,
+                                  capture_output=True, text=True, timeout=120, check=True)
+            out.append((f"{n:03d}.{form}", done.stdout, post.expected()))
+    return out
+
+
+def test_every_layout_is_dumped(dumps: list[tuple[str, str, dict]]) -> None:
+    assert {truth["layout"] for _, _, truth in dumps} == {"classic", "new", "elements", "cms"}
+
+
+def test_pandocs_markdown_gives_the_post_exactly(dumps: list[tuple[str, str, dict]]) -> None:
+    misses, weak, leaks = [], [], []
+    for name, text, truth in dumps:
+        result = clean_text(text)
+        got = (result.page_kind, result.title, result.author, result.reading_minutes)
+        want = ("post", truth["title"], truth["author"], truth["reading_minutes"])
+        if got != want:
+            misses.append((name, truth["layout"], got, want))
+        if (score := _f1(result.body_text, truth["body_text"])) < 0.99:
+            weak.append((name, truth["layout"], round(score, 3)))
+        leaks += [(name, line) for line in result.body
+                  if STRUCTURAL.search(line) or "{." in line or ":::" in line or "</" in line]
+    assert misses == []
+    assert weak == []
+    assert leaks == []
+
+
+# Pandoc's Markdown of a post header as Wix's new layout renders it, made up: the author's item
+# holds the avatar's div, its image, then the profile link, each a block of the item.
+_HEADER = """::: {#SCROLL_TO_TOP aria-label="top of page"}
+[top of page]{.TvbeET}
+:::
+
+-   [All Posts](../blog.html){.blog-navigation-link
+    hook="link"}
+
+::: {tabindex="0" role="button" aria-label="Search"}
+Search
+:::
+
+::: {.apmiGT hook="post-title"}
+# How we grew roses on a windy balcony {#how-we-grew .H3vOVf hook="post-title"}
+:::
+
+::: a5JqMF
+-   ::: {.bZrSjY style="width:32px;height:32px"}
+    :::
+
+    ![](data:image/svg+xml;base64,PHN2ZyB3aWR0aD0iMTAwMCIgaGVpZ2h0PSIxMDAwIj48L3N2Zz4=){.avatar}
+
+    [[Woody Kitson]{hook="user-name"}](../profile/woody/profile.html){.IkAhjA
+    hook="profile-link"}
+
+-   [Mar 3, 2024]{.time-ago title="Mar 3, 2024" hook="time-ago"}
+
+-   [3 min read]{title="3 min read" hook="time-to-read"}
+:::
+
+::: {breakout="normal"}
+[The roses came back this year, and O'Brien's bees with them; we
+counted forty on a single morning\\...]{.ATqq4}
+:::
+
+::: {breakout="normal"}
+[It was --- we thought --- the wind...]{.ATqq4}
+:::
+
+[Recent Posts]{.recent}
+
+[See All](../blog.html){.see-all}
+
+::: {#SCROLL_TO_BOTTOM aria-label="bottom of page"}
+[bottom of page]{.TvbeET}
+:::
+"""
+
+
+def test_the_author_under_an_avatar_in_pandocs_markdown() -> None:
+    result = clean_text(_HEADER)
+    assert (result.title, result.author, result.reading_minutes) == (
+        "How we grew roses on a windy balcony", "Woody Kitson", 3)
+    assert result.body == [
+        "The roses came back this year, and O\u2019Brien\u2019s bees with them; we counted "
+        "forty on a single morning...",
+        "It was \u2014 we thought \u2014 the wind\u2026"]
+
+
+def test_a_posts_own_admonitions_are_no_pandoc_page() -> None:
+    """A Markdown copy of a post with two admonitions (`:::note` … `:::`, as Docusaurus writes
+    them) is read as any Markdown: its apostrophes and lines stay as they are."""
+    text = ("# Notes on garlic\n\n:::note\nDon't plant it in wet soil.\n:::\n\n"
+            "Set each clove two inches deep.\nWater them once.\n\n:::tip\nIt's hardy.\n:::\n")
+    result = clean_text(text)
+    assert "Don't plant it in wet soil." in result.body
+    assert {"Set each clove two inches deep.", "Water them once."} <= set(result.body)
