@@ -944,6 +944,25 @@ def test_a_videos_caption_is_in_one_figure_with_the_video():
     assert f"<{embed}>\n\nThe wave" in article.body_markdown
 
 
+def test_a_youtube_video_shown_as_its_preview_keeps_its_place_in_the_body():
+    """Before a click, Ricos's YouTube block is react-player's preview alone (no <iframe>):
+    the video was listed in the attachments but gone from the body's HTML and Markdown, so
+    the article page and the exports showed the paragraphs around it run together."""
+    watch = "https://www.youtube.com/watch?v=Xq7bS3kLm9A"
+    article = extract_article(_post_with(
+        '<figure data-hook="figure-VIDEO"><div data-hook="video-player"><div data-loaded="true">'
+        '<button type="button" class="react-player__preview" aria-label="Play video" '
+        'style="width:100%;background-image:url(https://i.ytimg.com/vi/Xq7bS3kLm9A/hqdefault.jpg)'
+        ';background-size:cover"><div class="react-player__shadow"></div></button></div></div>'
+        '<figcaption dir="auto"><span>The first coat</span></figcaption></figure>'))
+    assert (f'<p>Before.</p>\n<figure><p><a href="{watch}" rel="noopener noreferrer">{watch}'
+            '</a></p><figcaption>The first coat</figcaption></figure>\n<p>After.</p>'
+            ) == article.body_html
+    assert f"Before.\n\n<{watch}>\n\nThe first coat\n\nAfter." in article.body_markdown
+    assert article.body_text == "Before.\n\nThe first coat\n\nAfter."
+    assert [a["url"] for a in article.attachments] == [watch]
+
+
 def test_a_code_block_holding_a_fence_stays_one_block_in_the_markdown():
     """A fence of three backticks was closed by a line of ``` in the code, which spilled out
     as prose; the fence is longer than any backtick run inside (CommonMark's rule)."""

@@ -32,6 +32,7 @@ from crawler.clean.html import (
     safe_url,
     url_scheme,
 )
+from crawler.extract.attachments import THUMBNAIL_STYLES, thumbnail_video
 from crawler.extract.limits import settable
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -497,8 +498,12 @@ class _Walker:
 
     def video(self, el: etree._Element) -> None:
         sources = "@src | .//iframe/@src | .//video/@src | .//source/@src | .//a/@href"
-        for src in el.xpath(sources):
-            url = self.link(src)
+        urls = [self.link(src) for src in el.xpath(sources)]
+        if not any(urls):
+            # A YouTube video before a click is only react-player's preview: its thumbnail
+            # names the video, which the page shows there (a link keeps its place in the body).
+            urls = [thumbnail_video(style) for style in THUMBNAIL_STYLES(el)]
+        for url in urls:
             if url and url not in self.videos:
                 self.videos.append(url)
                 html = f'<p><a href="{escape(url)}">{escape(url)}</a></p>'
