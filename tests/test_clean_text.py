@@ -1247,13 +1247,17 @@ _NO_AUTHOR_BODY = ["Short one.", "The second paragraph of the post, which goes o
     ("התחברות / הרשמה", "הורות ושינה טובה", "31 במאי", "1 דקות קריאה"),
     ("בריאות", "הורות ושינה טובה", "31 במאי", "1 דקות קריאה"),
     ("健康", "ストレス対策", "2019年6月6日", "読了時間：1分"),
-], ids=["ar-login", "ar-category", "he-login", "he-category", "ja-category"])
+    ("تسجيل الدخول / الاشتراك", "كيف تتعامل مع الضغط", "٣١ مايو", "١ دقائق قراءة"),
+    ("Log in / Sign up", "הורות ושינה טובה", "31 במאי", "1 דקות קריאה"),
+], ids=["ar-login", "ar-category", "he-login", "he-category", "ja-category", "ar-known-login",
+        "he-english-login"])
 def test_a_title_in_a_script_without_capitals_over_the_date_is_no_author(
         above: str, title: str, date: str, minutes: str) -> None:
     """A blog that hides its authors: the title right above the date, under the login button
-    in words the vocabulary lacks or a category label. Before, any few words of a script
-    without case were shaped like a name: the title became the author, and the line above it
-    (the login button, the category) the title."""
+    or a category label. Before, any few words of a script without case were shaped like a
+    name: the title became the author, and the line above it (the login button, the category)
+    the title; under a login button the vocabulary knows, the post's first paragraph when it
+    was short ("Short one.": a full stop ends no title) became the title."""
     page = ("top of page\n\nHome\n\nBlog\n\nUse tab to navigate through the menu items.\n\n"
             f"{above}\n\n{title}\n\n{date}\n\n{minutes}\n\n" + "\n\n".join(_NO_AUTHOR_BODY)
             + "\n\nbottom of page\n")
@@ -1618,6 +1622,35 @@ def test_an_arabic_or_hebrew_author_as_long_as_the_title_is_the_author(
     the title (titles run longer than names, or as long)."""
     date, read = RTL_DATES[lang]
     result = clean_text(above + "\n\n".join([title, author, date, read, *RTL_BODY[lang]]) + "\n")
+    assert (result.title, result.author, result.reading_minutes) == (title, author, 2)
+    assert result.body == RTL_BODY[lang]
+
+
+# A Hebrew or Arabic post page dumped whole, as inscriptis gives it: the blog sub-header, the
+# post footer's tags and counters, "Recent Posts" and the comments widget, in the page's locale.
+RTL_PAGE = {
+    "he": ("כל הפוסטים\nהתחברות / הרשמה\n\n", "תגיות:\n* צבע\n* עיצוב\n12 צפיות 2 תגובות\n\n"
+           "פוסטים אחרונים\nהצגת הכול\n\nטיח או צבע\nמה ההבדל בין השניים.\n4 צפיות 0\n\n"
+           "תגובות (2)\nכתיבת תגובה...\nרון לפני 3 ימים\nתודה!\n"),
+    "ar": ("جميع المنشورات\nتسجيل الدخول / الاشتراك\n\n", "العلامات:\n* زراعة\n"
+           "١٢ مشاهدة ٠ تعليقات\n\nأحدث منشورات\nعرض الكل\n\nالري بالتنقيط\n"
+           "طريقة توفر الماء.\n٤ مشاهدات\n\nالتعليقات\nاكتب تعليقًا...\n"),
+}
+
+
+@pytest.mark.parametrize("bullet", ["* ", ""], ids=["inscriptis", "html-text"])
+@pytest.mark.parametrize("lang", ["he", "ar"])
+def test_a_hebrew_or_arabic_page_loses_its_blog_chrome(lang: str, bullet: str) -> None:
+    """Hebrew had no word in the vocabulary and Arabic's tag label was missing: both kept the
+    tag label ("תגיות:", "العلامات:") and tags as body, and a Hebrew dump whose byline has no
+    bullets gave no author (the blog sub-header's "התחברות / הרשמה" above it was no chrome)."""
+    date, read = RTL_DATES[lang]
+    title, author = {"he": ("יום בים", "משה לוי"), "ar": ("يوم في البحر", "سارة حسيني")}[lang]
+    top, bottom = RTL_PAGE[lang]
+    page = ("top of page\nHome\nBlog\n" + top
+            + f"{bullet}{author}\n{bullet}{date}\n{bullet}{read}\n\n{title}\n\n"
+            + "\n\n".join(RTL_BODY[lang]) + "\n\n" + bottom + "\nbottom of page\n")
+    result = clean_text(page)
     assert (result.title, result.author, result.reading_minutes) == (title, author, 2)
     assert result.body == RTL_BODY[lang]
 
