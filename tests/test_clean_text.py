@@ -2180,3 +2180,30 @@ def test_a_scrapers_address_of_a_wix_post_under_its_title_is_chrome() -> None:
         assert result.title == "Planting garlic in autumn", dialect
         assert result.body == ["Set each clove two inches deep, pointed end up.",
                                "Water them once, then leave them be until spring."], dialect
+
+
+CODE = 'def greet(name):\n    return f"Hello, {name}"\n\nprint(greet("Wix"))'
+
+
+@pytest.mark.parametrize("written", [
+    "```\n" + CODE + "\n```",
+    "\n".join("    " + line if line else "    " for line in CODE.split("\n")),
+], ids=["fenced", "html2text-indented"])
+def test_a_code_block_in_a_markdown_dump_stays_one_block_with_its_indentation(
+        written: str) -> None:
+    """A post's code block (Ricos <pre>) in a Markdown copy: html2text indents it by four
+    spaces, other tools fence it. Each line became a paragraph of its own, its indentation
+    and the fence lost; it is one block, as `extract` gives it (its blank lines left out of
+    the text, kept in the Markdown's fenced block). A list item going on indented is none."""
+    page = ("top of page\n\n  * [Home](https://www.devjots.net)\n"
+            "  * [Blog](https://www.devjots.net/blog)\n\n"
+            "  * [Lee Park](https://www.devjots.net/profile/lee/profile)\n  * Mar 5, 2024\n"
+            "  * 1 min read\n\n# A tiny Python greeting\n\nThe smallest program I write:\n\n"
+            f"{written}\n\nRun it with python3.\n\n  * list item\n    goes on here\n\n"
+            "12 views0 comments\n\nbottom of page\n")
+    result = clean_text(page, "markdown")
+    assert result.title == "A tiny Python greeting"
+    assert result.body == ["The smallest program I write:", CODE.replace("\n\n", "\n"),
+                           "Run it with python3.", "list item", "goes on here"]
+    assert ("The smallest program I write:\n\n```\n" + CODE + "\n```\n\nRun it with python3."
+            ) in result.body_markdown

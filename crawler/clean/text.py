@@ -877,9 +877,13 @@ class _Cleaner(PageRules):
             elif role is None and not ln.blank:
                 if i in self.partial:
                     self.out.chrome.append(self.partial[i])
-                # A line that shows nothing once read (a bullet alone, "·") is no paragraph.
+                # A line that shows nothing once read (a bullet alone, "·") is no paragraph; a
+                # code block is one, its lines as they are (blank ones left out).
                 if body := trim_invisible(ln.body):
-                    self.out.body.append(body)
+                    if ln.code and kept and self.lines[kept[-1]].code == ln.code:
+                        self.out.body[-1] += "\n" + ln.body
+                    else:
+                        self.out.body.append(ln.body if ln.code else body)
                     kept.append(i)
         self.out.published = iso_date(self.out.date) or self.preamble_published
         self.out.dialect = self.dialect
