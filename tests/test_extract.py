@@ -963,6 +963,37 @@ def test_a_youtube_video_shown_as_its_preview_keeps_its_place_in_the_body():
     assert [a["url"] for a in article.attachments] == [watch]
 
 
+_LINK_PREVIEW = (
+    # Ricos's link preview (plugin-link-preview's LinkPreviewViewer) inside the link's wrapper
+    '<div><a href="https://www.example.org/guide" target="_blank" rel="noopener noreferrer">'
+    '<figure class="lp" data-hook="linkPreviewViewer"><div style="background-image:url('
+    'https://www.example.org/og.jpg)"></div><section><div>example.org</div>'
+    "<figcaption>The painter's guide</figcaption><div>Everything about brushes.</div>"
+    "</section></figure></a></div>")
+
+
+def test_a_link_preview_is_its_title_linked_and_its_description():
+    """The card lost its link (the <a> wraps blocks, which the walk read without it), kept
+    the host's name as a paragraph and its title as a <figcaption> outside any figure."""
+    article = extract_article(_post_with(_LINK_PREVIEW))
+    assert article.body_html == (
+        '<p>Before.</p>\n<p><a href="https://www.example.org/guide" rel="noopener noreferrer">'
+        "The painter's guide</a></p>\n<p>Everything about brushes.</p>\n<p>After.</p>")
+    assert ("[The painter's guide](https://www.example.org/guide)\n\n"
+            "Everything about brushes.") in article.body_markdown
+    assert article.body_text == "Before.\n\nThe painter's guide\n\nEverything about brushes." \
+        "\n\nAfter."
+
+
+def test_a_caption_beside_text_in_a_figure_is_a_paragraph():
+    """A <figure> holding text as well as its caption gives no figure: its caption was left a
+    <figcaption> outside any figure (invalid HTML)."""
+    article = extract_article(_post_with(
+        '<figure><div><p>Inside.</p></div><figcaption dir="auto">Under it</figcaption></figure>'))
+    assert "<figcaption" not in article.body_html
+    assert "<p>Inside.</p>\n<p>Under it</p>" in article.body_html
+
+
 def test_a_code_block_holding_a_fence_stays_one_block_in_the_markdown():
     """A fence of three backticks was closed by a line of ``` in the code, which spilled out
     as prose; the fence is longer than any backtick run inside (CommonMark's rule)."""

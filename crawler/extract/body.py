@@ -83,7 +83,9 @@ _SPECIAL_TAGS = frozenset({"ul", "ol", "li", "img", "figure", "hr", "video", "if
 # How far above an image its link may be: Ricos puts 4-5 elements between (a deeper <a> wraps
 # far more than the image).
 _IMAGE_LINK_LEVELS = 7
-_SPECIAL_HOOKS = frozenset({"divider-single", *_VIDEO_HOOKS, "buttonViewer"})
+# A <figcaption> written outside any <figure>: its tags, to become a paragraph's.
+_CAPTION_TAGS = re.compile(r"<(/?)figcaption\b")
+_SPECIAL_HOOKS = frozenset({"divider-single", *_VIDEO_HOOKS, "buttonViewer", "linkPreviewViewer"})
 
 
 @dataclass
@@ -436,6 +438,32 @@ class _Walker:
                 return self.link(ancestor.get("href"))
         return None
 
+    def link_preview(self, el: etree._Element) -> None:
+        """Ricos's link preview: a card of the linked page's host, title (its <figcaption>) and
+        description, inside the link (`<a href>` a few levels up). The title becomes that link
+        and the description a paragraph under it, as a reader follows the card; the host line
+        only repeats the link. A card without its title is read as any container."""
+        caption = next(el.iter("figcaption"), None)
+        title = " ".join("".join(caption.itertext()).split()) if caption is not None else ""
+        if not title:
+            self.container(el, 0)
+            return
+        after = caption.getnext()
+        description = " ".join("".join(after.itertext()).split()) if after is not None else ""
+        href = self.image_link(el) or self.link(next(iter(el.xpath(".//a/@href")), None))
+        self.blocks.append(title)
+        label = escape(title, quote=False)
+        if href:
+            self.html.append(f'<p><a href="{escape(href)}">{label}</a></p>')
+            self.md.append(f"[{_md_escape(title)}]({markdown_url(href)})")
+        else:
+            self.html.append(f"<p>{label}</p>")
+            self.md.append(_md_escape(title))
+        if description:
+            self.blocks.append(description)
+            self.html.append(f"<p>{escape(description, quote=False)}</p>")
+            self.md.append(_md_escape(description))
+
     def button(self, el: etree._Element) -> None:
         """Ricos's call-to-action button: a link in the HTML and Markdown, not body prose
         (its label is "Contact", "Book now"…)."""
@@ -495,6 +523,9 @@ class _Walker:
                 part.removeprefix("<figure>").removesuffix("</figure>") for part in parts
             )
             self.html[start:] = [f"<figure>{inner}</figure>"]
+        else:  # text beside the media: no figure, and its caption a paragraph (valid HTML)
+            self.html[start:] = [_CAPTION_TAGS.sub(r"<\1p", part) if part.startswith(
+                "<figcaption") else part for part in parts]
 
     def video(self, el: etree._Element) -> None:
         sources = "@src | .//iframe/@src | .//video/@src | .//source/@src | .//a/@href"
@@ -572,6 +603,8 @@ class _Walker:
                 self.block(child, "p")
             elif tag == "img":
                 self.image(child)
+            elif hook == "linkPreviewViewer":
+                self.link_preview(child)
             elif tag == "figure":
                 self.figure(child)
             elif tag == "hr" or hook == "divider-single":
