@@ -994,6 +994,28 @@ def test_a_caption_beside_text_in_a_figure_is_a_paragraph():
     assert "<p>Inside.</p>\n<p>Under it</p>" in article.body_html
 
 
+_FILE_CARD = (
+    # Ricos's file block (plugin-file-upload's FileUploadViewer): before the page resolves the
+    # file's address, the card is a button with no href
+    '<div data-hook="fileUploadViewer" style="display:flex"><div role="button" tabindex="0">'
+    '<div><a{href}><svg></svg><div style="width:calc(100% - 72px)"><div><div>Price list 2024'
+    "</div><div>.pdf</div></div><div>PDF • 1.25MB</div></div></a></div><div><a><div><svg>"
+    "</svg></div></a></div></div></div>")
+
+
+@pytest.mark.parametrize("href", [
+    "", "https://www.site.com/_files/ugd/a1b2c3_0123456789abcdef0123456789abcdef.pdf"])
+def test_a_file_block_is_the_files_name(href):
+    """Its name, extension, type and size ran together ("Price list 2024.pdfPDF • 1.25MB"):
+    the divs inside the card's link were read as one line of text."""
+    attribute = f' href="{href}" target="_blank"' if href else ""
+    article = extract_article(_post_with(_FILE_CARD.format(href=attribute)))
+    assert article.body_text == "Before.\n\nPrice list 2024.pdf\n\nAfter."
+    name = (f'<a href="{href}" rel="noopener noreferrer">Price list 2024.pdf</a>' if href
+            else "Price list 2024.pdf")
+    assert f"<p>{name}</p>" in article.body_html
+
+
 def test_a_code_block_holding_a_fence_stays_one_block_in_the_markdown():
     """A fence of three backticks was closed by a line of ``` in the code, which spilled out
     as prose; the fence is longer than any backtick run inside (CommonMark's rule)."""

@@ -85,7 +85,8 @@ _SPECIAL_TAGS = frozenset({"ul", "ol", "li", "img", "figure", "hr", "video", "if
 _IMAGE_LINK_LEVELS = 7
 # A <figcaption> written outside any <figure>: its tags, to become a paragraph's.
 _CAPTION_TAGS = re.compile(r"<(/?)figcaption\b")
-_SPECIAL_HOOKS = frozenset({"divider-single", *_VIDEO_HOOKS, "buttonViewer", "linkPreviewViewer"})
+_SPECIAL_HOOKS = frozenset({"divider-single", *_VIDEO_HOOKS, "buttonViewer", "linkPreviewViewer",
+                            "fileUploadViewer"})
 
 
 @dataclass
@@ -464,6 +465,25 @@ class _Walker:
             self.html.append(f"<p>{escape(description, quote=False)}</p>")
             self.md.append(_md_escape(description))
 
+    def file_card(self, el: etree._Element) -> None:
+        """Ricos's file block: a card of the file's name, its extension beside it (".pdf") and
+        its type and size under them ("PDF • 1.25MB"), linking to the file once the page has
+        resolved its address. The file's name is the paragraph (the link when the HTML has
+        it); the type and size line is the card's, not the post's."""
+        texts = [" ".join(t.split()) for t in el.itertext() if t.strip()]
+        if not texts:
+            return
+        name = texts[0] + (texts[1] if len(texts) > 1 and texts[1].startswith(".") else "")
+        self.blocks.append(name)
+        label = escape(name, quote=False)
+        href = self.link(next(iter(el.xpath(".//a/@href")), None))
+        if href:
+            self.html.append(f'<p><a href="{escape(href)}">{label}</a></p>')
+            self.md.append(f"[{_md_escape(name)}]({markdown_url(href)})")
+        else:
+            self.html.append(f"<p>{label}</p>")
+            self.md.append(_md_escape(name))
+
     def button(self, el: etree._Element) -> None:
         """Ricos's call-to-action button: a link in the HTML and Markdown, not body prose
         (its label is "Contact", "Book now"…)."""
@@ -605,6 +625,8 @@ class _Walker:
                 self.image(child)
             elif hook == "linkPreviewViewer":
                 self.link_preview(child)
+            elif hook == "fileUploadViewer":
+                self.file_card(child)
             elif tag == "figure":
                 self.figure(child)
             elif tag == "hr" or hook == "divider-single":
