@@ -1016,6 +1016,21 @@ def test_a_file_block_is_the_files_name(href):
     assert f"<p>{name}</p>" in article.body_html
 
 
+def test_a_cards_lines_inside_its_link_stay_lines():
+    """Ricos's card of a Wix product, event or booking (plugin-vertical-embed: the card's
+    <div>s inside one <a>) ran its lines together ("Warm grey paint, 2.5 l€24.00Buy Now");
+    they are lines of the one link, as a browser shows them."""
+    href = "https://www.site.com/product-page/grey-paint"
+    article = extract_article(_post_with(
+        f'<div data-hook="vertical-embed"><div><a href="{href}" target="_blank"><div><div '
+        'style="background-image:url(https://static.wixstatic.com/media/a1b2c3_1~mv2.jpg)">'
+        "</div><div><div><div>Warm grey paint, 2.5 l</div><div>€24.00</div></div><div><div>"
+        "Buy Now</div></div></div></div></a></div></div>"))
+    assert "Warm grey paint, 2.5 l\n€24.00\nBuy Now" in article.body_text.split("\n\n")
+    assert (f'<p><a href="{href}" rel="noopener noreferrer">Warm grey paint, 2.5 l<br>€24.00<br>'
+            "Buy Now</a></p>") in article.body_html
+
+
 def test_a_code_block_holding_a_fence_stays_one_block_in_the_markdown():
     """A fence of three backticks was closed by a line of ``` in the code, which spilled out
     as prose; the fence is longer than any backtick run inside (CommonMark's rule)."""

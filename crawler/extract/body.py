@@ -83,6 +83,8 @@ _SPECIAL_TAGS = frozenset({"ul", "ol", "li", "img", "figure", "hr", "video", "if
 # How far above an image its link may be: Ricos puts 4-5 elements between (a deeper <a> wraps
 # far more than the image).
 _IMAGE_LINK_LEVELS = 7
+# Blocks inside a line's element (a list item's, a link's): each starts a line of its own.
+_BREAKING_BLOCKS = frozenset({"p", "div", "section", "header", "footer", "figcaption"})
 # A <figcaption> written outside any <figure>: its tags, to become a paragraph's.
 _CAPTION_TAGS = re.compile(r"<(/?)figcaption\b")
 _SPECIAL_HOOKS = frozenset({"divider-single", *_VIDEO_HOOKS, "buttonViewer", "linkPreviewViewer",
@@ -346,8 +348,10 @@ class _Walker:
                     self.inline(child, text, out, md, depth + 1)
                     out.append(f"</{tag}>")
                     md.append(f"</{tag}>" if as_tag else mark)
-                elif tag == "p" and "".join(text).strip():
-                    # Several paragraphs inside one list item: keep them apart.
+                elif tag in _BREAKING_BLOCKS and "".join(text).strip():
+                    # Several paragraphs inside one list item, or the lines of a card inside
+                    # its link (a title over a price): a browser shows each on a line of its
+                    # own, so they are kept apart.
                     text.append(_BR)
                     out.append("<br>")
                     md.append(_BR)
