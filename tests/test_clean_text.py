@@ -1273,13 +1273,17 @@ _NO_AUTHOR_BODY = ["Short one.", "The second paragraph of the post, which goes o
     ("התחברות / הרשמה", "הורות ושינה טובה", "31 במאי", "1 דקות קריאה"),
     ("בריאות", "הורות ושינה טובה", "31 במאי", "1 דקות קריאה"),
     ("健康", "ストレス対策", "2019年6月6日", "読了時間：1分"),
-], ids=["ar-login", "ar-category", "he-login", "he-category", "ja-category"])
+    ("تسجيل الدخول / الاشتراك", "كيف تتعامل مع الضغط", "٣١ مايو", "١ دقائق قراءة"),
+    ("Log in / Sign up", "הורות ושינה טובה", "31 במאי", "1 דקות קריאה"),
+], ids=["ar-login", "ar-category", "he-login", "he-category", "ja-category", "ar-known-login",
+        "he-english-login"])
 def test_a_title_in_a_script_without_capitals_over_the_date_is_no_author(
         above: str, title: str, date: str, minutes: str) -> None:
     """A blog that hides its authors: the title right above the date, under the login button
-    in words the vocabulary lacks or a category label. Before, any few words of a script
-    without case were shaped like a name: the title became the author, and the line above it
-    (the login button, the category) the title."""
+    or a category label. Before, any few words of a script without case were shaped like a
+    name: the title became the author, and the line above it (the login button, the category)
+    the title; under a login button the vocabulary knows, the post's first paragraph when it
+    was short ("Short one.": a full stop ends no title) became the title."""
     page = ("top of page\n\nHome\n\nBlog\n\nUse tab to navigate through the menu items.\n\n"
             f"{above}\n\n{title}\n\n{date}\n\n{minutes}\n\n" + "\n\n".join(_NO_AUTHOR_BODY)
             + "\n\nbottom of page\n")
@@ -1644,6 +1648,35 @@ def test_an_arabic_or_hebrew_author_as_long_as_the_title_is_the_author(
     the title (titles run longer than names, or as long)."""
     date, read = RTL_DATES[lang]
     result = clean_text(above + "\n\n".join([title, author, date, read, *RTL_BODY[lang]]) + "\n")
+    assert (result.title, result.author, result.reading_minutes) == (title, author, 2)
+    assert result.body == RTL_BODY[lang]
+
+
+# A Hebrew or Arabic post page dumped whole, as inscriptis gives it: the blog sub-header, the
+# post footer's tags and counters, "Recent Posts" and the comments widget, in the page's locale.
+RTL_PAGE = {
+    "he": ("כל הפוסטים\nהתחברות / הרשמה\n\n", "תגיות:\n* צבע\n* עיצוב\n12 צפיות 2 תגובות\n\n"
+           "פוסטים אחרונים\nהצגת הכול\n\nטיח או צבע\nמה ההבדל בין השניים.\n4 צפיות 0\n\n"
+           "תגובות (2)\nכתיבת תגובה...\nרון לפני 3 ימים\nתודה!\n"),
+    "ar": ("جميع المنشورات\nتسجيل الدخول / الاشتراك\n\n", "العلامات:\n* زراعة\n"
+           "١٢ مشاهدة ٠ تعليقات\n\nأحدث منشورات\nعرض الكل\n\nالري بالتنقيط\n"
+           "طريقة توفر الماء.\n٤ مشاهدات\n\nالتعليقات\nاكتب تعليقًا...\n"),
+}
+
+
+@pytest.mark.parametrize("bullet", ["* ", ""], ids=["inscriptis", "html-text"])
+@pytest.mark.parametrize("lang", ["he", "ar"])
+def test_a_hebrew_or_arabic_page_loses_its_blog_chrome(lang: str, bullet: str) -> None:
+    """Hebrew had no word in the vocabulary and Arabic's tag label was missing: both kept the
+    tag label ("תגיות:", "العلامات:") and tags as body, and a Hebrew dump whose byline has no
+    bullets gave no author (the blog sub-header's "התחברות / הרשמה" above it was no chrome)."""
+    date, read = RTL_DATES[lang]
+    title, author = {"he": ("יום בים", "משה לוי"), "ar": ("يوم في البحر", "سارة حسيني")}[lang]
+    top, bottom = RTL_PAGE[lang]
+    page = ("top of page\nHome\nBlog\n" + top
+            + f"{bullet}{author}\n{bullet}{date}\n{bullet}{read}\n\n{title}\n\n"
+            + "\n\n".join(RTL_BODY[lang]) + "\n\n" + bottom + "\nbottom of page\n")
+    result = clean_text(page)
     assert (result.title, result.author, result.reading_minutes) == (title, author, 2)
     assert result.body == RTL_BODY[lang]
 
@@ -2195,3 +2228,30 @@ def test_markdownifys_free_plan_banner_over_blank_lines_is_no_part_of_the_title(
         "Notes on garlic", "Woody Kitson", 2)
     assert result.body == ["Set each clove two inches deep, pointed end up.",
                            "Water them once, then leave them be until spring."]
+
+
+CODE = 'def greet(name):\n    return f"Hello, {name}"\n\nprint(greet("Wix"))'
+
+
+@pytest.mark.parametrize("written", [
+    "```\n" + CODE + "\n```",
+    "\n".join("    " + line if line else "    " for line in CODE.split("\n")),
+], ids=["fenced", "html2text-indented"])
+def test_a_code_block_in_a_markdown_dump_stays_one_block_with_its_indentation(
+        written: str) -> None:
+    """A post's code block (Ricos <pre>) in a Markdown copy: html2text indents it by four
+    spaces, other tools fence it. Each line became a paragraph of its own, its indentation
+    and the fence lost; it is one block, as `extract` gives it (its blank lines left out of
+    the text, kept in the Markdown's fenced block). A list item going on indented is none."""
+    page = ("top of page\n\n  * [Home](https://www.devjots.net)\n"
+            "  * [Blog](https://www.devjots.net/blog)\n\n"
+            "  * [Lee Park](https://www.devjots.net/profile/lee/profile)\n  * Mar 5, 2024\n"
+            "  * 1 min read\n\n# A tiny Python greeting\n\nThe smallest program I write:\n\n"
+            f"{written}\n\nRun it with python3.\n\n  * list item\n    goes on here\n\n"
+            "12 views0 comments\n\nbottom of page\n")
+    result = clean_text(page, "markdown")
+    assert result.title == "A tiny Python greeting"
+    assert result.body == ["The smallest program I write:", CODE.replace("\n\n", "\n"),
+                           "Run it with python3.", "list item", "goes on here"]
+    assert ("The smallest program I write:\n\n```\n" + CODE + "\n```\n\nRun it with python3."
+            ) in result.body_markdown

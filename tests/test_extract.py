@@ -944,6 +944,93 @@ def test_a_videos_caption_is_in_one_figure_with_the_video():
     assert f"<{embed}>\n\nThe wave" in article.body_markdown
 
 
+def test_a_youtube_video_shown_as_its_preview_keeps_its_place_in_the_body():
+    """Before a click, Ricos's YouTube block is react-player's preview alone (no <iframe>):
+    the video was listed in the attachments but gone from the body's HTML and Markdown, so
+    the article page and the exports showed the paragraphs around it run together."""
+    watch = "https://www.youtube.com/watch?v=Xq7bS3kLm9A"
+    article = extract_article(_post_with(
+        '<figure data-hook="figure-VIDEO"><div data-hook="video-player"><div data-loaded="true">'
+        '<button type="button" class="react-player__preview" aria-label="Play video" '
+        'style="width:100%;background-image:url(https://i.ytimg.com/vi/Xq7bS3kLm9A/hqdefault.jpg)'
+        ';background-size:cover"><div class="react-player__shadow"></div></button></div></div>'
+        '<figcaption dir="auto"><span>The first coat</span></figcaption></figure>'))
+    assert (f'<p>Before.</p>\n<figure><p><a href="{watch}" rel="noopener noreferrer">{watch}'
+            '</a></p><figcaption>The first coat</figcaption></figure>\n<p>After.</p>'
+            ) == article.body_html
+    assert f"Before.\n\n<{watch}>\n\nThe first coat\n\nAfter." in article.body_markdown
+    assert article.body_text == "Before.\n\nThe first coat\n\nAfter."
+    assert [a["url"] for a in article.attachments] == [watch]
+
+
+_LINK_PREVIEW = (
+    # Ricos's link preview (plugin-link-preview's LinkPreviewViewer) inside the link's wrapper
+    '<div><a href="https://www.example.org/guide" target="_blank" rel="noopener noreferrer">'
+    '<figure class="lp" data-hook="linkPreviewViewer"><div style="background-image:url('
+    'https://www.example.org/og.jpg)"></div><section><div>example.org</div>'
+    "<figcaption>The painter's guide</figcaption><div>Everything about brushes.</div>"
+    "</section></figure></a></div>")
+
+
+def test_a_link_preview_is_its_title_linked_and_its_description():
+    """The card lost its link (the <a> wraps blocks, which the walk read without it), kept
+    the host's name as a paragraph and its title as a <figcaption> outside any figure."""
+    article = extract_article(_post_with(_LINK_PREVIEW))
+    assert article.body_html == (
+        '<p>Before.</p>\n<p><a href="https://www.example.org/guide" rel="noopener noreferrer">'
+        "The painter's guide</a></p>\n<p>Everything about brushes.</p>\n<p>After.</p>")
+    assert ("[The painter's guide](https://www.example.org/guide)\n\n"
+            "Everything about brushes.") in article.body_markdown
+    assert article.body_text == "Before.\n\nThe painter's guide\n\nEverything about brushes." \
+        "\n\nAfter."
+
+
+def test_a_caption_beside_text_in_a_figure_is_a_paragraph():
+    """A <figure> holding text as well as its caption gives no figure: its caption was left a
+    <figcaption> outside any figure (invalid HTML)."""
+    article = extract_article(_post_with(
+        '<figure><div><p>Inside.</p></div><figcaption dir="auto">Under it</figcaption></figure>'))
+    assert "<figcaption" not in article.body_html
+    assert "<p>Inside.</p>\n<p>Under it</p>" in article.body_html
+
+
+_FILE_CARD = (
+    # Ricos's file block (plugin-file-upload's FileUploadViewer): before the page resolves the
+    # file's address, the card is a button with no href
+    '<div data-hook="fileUploadViewer" style="display:flex"><div role="button" tabindex="0">'
+    '<div><a{href}><svg></svg><div style="width:calc(100% - 72px)"><div><div>Price list 2024'
+    "</div><div>.pdf</div></div><div>PDF • 1.25MB</div></div></a></div><div><a><div><svg>"
+    "</svg></div></a></div></div></div>")
+
+
+@pytest.mark.parametrize("href", [
+    "", "https://www.site.com/_files/ugd/a1b2c3_0123456789abcdef0123456789abcdef.pdf"])
+def test_a_file_block_is_the_files_name(href):
+    """Its name, extension, type and size ran together ("Price list 2024.pdfPDF • 1.25MB"):
+    the divs inside the card's link were read as one line of text."""
+    attribute = f' href="{href}" target="_blank"' if href else ""
+    article = extract_article(_post_with(_FILE_CARD.format(href=attribute)))
+    assert article.body_text == "Before.\n\nPrice list 2024.pdf\n\nAfter."
+    name = (f'<a href="{href}" rel="noopener noreferrer">Price list 2024.pdf</a>' if href
+            else "Price list 2024.pdf")
+    assert f"<p>{name}</p>" in article.body_html
+
+
+def test_a_cards_lines_inside_its_link_stay_lines():
+    """Ricos's card of a Wix product, event or booking (plugin-vertical-embed: the card's
+    <div>s inside one <a>) ran its lines together ("Warm grey paint, 2.5 l€24.00Buy Now");
+    they are lines of the one link, as a browser shows them."""
+    href = "https://www.site.com/product-page/grey-paint"
+    article = extract_article(_post_with(
+        f'<div data-hook="vertical-embed"><div><a href="{href}" target="_blank"><div><div '
+        'style="background-image:url(https://static.wixstatic.com/media/a1b2c3_1~mv2.jpg)">'
+        "</div><div><div><div>Warm grey paint, 2.5 l</div><div>€24.00</div></div><div><div>"
+        "Buy Now</div></div></div></div></a></div></div>"))
+    assert "Warm grey paint, 2.5 l\n€24.00\nBuy Now" in article.body_text.split("\n\n")
+    assert (f'<p><a href="{href}" rel="noopener noreferrer">Warm grey paint, 2.5 l<br>€24.00<br>'
+            "Buy Now</a></p>") in article.body_html
+
+
 def test_a_code_block_holding_a_fence_stays_one_block_in_the_markdown():
     """A fence of three backticks was closed by a line of ``` in the code, which spilled out
     as prose; the fence is longer than any backtick run inside (CommonMark's rule)."""

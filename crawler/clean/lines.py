@@ -51,6 +51,7 @@ class Line:
     link_only: bool = False  # a Markdown line whose text was all link text
     taxonomy: bool = False  # a Markdown line of links to blog tag or category pages
     heading: int = 0  # a Markdown line's ATX heading level
+    code: int = 0  # a Markdown line's code block (numbered from 1), its indentation kept
 
     @property
     def separator(self) -> bool:
@@ -78,16 +79,18 @@ def split_lines(text: str, dialect: str) -> list[Line]:
     for i, raw in enumerate(plain):
         raw = raw.rstrip()
         visible = _INVISIBLE.sub("", raw).strip()
-        bullet = BULLET.match(raw)
-        body = raw[bullet.end():] if bullet else raw.strip()
+        code = shown[i].code if shown else 0
+        bullet = None if code else BULLET.match(raw)
+        body = raw if code else raw[bullet.end():] if bullet else raw.strip()
         norm = _NBSP.sub(" ", _INVISIBLE.sub("", body)).strip()
         # A bullet with no text is an icon-only link (social icons, the author's avatar menu); a
         # lone "•" still separates category links.
-        line = Line(raw, body.strip(), norm, bool(bullet), False, sources[i].rstrip())
+        line = Line(raw, body if code else body.strip(), norm, bool(bullet), False,
+                    sources[i].rstrip())
         line.blank = not visible or not norm and not line.separator
         if shown:
             line.image, line.link_only = shown[i].image, shown[i].link_only
-            line.taxonomy, line.heading = shown[i].taxonomy, shown[i].heading
+            line.taxonomy, line.heading, line.code = shown[i].taxonomy, shown[i].heading, code
         out.append(line)
     if dialect == "text":
         _drop_list_numbers(out)

@@ -185,6 +185,7 @@ class MarkdownLine:
     link_only: bool  # the line's text was all link text (menus, "Recent Posts" cards, "See All")
     taxonomy: bool = False  # link-only, and every link goes to a blog tag or category page
     heading: int = 0  # the ATX heading level, 0 for other lines
+    code: int = 0  # the code block the line is in, numbered from 1; 0 outside code
 
 
 def looks_like_markdown(text: str) -> bool:
@@ -310,13 +311,56 @@ def _open_construct(line: str) -> bool:
         line.lstrip().startswith(("![", "[![")) and _open_target(line))
 
 
-_LINK_BLOCKS = 4  # lines, blank ones too, between a link's "[" and its "](" in markdownify's
+_LINK_BLOCKS = 4  # most lines, blank ones too, between a link's "[" and its "](" (markdownify)
+
+
+# html2text writes a <pre> as an indented code block: each line four spaces (or a tab) in.
+_CODE_INDENT = re.compile(r"^(?: {4}|\t)")
+
+
+def code_blocks(lines: list[str]) -> list[int]:
+    """Each line's code block, numbered from 1 (0: no code): the lines inside a fence, and
+    an indented block's (as CommonMark reads one: after a blank line, not under a list item,
+    whose lines go on indented; its first line no list item itself), blank lines in it too."""
+    blocks = [0] * len(lines)
+    count, fenced, indented, listed = 0, False, False, False
+    for i, line in enumerate(lines):
+        blank = not line.strip()
+        if _FENCE.match(line):
+            fenced, indented = not fenced, False
+            count += fenced
+            continue
+        if fenced:
+            blocks[i] = count
+            continue
+        if indented and (blank or _CODE_INDENT.match(line)):
+            blocks[i] = count
+            continue
+        indented = False
+        if not blank and _CODE_INDENT.match(line) and i and not lines[i - 1].strip() \
+                and not listed and not _LIST.match(line):
+            count, indented = count + 1, True
+            blocks[i] = count
+        elif not blank:
+            # A list goes on over its items' indented lines, up to a line that is not in.
+            listed = bool(_LIST.match(line)) or listed and line[:1] in " \t"
+    for i in range(len(lines) - 1, -1, -1):  # an indented block's trailing blank lines
+        if blocks[i] and not lines[i].strip() and (i + 1 == len(lines) or not blocks[i + 1]):
+            blocks[i] = 0
+    return blocks
+
+
+def _code_line(line: str, block: int, fenced: bool) -> MarkdownLine:
+    """A code line as it shows: its indentation kept (less an indented block's four spaces)."""
+    shown = line.rstrip() if fenced else _CODE_INDENT.sub("", line.rstrip(), count=1)
+    return MarkdownLine(shown, False, False, code=block if shown.strip() else 0)
 
 
 def plain_lines(lines: list[str]) -> list[MarkdownLine]:
-    """Each Markdown line as plain text, index for index."""
+    """Each Markdown line as plain text, index for index; a code block's lines as they are."""
     out: list[MarkdownLine] = []
     fenced = False
+    blocks = code_blocks(lines)
     # Whether a later line of the same paragraph closes a link's text ("](" before any "["): a
     # "[" left open may be closed there; else it is text ("hello [world" shows its "[").
     # markdownify keeps the page's blank lines inside a link's text too (Wix's free-plan banner,
@@ -327,16 +371,16 @@ def plain_lines(lines: list[str]) -> list[MarkdownLine]:
         closing = bool(_CLOSE_BEFORE_OPEN.match(lines[index]))
         below = 0 if closing else below + 1
         closes = bool(lines[index].strip()) and (closes or closing)
-    for raw, may_close in zip(lines, closed_later, strict=True):
+    for raw, may_close, block in zip(lines, closed_later, blocks, strict=True):
+        if block:
+            out.append(_code_line(raw, block, fenced))
+            continue
         if not _SYNTAX.search(raw):  # most prose lines: nothing to undo
             out.append(MarkdownLine(raw.strip() and raw, False, False))
             continue
         if _FENCE.match(raw):
             fenced = not fenced
             out.append(MarkdownLine("", False, False))
-            continue
-        if fenced:
-            out.append(MarkdownLine(raw, False, False))
             continue
         if _SETEXT.match(raw) and out and out[-1].plain and not out[-1].heading:
             # markdownify's default headings: "Title" over "=====" (h1) or "-----" (h2).
@@ -388,11 +432,19 @@ def _plain_line(line: str, closed_later: bool) -> MarkdownLine:
     return MarkdownLine(prefix + text if text else "", False, link_only, taxonomy, level)
 
 
+def fenced_code(lines: list[str]) -> str:
+    """A code block's lines in a fence longer than any backtick run inside (CommonMark)."""
+    fence = "`" * max(3, 1 + max((len(run) for line in lines
+                                  for run in re.findall("`+", line)), default=0))
+    return "\n".join([fence, *lines, fence])
+
+
 def body_markdown(lines: list[tuple[str, bool, bool]]) -> str:
     """The post's Markdown from its kept source lines, (line, is a list item, comes right after
     the line before it in the dump) in order: list items stay one per line, a line closing a
     link whose "[" the line right before it left open goes on that line's paragraph (a link's
-    text wrapped, html2text), other blocks are separated by a blank line."""
+    text wrapped, html2text), other blocks (a fenced code block is one) are separated by a
+    blank line."""
     out: list[str] = []
     previous, previous_item = "", False
     for line, item, adjacent in lines:

@@ -462,6 +462,15 @@ class PageRules(ShapeRules):
         lines = []
         previous = -2
         for i in sorted(chosen):
+            if block := self.lines[i].code:
+                # A code block's lines are one fenced block, its blank lines in it.
+                if lines and self.lines[previous].code == block:
+                    continue
+                last = max(k for k in chosen if self.lines[k].code == block)
+                lines.append((md.fenced_code([ln.raw for ln in self.lines[i:last + 1]]),
+                              False, False))
+                previous = last
+                continue
             source = self.lines[i].source
             if i in self.partial:
                 source = source.replace(self.partial[i], "", 1)

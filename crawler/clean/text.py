@@ -108,6 +108,12 @@ def _heading(line: Line) -> bool:
     return heading_like(line) and not finished_paragraph(line.text)
 
 
+def _full_stop(text: str) -> bool:
+    """Whether `text` ends on one full stop (not an ellipsis): a sentence, not a heading."""
+    text = text.rstrip("\"'”’»)")
+    return text.endswith((".", "。", "۔")) and not text.endswith(("..", "…"))
+
+
 def _indent(line: Line) -> int:
     return len(line.raw) - len(line.raw.lstrip())
 
@@ -426,9 +432,11 @@ class _Cleaner(PageRules):
             if leading(p - 1):
                 # Classic layout: "Log in" / author / date / title; new layout: title / date.
                 # A line of a caseless script (Arabic, Hebrew) is shaped like any name: then
-                # the line under the block must be a heading, not a finished paragraph.
+                # the line under the block must be a heading, not a paragraph (finished, or a
+                # short one ended by a full stop, which titles are not).
                 if a1 is not None and heading_like(a1) and name_shaped(p1) and (
-                        person_like(p1) or _heading(a1)) and not self._shows_doc_title(p, a1):
+                        person_like(p1) or _heading(a1) and not _full_stop(a1.text)
+                ) and not self._shows_doc_title(p, a1):
                     self.out.author = p1
                     self.chrome(p)
                     classic = True
@@ -878,9 +886,13 @@ class _Cleaner(PageRules):
             elif role is None and not ln.blank:
                 if i in self.partial:
                     self.out.chrome.append(self.partial[i])
-                # A line that shows nothing once read (a bullet alone, "·") is no paragraph.
+                # A line that shows nothing once read (a bullet alone, "·") is no paragraph; a
+                # code block is one, its lines as they are (blank ones left out).
                 if body := trim_invisible(ln.body):
-                    self.out.body.append(body)
+                    if ln.code and kept and self.lines[kept[-1]].code == ln.code:
+                        self.out.body[-1] += "\n" + ln.body
+                    else:
+                        self.out.body.append(ln.body if ln.code else body)
                     kept.append(i)
         self.out.published = iso_date(self.out.date) or self.preamble_published
         self.out.dialect = self.dialect

@@ -2,8 +2,8 @@
 
 Wix renders its UI strings in the visitor's (or crawler's) locale, not the post's language, so every
 pattern accepts every language at once. The data comes from ../shared/reference/wix-text-chrome.md
-and wix-dom.md, extended to the locales Wix ships (en, fr, de, es, pt, nl, cs, it, ar, pl; the post
-footer's and recent posts' strings in ko too).
+and wix-dom.md, extended to the locales Wix ships (en, fr, de, es, pt, nl, cs, it, ar, he, pl; the
+post footer's and recent posts' strings in ko too).
 
 Every pattern here matches a WHOLE line (after the cleaner strips bullets and blanks): nothing in
 this module is a keyword filter, because real posts talk about comments, blogs, Wix and Facebook.
@@ -109,7 +109,7 @@ MENU_A11Y = [
 ]
 SEARCH = [
     "Search", "Rechercher", "Recherche", "Suche", "Suchen", "Buscar", "Búsqueda", "Pesquisar",
-    "Pesquisa", "Zoeken", "Hledat", "Vyhledat", "Cerca", "Szukaj", "Cari", "بحث",
+    "Pesquisa", "Zoeken", "Hledat", "Vyhledat", "Cerca", "Szukaj", "Cari", "بحث", "חיפוש",
 ]
 LOGIN = [
     "Log In", "Log in / Sign up", "Sign up", "Sign Up", "Login", "Se connecter",
@@ -118,14 +118,14 @@ LOGIN = [
     "Iniciar sesión / Registrarse", "Entrar", "Entrar / Cadastrar", "Fazer login / Cadastrar",
     "Login / Cadastre-se", "Inloggen", "Inloggen / registreren", "Aanmelden", "Přihlásit se",
     "Přihlásit se / Zaregistrovat se", "Accedi", "Accedi / Iscriviti", "Zaloguj się",
-    "تسجيل الدخول", "تسجيل الدخول / الاشتراك",
+    "تسجيل الدخول", "تسجيل الدخول / الاشتراك", "התחברות", "התחברות / הרשמה",
 ]
 ALL_POSTS = [
     "All Posts", "Tous les articles", "Toutes les publications", "Tous les posts",
     "Alle Beiträge", "Alle Posts", "Todas las entradas", "Todas las publicaciones",
     "Todos os posts", "Todos posts", "Todas as publicações", "Alle berichten", "Alle posts",
     "Alle blogposts", "Všechny příspěvky", "Tutti i post", "Wszystkie posty",
-    "جميع المنشورات", "كل المنشورات",
+    "جميع المنشورات", "كل المنشورات", "כל הפוסטים",
 ]
 # Header widgets around the byline: the avatar's alt text and the post's "⋮" menu button.
 AVATAR_ALTS = [
@@ -229,7 +229,7 @@ UPDATED_LABELS = [
     "Updated", "Last updated", "Dernière mise à jour", "Mis à jour", "Mise à jour",
     "Aktualisiert", "Zuletzt aktualisiert", "Actualizado", "Atualizado", "Atualizada",
     "Bijgewerkt", "Laatst bijgewerkt", "Aktualizováno", "Aggiornato", "Zaktualizowano",
-    "تم التحديث", "آخر تحديث",
+    "تم التحديث", "آخر تحديث", "تاريخ التحديث",
 ]
 # The value must contain a digit or be a relative date: "Updated: Oct 26, 2020", "15 mars".
 UPDATED = re.compile(
@@ -269,24 +269,26 @@ TAXONOMY_HREF = re.compile(
 COMMENTS_HEADINGS = [
     "Comments", "Commentaires", "Comentários", "Comentarios", "Kommentare", "Komentar",
     "Komentáře", "Reacties", "Opmerkingen", "Commenti", "Komentarze", "التعليقات", "تعليقات",
+    "תגובות",
 ]
 WRITE_COMMENT = [
     "Write a comment", "Écrire un commentaire", "Écrivez un commentaire", "Kommentar schreiben",
     "Schreib einen Kommentar", "Escribe un comentario", "Escreva um comentário",
     "Escrever um comentário", "Schrijf een reactie", "Schrijf een opmerking", "Napsat komentář",
     "Napište komentář", "Scrivi un commento", "Napisz komentarz", "اكتب تعليقًا", "اكتب تعليقا",
+    "כתיבת תגובה",
 ]
 VIEW_WORDS = [
     "view", "views", "vue", "vues", "Aufruf", "Aufrufe", "visualización", "visualizaciones",
     "vista", "vistas", "visualização", "visualizações", "weergave", "weergaven", "zobrazení",
     "visualizzazione", "visualizzazioni", "wyświetlenie", "wyświetlenia", "wyświetleń",
-    "مشاهدة", "مشاهدات",
+    "مشاهدة", "مشاهدات", "צפייה", "צפיות",
 ]
 COMMENT_WORDS = [
     "comment", "comments", "commentaire", "commentaires", "Kommentar", "Kommentare",
     "comentario", "comentarios", "comentário", "comentários", "opmerking", "opmerkingen",
     "reactie", "reacties", "komentář", "komentáře", "komentářů", "commento", "commenti",
-    "komentarz", "komentarze", "komentarzy", "تعليق", "تعليقات", "تعليقًا",
+    "komentarz", "komentarze", "komentarzy", "تعليق", "تعليقات", "تعليقًا", "תגובה", "תגובות",
 ]
 LIKE_WORDS = ["like", "likes", "j'aime", "Gefällt mir", "me gusta", "curtida", "curtidas",
               "vind-ik-leuks", "To se mi líbí", "mi piace", "إعجاب", "إعجابات"]
@@ -355,15 +357,17 @@ RECENT_POSTS = [
     "Posts recentes", "Publicações recentes", "Posts relacionados", "Recente blogposts",
     "Recente berichten", "Gerelateerde berichten", "Nejnovější příspěvky",
     "Související příspěvky", "Post recenti", "Articoli recenti", "Najnowsze posty",
-    "أحدث منشورات", "أحدث المنشورات", "منشورات ذات صلة", "최근 게시물",
+    "أحدث منشورات", "أحدث المنشورات", "منشورات ذات صلة", "최근 게시물", "פוסטים אחרונים",
+    "פוסטים קשורים",
 ]
 SEE_ALL = [
     "See All", "Voir tout", "Tout afficher", "Tout voir", "Alle ansehen", "Alle anzeigen",
     "Ver todo", "Ver todos", "Ver tudo", "Alles weergeven", "Alles bekijken", "Zobrazit vše",
-    "Vedi tutti", "Mostra tutto", "Zobacz wszystkie", "عرض الكل", "전체 보기",
+    "Vedi tutti", "Mostra tutto", "Zobacz wszystkie", "عرض الكل", "전체 보기", "הצגת הכול",
+    "הצג הכל",
 ]
 TAGS_LABELS = ["Tags", "Tag", "Étiquettes", "Mots-clés", "Mots clés", "Schlagwörter", "Etiquetas",
-               "Štítky", "Tagi", "الوسوم"]
+               "Štítky", "Tagi", "الوسوم", "العلامات", "תגיות"]
 TAGS_LABEL = re.compile(rf"^(?:{_alt(TAGS_LABELS)})\s*[:：]$", re.IGNORECASE)
 # Footer credit lines: the Wix template's "© 2035 by …. Proudly created with Wix.com", any line that
 # opens with a copyright sign, or the bare Wix credit (never a sentence that merely mentions Wix).

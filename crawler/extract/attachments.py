@@ -85,7 +85,7 @@ _YTIMG = re.compile(r"i\.ytimg\.com/vi(?:_webp)?/([\w-]{6,20})/")
 _QUALITY = re.compile(r"(\d+)p")
 # The attribute axis: ~3x faster than testing every element's @style (which cost more than
 # the rest of this module together on real bodies).
-_THUMBNAILS = etree.XPath(".//@style[contains(., 'ytimg.com/vi')]")
+THUMBNAIL_STYLES = etree.XPath(".//@style[contains(., 'ytimg.com/vi')]")
 
 
 def attachment(url: str, kind: str, content_type: str | None, is_file: bool) -> dict[str, Any]:
@@ -263,11 +263,18 @@ def find_attachments(body: etree._Element, base: str | None) -> list[dict[str, A
         else:  # an embedded player or media element: a file, a known player, or nothing
             add(classify_file(url) or player(url))
     # react-player's preview before a click: its thumbnail names the YouTube video.
-    for style in _THUMBNAILS(body):
-        match = _YTIMG.search(style)
-        if match and _in_player(style.getparent()):
-            add(player(f"https://www.youtube.com/watch?v={match.group(1)}"))
+    for style in THUMBNAIL_STYLES(body):
+        url = thumbnail_video(style)
+        if url and _in_player(style.getparent()):
+            add(player(url))
     return list(found.values())
+
+
+def thumbnail_video(style: str) -> str | None:
+    """The YouTube video whose thumbnail (`i.ytimg.com/vi/<id>/…`) a style shows as its
+    background: react-player's preview, all a Ricos video block holds before a click."""
+    match = _YTIMG.search(style)
+    return f"https://www.youtube.com/watch?v={match.group(1)}" if match else None
 
 
 def media_blocks(body: etree._Element) -> list[etree._Element]:

@@ -32,6 +32,7 @@ from crawler.clean.html import (
     safe_url,
     url_scheme,
 )
+from crawler.extract.attachments import THUMBNAIL_STYLES, thumbnail_video
 from crawler.extract.limits import settable
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -82,7 +83,12 @@ _SPECIAL_TAGS = frozenset({"ul", "ol", "li", "img", "figure", "hr", "video", "if
 # How far above an image its link may be: Ricos puts 4-5 elements between (a deeper <a> wraps
 # far more than the image).
 _IMAGE_LINK_LEVELS = 7
-_SPECIAL_HOOKS = frozenset({"divider-single", *_VIDEO_HOOKS, "buttonViewer"})
+# Blocks inside a line's element (a list item's, a link's): each starts a line of its own.
+_BREAKING_BLOCKS = frozenset({"p", "div", "section", "header", "footer", "figcaption"})
+# A <figcaption> written outside any <figure>: its tags, to become a paragraph's.
+_CAPTION_TAGS = re.compile(r"<(/?)figcaption\b")
+_SPECIAL_HOOKS = frozenset({"divider-single", *_VIDEO_HOOKS, "buttonViewer", "linkPreviewViewer",
+                            "fileUploadViewer"})
 
 
 @dataclass
@@ -342,8 +348,10 @@ class _Walker:
                     self.inline(child, text, out, md, depth + 1)
                     out.append(f"</{tag}>")
                     md.append(f"</{tag}>" if as_tag else mark)
-                elif tag == "p" and "".join(text).strip():
-                    # Several paragraphs inside one list item: keep them apart.
+                elif tag in _BREAKING_BLOCKS and "".join(text).strip():
+                    # Several paragraphs inside one list item, or the lines of a card inside
+                    # its link (a title over a price): a browser shows each on a line of its
+                    # own, so they are kept apart.
                     text.append(_BR)
                     out.append("<br>")
                     md.append(_BR)
@@ -435,6 +443,51 @@ class _Walker:
                 return self.link(ancestor.get("href"))
         return None
 
+    def link_preview(self, el: etree._Element) -> None:
+        """Ricos's link preview: a card of the linked page's host, title (its <figcaption>) and
+        description, inside the link (`<a href>` a few levels up). The title becomes that link
+        and the description a paragraph under it, as a reader follows the card; the host line
+        only repeats the link. A card without its title is read as any container."""
+        caption = next(el.iter("figcaption"), None)
+        title = " ".join("".join(caption.itertext()).split()) if caption is not None else ""
+        if not title:
+            self.container(el, 0)
+            return
+        after = caption.getnext()
+        description = " ".join("".join(after.itertext()).split()) if after is not None else ""
+        href = self.image_link(el) or self.link(next(iter(el.xpath(".//a/@href")), None))
+        self.blocks.append(title)
+        label = escape(title, quote=False)
+        if href:
+            self.html.append(f'<p><a href="{escape(href)}">{label}</a></p>')
+            self.md.append(f"[{_md_escape(title)}]({markdown_url(href)})")
+        else:
+            self.html.append(f"<p>{label}</p>")
+            self.md.append(_md_escape(title))
+        if description:
+            self.blocks.append(description)
+            self.html.append(f"<p>{escape(description, quote=False)}</p>")
+            self.md.append(_md_escape(description))
+
+    def file_card(self, el: etree._Element) -> None:
+        """Ricos's file block: a card of the file's name, its extension beside it (".pdf") and
+        its type and size under them ("PDF • 1.25MB"), linking to the file once the page has
+        resolved its address. The file's name is the paragraph (the link when the HTML has
+        it); the type and size line is the card's, not the post's."""
+        texts = [" ".join(t.split()) for t in el.itertext() if t.strip()]
+        if not texts:
+            return
+        name = texts[0] + (texts[1] if len(texts) > 1 and texts[1].startswith(".") else "")
+        self.blocks.append(name)
+        label = escape(name, quote=False)
+        href = self.link(next(iter(el.xpath(".//a/@href")), None))
+        if href:
+            self.html.append(f'<p><a href="{escape(href)}">{label}</a></p>')
+            self.md.append(f"[{_md_escape(name)}]({markdown_url(href)})")
+        else:
+            self.html.append(f"<p>{label}</p>")
+            self.md.append(_md_escape(name))
+
     def button(self, el: etree._Element) -> None:
         """Ricos's call-to-action button: a link in the HTML and Markdown, not body prose
         (its label is "Contact", "Book now"…)."""
@@ -494,11 +547,18 @@ class _Walker:
                 part.removeprefix("<figure>").removesuffix("</figure>") for part in parts
             )
             self.html[start:] = [f"<figure>{inner}</figure>"]
+        else:  # text beside the media: no figure, and its caption a paragraph (valid HTML)
+            self.html[start:] = [_CAPTION_TAGS.sub(r"<\1p", part) if part.startswith(
+                "<figcaption") else part for part in parts]
 
     def video(self, el: etree._Element) -> None:
         sources = "@src | .//iframe/@src | .//video/@src | .//source/@src | .//a/@href"
-        for src in el.xpath(sources):
-            url = self.link(src)
+        urls = [self.link(src) for src in el.xpath(sources)]
+        if not any(urls):
+            # A YouTube video before a click is only react-player's preview: its thumbnail
+            # names the video, which the page shows there (a link keeps its place in the body).
+            urls = [thumbnail_video(style) for style in THUMBNAIL_STYLES(el)]
+        for url in urls:
             if url and url not in self.videos:
                 self.videos.append(url)
                 html = f'<p><a href="{escape(url)}">{escape(url)}</a></p>'
@@ -567,6 +627,10 @@ class _Walker:
                 self.block(child, "p")
             elif tag == "img":
                 self.image(child)
+            elif hook == "linkPreviewViewer":
+                self.link_preview(child)
+            elif hook == "fileUploadViewer":
+                self.file_card(child)
             elif tag == "figure":
                 self.figure(child)
             elif tag == "hr" or hook == "divider-single":
