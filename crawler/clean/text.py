@@ -602,11 +602,15 @@ class _Cleaner(PageRules):
         positions in Astronomy and Astrophysics" / "abhinnasundar001"), where the classic
         layout's title is under the name. A site menu's item of a few words ("Meet the team")
         over a title shaped like a name is no such title: four words at least, or the line
-        right under the blog's sub-header or the site's header."""
+        right under the blog's sub-header or the site's header. Nor is the header's last
+        button, a call to action of any length ("Book a free consultation today" over
+        "Resilience"): real menus hold many, real titles few."""
         title, name = self.ln(p - 1).text, self.ln(p).text
         return (self.c[p] == self.c[p - 1] + 1 and person_like(name)
                 and not person_like(title) and _phrase(title)
-                and (len(title.split()) >= 4 or p - 1 == self.pos
+                and (len(title.split()) >= 4 and not (
+                    len(title) <= MENU_ITEM and v.CALL_TO_ACTION.match(title))
+                     or p - 1 == self.pos
                      or v.ALL_POSTS_LINE.match(self.ln(p - 2).text) is not None))
 
     def _title_over_longer(self, k: int) -> bool:
