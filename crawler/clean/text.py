@@ -434,11 +434,12 @@ class _Cleaner(PageRules):
                     classic = True
                 else:
                     title_at = p
-            elif self._byline_over_date(p):
+            elif self._byline_over_date(p) and not (
+                    self._call_to_action(p - 1) and not (a1 is not None and _heading(a1))):
                 self.out.author = p1
                 self.chrome(p)
                 if not (self.shaped and self.title_below(p - 1, a1)
-                        or self._category_above(p - 1, a1)):
+                        or self._category_above(p - 1, a1) or self._call_to_action(p - 1)):
                     title_at = p - 1
             elif self.shaped and self.title_below(p, a1):
                 self.chrome(p)  # the login button in words we do not know; the title follows
@@ -608,10 +609,15 @@ class _Cleaner(PageRules):
         title, name = self.ln(p - 1).text, self.ln(p).text
         return (self.c[p] == self.c[p - 1] + 1 and person_like(name)
                 and not person_like(title) and _phrase(title)
-                and (len(title.split()) >= 4 and not (
-                    len(title) <= MENU_ITEM and v.CALL_TO_ACTION.match(title))
+                and (len(title.split()) >= 4 and not self._call_to_action(p - 1)
                      or p - 1 == self.pos
                      or v.ALL_POSTS_LINE.match(self.ln(p - 2).text) is not None))
+
+    def _call_to_action(self, k: int) -> bool:
+        """Line `k` is the site header's last button, no title: a short line asking the
+        visitor to act ("Book a free consultation today", vocabulary.CALL_TO_ACTION)."""
+        text = self.ln(k).text
+        return len(text) <= MENU_ITEM and v.CALL_TO_ACTION.match(text) is not None
 
     def _title_over_longer(self, k: int) -> bool:
         """Line `k`, framed as the title by the author's name above it, is one even when it
