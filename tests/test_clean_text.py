@@ -827,6 +827,43 @@ def test_a_menu_item_over_a_name_shaped_title_is_no_title() -> None:
     assert (result.title, result.author) == ("Summer Holidays", None)
 
 
+@pytest.mark.parametrize("menu", ["Home\nAbout\nServices\nBook a free consultation today\n",
+                                  "Accueil\nServices\nRéservez votre première séance ici\n",
+                                  "HOME\nABOUT\nSchedule a call with our team\n"])
+@pytest.mark.parametrize("title", ["Resilience", "Spring Planting"])
+def test_a_call_to_action_over_a_name_shaped_title_is_no_title(menu: str, title: str) -> None:
+    """The site header's last line a call to action of four words or more ("Book a free
+    consultation today") over a title shaped like a name, the author and dates hidden: the
+    button was the title and the title the author."""
+    result = clean_text(_BANNER + menu + title + _UPDATED_TEXT)
+    assert (result.title, result.author) == (title, None)
+    assert result.body == ["Set each clove two inches deep, pointed end up."]
+
+
+@pytest.mark.parametrize(("header", "title", "author"), [
+    ("Resilience\nJan 3, 2024\n2 min read", "Resilience", None),
+    ("Spring Planting\nJan 3, 2024", "Spring Planting", None),
+    ("Ann Lee\nJan 3, 2024\n2 min read\nGarlic in the autumn", "Garlic in the autumn", "Ann Lee"),
+])
+def test_a_call_to_action_over_the_dated_header_is_no_title(
+        header: str, title: str, author: str | None) -> None:
+    """The header's call to action right over the post's date: a name-shaped title there (the
+    new layout, author hidden) was the author and the button the title; an author there (the
+    classic layout) had the button as title and the title in the body."""
+    result = clean_text(_BANNER + "Home\nAbout\nBook a free consultation today\n" + header
+                        + "\n\nSet each clove two inches deep, pointed end up.\n\n12 views\n")
+    assert (result.title, result.author) == (title, author)
+    assert result.body == ["Set each clove two inches deep, pointed end up."]
+
+
+def test_a_title_opening_on_other_words_under_a_plain_menu_keeps_its_author() -> None:
+    """A sentence-like title under a menu of capitalised words (not set in capitals) over the
+    author's name: the title and the author, as under a menu in capitals."""
+    result = clean_text(_BANNER + "Home\nAbout\nServices\nBooking a table at the old harbour\n"
+                        "Daniel Ortega" + _UPDATED_TEXT)
+    assert (result.title, result.author) == ("Booking a table at the old harbour", "Daniel Ortega")
+
+
 # --- A locale the vocabulary lacks: the header read by its shape
 
 # A whole-page dump of a Russian Wix post: none of its chrome's words are in the vocabulary, only

@@ -442,11 +442,12 @@ class _Cleaner(PageRules):
                     classic = True
                 else:
                     title_at = p
-            elif self._byline_over_date(p):
+            elif self._byline_over_date(p) and not (
+                    self._call_to_action(p - 1) and not (a1 is not None and _heading(a1))):
                 self.out.author = p1
                 self.chrome(p)
                 if not (self.shaped and self.title_below(p - 1, a1)
-                        or self._category_above(p - 1, a1)):
+                        or self._category_above(p - 1, a1) or self._call_to_action(p - 1)):
                     title_at = p - 1
             elif self.shaped and self.title_below(p, a1):
                 self.chrome(p)  # the login button in words we do not know; the title follows
@@ -610,12 +611,21 @@ class _Cleaner(PageRules):
         positions in Astronomy and Astrophysics" / "abhinnasundar001"), where the classic
         layout's title is under the name. A site menu's item of a few words ("Meet the team")
         over a title shaped like a name is no such title: four words at least, or the line
-        right under the blog's sub-header or the site's header."""
+        right under the blog's sub-header or the site's header. Nor is the header's last
+        button, a call to action of any length ("Book a free consultation today" over
+        "Resilience"): real menus hold many, real titles few."""
         title, name = self.ln(p - 1).text, self.ln(p).text
         return (self.c[p] == self.c[p - 1] + 1 and person_like(name)
                 and not person_like(title) and _phrase(title)
-                and (len(title.split()) >= 4 or p - 1 == self.pos
+                and (len(title.split()) >= 4 and not self._call_to_action(p - 1)
+                     or p - 1 == self.pos
                      or v.ALL_POSTS_LINE.match(self.ln(p - 2).text) is not None))
+
+    def _call_to_action(self, k: int) -> bool:
+        """Line `k` is the site header's last button, no title: a short line asking the
+        visitor to act ("Book a free consultation today", vocabulary.CALL_TO_ACTION)."""
+        text = self.ln(k).text
+        return len(text) <= MENU_ITEM and v.CALL_TO_ACTION.match(text) is not None
 
     def _title_over_longer(self, k: int) -> bool:
         """Line `k`, framed as the title by the author's name above it, is one even when it
