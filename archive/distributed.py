@@ -58,6 +58,7 @@ from crawler.discover.urls import (
     named_page,
     normalize_url,
     old_blog_posts,
+    old_blog_url,
     site_root,
 )
 from crawler.distributed import blips
@@ -188,6 +189,8 @@ class RedisWriter:
         self.queued = self.server.register_script(p.QUEUED)
         # The moves a killed writer had learned (p.MOVES), site -> (archived root, new host).
         self.dead_moves: dict[str, tuple[str, str]] = {}
+        # Its sites' posts archived at old Wix blog URLs, by slug (_dead_writers_move).
+        self.dead_old_blog: dict[str, dict[str, str]] = {}
 
     def stop(self, signum: int | None = None) -> None:
         self.stopping = True
@@ -733,7 +736,7 @@ class RedisWriter:
                     outcome = store_result(archive, item, message.get("run"),
                                      recapture=site is not None and url in site.lost.posts,
                                      moved_from=_archived_at_the_old_address(site, url)
-                                     or self._dead_writers_move(message, url))
+                                     or self._dead_writers_move(archive, site, message, url))
             except Exception as exc:  # one post's failure costs it alone
                 outcome = f"error:not archived: {exc}"
             if site is not None and is_post:
@@ -755,12 +758,24 @@ class RedisWriter:
         if _is_move(moved_to, site, archived):
             self.dead_moves[site] = (archived, moved_to)
 
-    def _dead_writers_move(self, message: dict[str, Any], url: str) -> str | None:
+    def _dead_writers_move(self, archive: Archive, site: SiteCrawl | None,
+                           message: dict[str, Any], url: str) -> str | None:
         """The URL on the address its site moved from of a post a killed writer left unstored,
-        fetched where the site moved (self.dead_moves): the post archived there takes `url`
-        (archive.ingest._follow_moves leaves it be when it is not archived, or `url` is)."""
-        archived, moved_to = self.dead_moves.get(message.get("site", ""), ("", ""))
-        return archived + url[len(moved_to):] if moved_to and url.startswith(moved_to) else None
+        fetched where the site moved (self.dead_moves), or at its old Wix blog URL
+        (/single-post/…, where an import or recover archived it) for a /post/<slug> page: the
+        post archived there takes `url` (archive.ingest._follow_moves leaves it be when it is
+        not archived, or `url` is), as the killed writer would have moved it
+        (_archived_at_the_old_address). Until 2026-12-07 the old blog's post stayed, a second
+        post at `url` beside it, then marked deleted by the crawl resuming."""
+        name = message.get("site") or ""
+        archived, moved_to = self.dead_moves.get(name, ("", ""))
+        if moved_to and url.startswith(moved_to):
+            return archived + url[len(moved_to):]
+        if site is not None or not name:
+            return None  # a running site's old blog posts: _archived_at_the_old_address
+        if name not in self.dead_old_blog:
+            self.dead_old_blog[name] = old_blog_posts(archive.known_posts(name))
+        return old_blog_url(url, self.dead_old_blog[name])
 
     def _finish(self, archive: Archive, site: SiteCrawl, reason: str,
                 message: str | None) -> dict[str, Any]:

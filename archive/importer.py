@@ -29,7 +29,7 @@ from archive import captures, webarchive
 from archive.chunked import in_chunks
 from archive.ingest import Fetch, save_batch, save_earlier
 from archive.site_match import ArchivedSpelling, archived_root, moved_here, site_twins
-from archive.store import Archive
+from archive.store import Archive, served_in_case
 from crawler.discover.urls import (
     SiteRoots,
     blog_move_key,
@@ -838,24 +838,28 @@ def _mark_gone(importer: _Importer, resolver: _Resolver, gone: list[webarchive.E
     unarchived = sorted(gone_urls - _last_seen(archive, gone_urls).keys())
     moves = _BlogMoves(archive.conn, unarchived)
     elsewhere = {url: old for url in unarchived if (old := moves.moved_from(url))}
-    # A 404 at another letter case of the slug of one archived post (`/post/My-Slug`, the
-    # post at `/post/my-slug`) is that post's too: Wix serves a post at any case of its slug.
-    # Not where that spelling answered 404 while the post lived (`void`, below).
+    # A 404 at another letter case of an archived post's slug (`/post/My-Slug`, the post at
+    # `/post/my-slug`) is that post's too: Wix serves a post at any case of its slug (the
+    # posts whose path is the 404's lower-cased: served_in_case). Not where that spelling
+    # answered 404 while the post lived (`void`, below).
     in_any_case = archive.posts_in_any_case(url for url in unarchived if url not in elsewhere)
-    cased = {url: held[0] for url, held in in_any_case.items() if len(held) == 1}
-    elsewhere.update(cased)
+    cased = {url: served for url, held in in_any_case.items()
+             if (served := served_in_case(url, held))}
 
-    def post_url(captured: str) -> str:
+    def post_urls(captured: str) -> list[str]:
         url = importer.post_url(captured)
-        return elsewhere.get(url, url)
+        return cased.get(url) or [elsewhere.get(url, url)]
+
+    def post_urls_of(entries: Iterable[webarchive.Entry]) -> set[str]:
+        return {url for entry in entries for url in post_urls(entry.url)}
 
     raw: dict[str, set[str]] = {}  # post URL -> the URLs its captures were taken under
     for entry in [*gone, *pages]:
-        raw.setdefault(post_url(entry.url), set()).add(entry.url)
+        for url in post_urls(entry.url):
+            raw.setdefault(url, set()).add(entry.url)
     seen = _last_seen(archive, raw)
-    before = {post_url(e.url) for e in gone_before}
-    gone_only = (({post_url(e.url) for e in gone} | before)
-                 - {post_url(e.url) for e in pages} - paged_before
+    before = post_urls_of(gone_before)
+    gone_only = ((post_urls_of(gone) | before) - post_urls_of(pages) - paged_before
                  - seen.keys() - _last_seen(archive, before).keys())
     # Nor a post archived elsewhere: at the host its site moved to (an old blog URL of a post
     # at the new host's /post/ too: Archive.held_posts), under its other blog URL.

@@ -67,6 +67,8 @@ FEED_TRIES = 3
 # Path words probed for posts (one capture each, see list_by_probing): the most used first.
 MAX_PROBES = 10
 _MEDIA = re.compile(r"^/media/([^/]+)")
+# The CDX digest (base 32 SHA-1) of an empty payload: a redirect's, which revisits often repeat.
+_EMPTY = "3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"
 
 
 @dataclasses.dataclass
@@ -194,6 +196,32 @@ def captured_spelling(given: str, rows: Iterable[wayback.Row]) -> str:
     if not counts:
         return given
     return min(counts, key=lambda root: (-counts[root], spelling_tie_break(root, given)))
+
+
+def revisited(found: list[tuple[wayback.Row, str]], revisits: Iterable[wayback.Row]
+              ) -> list[tuple[wayback.Row, str]]:
+    """The revisit records among `revisits` (CDX mimetype `warc/revisit`: a capture whose
+    payload was identical to an earlier one, stored once) of the page or 404/410 captures
+    `found`, each with the kind and status of the latest capture of its URL before it with
+    that payload digest. The CDX gives a revisit no status (the IA `-`, pywb none), but it is
+    the archive's visit of that day: the post still there, or still gone, then. A replay of it
+    serves the payload it repeats (the archive resolves it), dated the revisit's day. Those
+    revisiting nothing listed (a redirect, whose empty payload a 404 may share too) are left
+    out."""
+    earlier: dict[tuple[tuple[str, str], str], list[tuple[wayback.Row, str]]] = {}
+    for row, kind in found:
+        earlier.setdefault((_key(row.url), row.digest), []).append((row, kind))
+    kept: list[tuple[wayback.Row, str]] = []
+    for row in revisits:
+        if row.mime.lower() != "warc/revisit" or not row.digest or row.digest == _EMPTY:
+            continue
+        before = [(r, kind) for r, kind in earlier.get((_key(row.url), row.digest), [])
+                  if r.timestamp < row.timestamp]
+        if before:
+            original, kind = max(before, key=lambda found: found[0].timestamp)
+            kept.append((dataclasses.replace(row, status=original.status,
+                                             mime=original.mime), kind))
+    return kept
 
 
 def record_id(replay: str, row: wayback.Row) -> str:
@@ -375,6 +403,8 @@ class _Recovery:
             rows = self.query([*scope, ("filter", f"statuscode:{status}"),
                                ("collapse", "digest")])
             found += [(r, "gone") for r in rows if r.status == status]
+        if found:  # a revisit repeats a capture listed here: none without one
+            found += revisited(found, self.query([*scope, ("filter", "mimetype:warc/revisit")]))
         return [(r, kind) for r, kind in found if is_post(r.url) and self.site.owns(r.url)]
 
     def list_from_feeds(self, listed: set[tuple[str, str]]) -> list[tuple[wayback.Row, str]]:

@@ -349,7 +349,8 @@ class ArchivedSpelling:
         self.conn = conn
         self.moved: dict[str, str] = {}
         self._seen: dict[str, str] = {}  # a site root -> the root its posts are archived under
-        self._elsewhere: dict[str, dict[str, str]] = {}  # a site root -> path -> post URL
+        self._moved_to: dict[str, list[str]] = {}  # a site root -> the roots its posts moved to
+        self._elsewhere: dict[str, str | None] = {}  # a URL -> the post it moved to
 
     def __call__(self, url: str) -> str:
         try:
@@ -365,11 +366,7 @@ class ArchivedSpelling:
             url = archived + url[len(root):]
         if not url.startswith(archived):
             return url
-        moved = self._moved_posts(archived).get(url[len(archived):])
-        if moved is None or self.conn.execute("SELECT 1 FROM posts WHERE url = ?",
-                                              (url,)).fetchone():
-            return url
-        return moved
+        return self._moved_post(archived, url) or url
 
     def settle(self, urls: Iterable[str], given: str | None = None) -> None:
         """Before an import archives its first page: the roots of these page URLs that are
@@ -405,20 +402,48 @@ class ArchivedSpelling:
                 if root != chosen:
                     self.moved[root] = chosen
 
-    def _moved_posts(self, site: str) -> dict[str, str]:
-        """The posts of archived site `site` archived off its root (at the address it moved
-        to), by their path: read once a site, from its posts alone."""
-        if site not in self._elsewhere:
-            found: dict[str, str] = {}
-            for (url,) in self.conn.execute(
-                    "SELECT p.url FROM posts p JOIN sites s ON s.id = p.site_id "
-                    "WHERE s.url = ? AND substr(p.url, 1, length(s.url)) != s.url", (site,)):
-                try:
-                    found.setdefault(url[len(site_root(url)):], url)
-                except BadURL:
-                    continue
-            self._elsewhere[site] = found
-        return self._elsewhere[site]
+    def _moved_post(self, site: str, url: str) -> str | None:
+        """The post of archived site `site` archived off its root (at the address it moved
+        to) at the path of `url` (under `site`), unless `url` is a post itself: looked up in
+        the posts' URL index at each root its posts moved to, each URL once."""
+        if site not in self._moved_to:
+            self._moved_to[site] = _moved_roots(self.conn, site)
+        if not self._moved_to[site]:
+            return None
+        if url not in self._elsewhere:
+            moved = [root + url[len(site):] for root in self._moved_to[site]]
+            found = dict(self.conn.execute(
+                "SELECT p.url, s.url FROM posts p JOIN sites s ON s.id = p.site_id WHERE "
+                f"p.url IN ({','.join('?' * (1 + len(moved)))})", (url, *moved)).fetchall())
+            self._elsewhere[url] = None if url in found else next(
+                (post for post in moved if found.get(post) == site), None)
+        return self._elsewhere[url]
+
+
+def _moved_roots(conn: sqlite3.Connection, site: str) -> list[str]:
+    """The roots, sorted, that posts of archived site `site` are archived at other than its
+    own (the address it moved to). Their `scheme://host/` heads are read in SQL, a site's
+    35,000 posts in ~30 ms where parsing each URL took ~0.25 s CPU (~2.4 s under the
+    profiler) on every import; only a wixsite.com head, whose root holds a path, has its
+    posts' URLs parsed."""
+    heads = [head for (head,) in conn.execute(
+        "SELECT DISTINCT substr(p.url, 1, instr(substr(p.url, instr(p.url, '://') + 3), '/') "
+        "+ instr(p.url, '://') + 2) FROM posts p JOIN sites s ON s.id = p.site_id "
+        "WHERE s.url = ? AND substr(p.url, 1, length(s.url)) != s.url", (site,))]
+    roots: set[str] = set()
+    for head in heads:
+        try:
+            if "wixsite" not in head.lower():  # as SiteRoots: the root is the head
+                roots.add(site_root(head))
+                continue
+            for (url,) in conn.execute(
+                    "SELECT p.url FROM posts p JOIN sites s ON s.id = p.site_id WHERE s.url = ? "
+                    "AND p.url >= ? AND p.url < ?", (site, head, head + "\uffff")):
+                roots.add(site_root(url))
+        except BadURL:
+            continue
+    roots.discard(site)
+    return sorted(roots)
 
 
 def one_scheme_notice(given: str, archived: str) -> str:

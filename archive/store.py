@@ -921,6 +921,22 @@ MAX_ID = 2**63 - 1
 _NEW_BLOG_KEY = "\0post/"
 
 
+def served_in_case(url: str, held: Sequence[str]) -> list[str]:
+    """Of the posts `held` at some letter case of `url`'s slug (posts_in_any_case), those Wix
+    served at `url`: whose path is `url`'s lower-cased. Wix's slugs are lower-case and a post
+    answers at any case of its slug, so `/post/My-Slug` is `/post/my-slug`; but case folding
+    also joins slugs that are not one (`straße` and `strasse`, `λόγος` and `λόγοσ`), and
+    `/post/STRASSE` lower-cased is `/post/strasse` alone. Two posts archived at one
+    lower-cased path (one post archived in two cases) are both `url`'s."""
+    key = _lower_key(url)
+    return [post for post in held if _lower_key(post) == key]
+
+
+def _lower_key(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return unquote(parts.path).lower().rstrip("/"), parts.query
+
+
 def _case_key(url: str) -> tuple[str, str]:
     """A post URL's path (decoded, case-folded, no trailing slash) and query: one key for every
     letter case of its slug. Its site's host is left out: the URLs compared are one site's."""

@@ -950,7 +950,7 @@ def test_what_a_killed_writer_left_is_counted_in_its_runs_after_runs_closed_them
     assert check.returncode == 0 and "left open" not in check.stdout + check.stderr, check.stdout
 
 
-def _unindexed_bytes(db: Path) -> dict[str, int]:
+def unindexed_bytes(db: Path) -> dict[str, int]:
     """The bytes of each capture file past what the index covers: records written, not indexed."""
     with Archive.open(db, readonly=True, create=False) as archive:
         indexed = dict(archive.conn.execute("SELECT name, bytes FROM capture_files"))
@@ -976,13 +976,13 @@ def test_what_a_killed_writer_wrote_unindexed_is_not_written_twice(tmp_path: Pat
             wait_until(lambda: _has_runs(db) and len(versions_per_post(db)) >= 40,
                        "40 posts stored", writer)
             with write_lock(db):  # read in WAL mode all the same
-                wait_until(lambda: _unindexed_bytes(db),
+                wait_until(lambda: unindexed_bytes(db),
                            "records written that the locked archive cannot index", writer)
                 stop([writer, *workers])  # SIGKILL, waiting for the lock to index them
         finally:
             stop([writer, *workers])
         waiting = client.llen("wixarchive:results")
-        unindexed = _unindexed_bytes(db)
+        unindexed = unindexed_bytes(db)
         writer = start_writer(urls, db, redis_server.url, "--no-media")
         out, err = run_to_end(writer, [start_worker(redis_server.url)])
         assert writer.returncode == 0, err

@@ -13,6 +13,9 @@ import json
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.server import BlogServer
@@ -112,3 +115,53 @@ def test_a_post_captured_only_as_gone_is_said_so_by_show_and_history(tmp_path: P
     assert (diff.returncode, diff.stderr) == (1, (
         "Error: no version 2; this post has only version 1 (every capture of it imported or "
         "recovered so far holds this text)\n"))
+
+
+def append_revisit(warc: Path, url: str, date: str, status: int) -> None:
+    """A revisit record (profile identical-payload-digest, as Heritrix and the Internet
+    Archive write) of the latest earlier response at `url` in `warc`, captured at `date`."""
+    with warc.open("rb") as handle:
+        original = [(r.rec_headers.get_header("WARC-Payload-Digest"),
+                     r.rec_headers.get_header("WARC-Date"))
+                    for r in ArchiveIterator(handle) if r.rec_type == "response"
+                    and r.rec_headers.get_header("WARC-Target-URI") == url][-1]
+    with warc.open("ab") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        headers = StatusAndHeaders(f"{status} X", [("Content-Type", "text/html; charset=utf-8")],
+                                   protocol="HTTP/1.1")
+        writer.write_record(writer.create_revisit_record(
+            url, digest=original[0], refers_to_uri=url, refers_to_date=original[1],
+            http_headers=headers, warc_headers_dict={"WARC-Date": date}))
+
+
+@pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
+def test_a_revisit_record_shows_the_blog_still_there_and_the_post_still_gone(tmp_path: Path):
+    """The Internet Archive stores a capture identical to an earlier one as a revisit record,
+    listed by its CDX as mimetype `warc/revisit` with no status. Here the kept post's only
+    capture after the deleted one's 404 is such a revisit, and so is the deleted one's later
+    404: recover left both out (its listing asks for 200 HTML pages and 404s), so the 404 was
+    read as the whole site gone ("site_gone": 1, not deleted) and the post last seen on
+    2026-09-01. `import` of the same WARC resolves revisits: recover agrees with it now."""
+    rows, edited, kept = captures()
+    rows = [row for row in rows if row[1] != "2026-10-26T09:00:00Z"]  # the later kept page
+    warc = tmp_path / "wayback.warc.gz"
+    write_captures(warc, rows)
+    append_revisit(warc, kept, "2026-10-26T09:00:00Z", 200)
+    append_revisit(warc, edited, "2026-10-27T09:00:00Z", 404)
+    imported = tmp_path / "imported.db"
+    assert wixarchive("import", str(warc), "--db", str(imported)).returncode == 0
+    db = tmp_path / "recovered.db"
+    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
+        result = recover_json(SITE, base, db)
+        assert result.returncode == 0, result.stderr
+        again = recover_json(SITE, base, db)
+    sql = "SELECT url, deleted_at, last_seen, version FROM posts ORDER BY url"
+    expected = [(edited, "2026-10-27T09:00:00+00:00", "2026-10-15T08:30:00+00:00", 2),
+                (kept, None, "2026-10-26T09:00:00+00:00", 1)]
+    assert table(imported, sql) == expected
+    assert table(db, sql) == expected
+    summary = json.loads(result.stdout)
+    counts = summary["sites"][f"{SITE}/"]
+    assert (counts["deleted"], counts["site_gone"], counts["unchanged"]) == (1, 0, 1)
+    assert (summary["listed"], summary["fetched"], summary["missing"]) == (6, 6, 0)
+    assert json.loads(again.stdout)["fetched"] == 0

@@ -132,8 +132,8 @@ def test_posts_the_feed_names_but_no_capture_holds_cost_no_more_cdx_queries(tmp_
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert (summary["feeds"], summary["sites"][SITE + "/"]["posts"]) == (1, 2)
-    # /post/ (200, 404, 410), the feed and the two sitemaps, the pages to probe.
-    assert summary["requests"]["cdx"] == 7
+    # /post/ (200, 404, 410, revisits), the feed and the two sitemaps, the pages to probe.
+    assert summary["requests"]["cdx"] == 8
 
 
 def test_a_blog_given_bare_but_captured_at_www_is_archived_where_it_was_captured(

@@ -9,19 +9,38 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from archive.captures import captures_dir
 from crawler.sample_site import SampleBlog
 from crawler.sample_site.server import BlogServer, serve_blog
+from tests.processes import wait_until, write_lock
 from tests.pywb import MISSING, pywb_bin, wayback
-from tests.test_crawl_redis import REDIS_SERVER, crawl_json, redis_server
+from tests.test_crawl_redis import (
+    REDIS_SERVER,
+    REPO,
+    WIXARCHIVE,
+    RedisServer,
+    crawl_json,
+    redis_server,
+    run_to_end,
+    runs,
+    start_worker,
+    start_writer,
+    stop,
+    unindexed_bytes,
+)
 from tests.webarchives import loopback, table
 
 __all__ = ["redis_server"]  # the fixture, imported for the crawl through Redis
@@ -338,3 +357,76 @@ def test_a_crawl_after_a_recover_of_the_old_blog_moves_the_post_to_its_post_url(
     versions = table(db, "SELECT v.version, v.title FROM post_versions v JOIN posts p ON "
                          f"p.id = v.post_id WHERE p.url = '{base}/post/{slug}' ORDER BY v.version")
     assert versions == [(1, "As it was titled in 2017"), (2, blog.posts[0].title)]
+
+
+@pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server not found (Debian package "
+                    "redis-server)")
+def test_a_move_to_the_post_url_a_killed_redis_writer_never_committed_is_learnt_on_resume(
+        tmp_path: Path, redis_server: RedisServer):
+    """As above through Redis, the writer holding the crawled /post/<slug> page of the post
+    archived at its old URL in a batch it cannot commit (another process holds the archive's
+    write lock), then killed (SIGKILL: a power cut, with its worker). Nothing of that batch
+    is in the archive; `crawl --redis` run again stores what the dead writer left: the post
+    moves to /post/<slug>, its 2017 version kept first, every post of the blog once, nothing
+    lost and no second post."""
+    blog = SampleBlog(seed=87, post_count=3)
+    old_blog = SampleBlog(seed=87, post_count=3, layout="classic")
+    slug = blog.posts[0].slug
+    old_blog.edit_post(slug, title="As it was titled in 2017",
+                       paragraphs=["What the post said in 2017, on the old blog."])
+    db = tmp_path / "blog.db"
+    with serve_blog(blog) as server:
+        base = server.url
+        old_url = f"{base}/single-post/2017/03/01/{slug.title()}"
+        old_page = BlogServer(old_blog).respond(f"/post/{slug}", base=base, record=False).body
+        warc = tmp_path / "old.warc.gz"
+        write_captures(warc, [(old_url, "2017-04-05T12:00:00Z", 200, old_page.replace(
+            f"{base}/post/{slug}".encode(), old_url.encode()), [])])
+        assert wixarchive("import", str(warc), "--db", str(db)).returncode == 0
+        writer = start_writer([base], db, redis_server.url, "--no-media")
+        workers: list[subprocess.Popen] = []
+        client = redis_server.client()
+        try:
+            wait_until(lambda: runs(db), "the crawl's run started", writer)
+            os.kill(writer.pid, signal.SIGSTOP)  # its worker fetches every post meanwhile
+            workers.append(start_worker(redis_server.url))
+            # A result for robots.txt, the sitemap, the posts' sitemap, the feed and each post.
+            wait_until(lambda: client.llen("wixarchive:results") >= 4 + len(blog.posts),
+                       "every post fetched")
+            with write_lock(db):
+                os.kill(writer.pid, signal.SIGCONT)  # takes the results; cannot commit them
+                wait_until(lambda: f"{base}/post/{slug}" in written_uncommitted(db),
+                           "the moved post's page written, not committed", writer)
+                stop([writer, *workers])
+            assert table(db, "SELECT url FROM posts") == [(old_url,)]  # nothing committed
+            writer = start_writer([base], db, redis_server.url, "--no-media")
+            workers = [start_worker(redis_server.url)]
+            out, err = run_to_end(writer, workers)
+        finally:
+            stop([writer, *workers])
+    assert writer.returncode == 0, err
+    assert sorted(table(db, "SELECT url, deleted_at FROM posts")) == sorted(
+        (f"{base}/post/{post.slug}", None) for post in blog.posts)
+    versions = table(db, "SELECT v.version, v.title FROM post_versions v JOIN posts p ON "
+                         f"p.id = v.post_id WHERE p.url = '{base}/post/{slug}' ORDER BY v.version")
+    assert versions == [(1, "As it was titled in 2017"), (2, blog.posts[0].title)]
+    check = subprocess.run([*WIXARCHIVE, "check", "--db", str(db)], capture_output=True,
+                           text=True, cwd=REPO, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def written_uncommitted(db: Path) -> set[str]:
+    """The URLs of the response records in the archive's capture files past what its index
+    covers: written by a writer that has not committed them."""
+    found: set[str] = set()
+    for name, size in unindexed_bytes(db).items():
+        path = captures_dir(db) / name
+        with path.open("rb") as stream:
+            stream.seek(path.stat().st_size - size)
+            try:
+                found.update(record.rec_headers.get_header("WARC-Target-URI")
+                             for record in ArchiveIterator(stream)
+                             if record.rec_type == "response")
+            except (ArchiveLoadFailed, EOFError, OSError):  # a record being written
+                continue
+    return found
