@@ -207,6 +207,10 @@ def front_matter(post: dict[str, Any], given_slug: str | None = None) -> dict[st
         "canonical_url": display_url(post["canonical_url"]) if post.get("canonical_url")
         else None,
         "site": post.get("site"),
+        # Where the text came from when `wixarchive recover` fetched it from a web archive: the
+        # capture's page there (its Wayback URL), what a citation names.
+        "recovered_from": safe_url(recovered.get("capture_url")) or None if (
+            recovered := post.get("recovered")) else None,
         # A post deleted from its site stays a draft: the archive keeps it, a site should not
         # republish it without a decision.
         "draft": bool(post.get("deleted_at")),
