@@ -74,9 +74,9 @@ def db(tmp_path: Path) -> Path:
 
 def archived(db: Path) -> dict[str, dict[str, Any]]:
     """The archived posts as an export gives them: every field, content made safe (these posts
-    have no videos or documents)."""
+    have no videos or documents, and none was recovered from a web archive)."""
     with Archive.open(db, readonly=True) as archive:
-        return {post["url"]: {**safe_post(post), "attachments": []}
+        return {post["url"]: {**safe_post(post), "attachments": [], "recovered": None}
                 for post in (archive.post(i) for i in (1, 2, 3)) if post}
 
 
