@@ -355,6 +355,10 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                        "no capture (archived with --no-capture or before captures existed, and "
                        "unchanged since); capture them with: wixarchive crawl URL --refetch",
                        err=True)
+        if summary["posts_unreadable"]:
+            click.echo(f"Note: {counted(summary['posts_unreadable'], 'post')} left out: their "
+                       "captures could not be read (the errors above; `wixarchive check` names "
+                       "what is damaged or missing)", err=True)
         if summary["posts_not_indexed_yet"]:
             click.echo(f"Note: {counted(summary['posts_not_indexed_yet'], 'post')} left out: "
                        "their captures are not indexed yet (a crawl running now indexes them as "
