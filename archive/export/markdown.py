@@ -86,9 +86,11 @@ def site_folder(site_url: str) -> str:
 
 
 def file_stem(post: dict[str, Any]) -> str:
-    """<date>-<slug> (or <slug> for an undated post), without the extension."""
+    """<date>-<slug> (or <slug> for an undated post), without the extension; a post dated by
+    its month or year alone by that one's first day, as its front matter `date` (Jekyll takes
+    a file of `_posts` only as <YYYY-MM-DD>-<slug>: `june.md` was no post)."""
     base = safe_name(slug(post["url"]), "post")
-    date = (post.get("published") or "")[:10]
+    date = (_generator_date(post.get("published")) or "")[:10]
     return f"{date}-{base}" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else base
 
 

@@ -304,9 +304,12 @@ def post_id_query(archive: Archive, sites: list[dict[str, Any]],
     return f"SELECT p.id FROM {source}", args
 
 
-# The day a Markdown file's name starts with (markdown.file_stem), '' for a post without one.
+# The day a Markdown file's name starts with (markdown.file_stem), '' for a post without one:
+# a month or a year alone, its first day.
 _NAME_DAY = ("CASE WHEN substr(p.published, 1, 10) GLOB "
              "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN substr(p.published, 1, 10) "
+             "WHEN p.published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]' THEN p.published || '-01' "
+             "WHEN p.published GLOB '[0-9][0-9][0-9][0-9]' THEN p.published || '-01-01' "
              "ELSE '' END")
 
 
