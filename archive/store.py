@@ -54,7 +54,7 @@ from archive.iri import uri
 from archive.processes import process_alive
 from archive.search.names import name_case
 from archive.site_match import archived_root, url_twins
-from archive.versions import recovered_captures
+from archive.versions import RECOVERABLE_SOURCES, recovered_captures
 from crawler.discover.urls import (
     SiteRoots,
     blog_move_key,
@@ -781,8 +781,9 @@ class Archive:
         """Every stored version of a post, oldest first, each with its full `record` (Article),
         its `source` (crawl, recover, import or reextract), `stored_at` (when the archive
         stored it, by its own clock; None in an archive from before v21 read as it is), for
-        one `wixarchive recover` fetched, `recovered`: the web archive's replay base, the
-        capture's CDX timestamp and its page there, `capture_url` (None for the others), and
+        one made from a capture `wixarchive recover` fetched (its own, or a re-extraction of
+        it), `recovered`: the web archive's replay base, the capture's CDX timestamp and its
+        page there, `capture_url` (None for the others), and
         its stable `version_id` (archive.history.version_id). By id, URL or canonical URL as
         `post` takes them; [] when there is no such post."""
         post_id = self._post_id(url_or_id)
@@ -799,7 +800,8 @@ class Archive:
         rows = [] if post_id is None else self.conn.execute(
             sql.format(source=columns), (post_id,)).fetchall()
         recovered = recovered_captures(self.conn, [
-            row["capture"] for row in rows if row["source"] == "recover" and row["capture"]])
+            row["capture"] for row in rows
+            if row["source"] in RECOVERABLE_SOURCES and row["capture"]])
         result = []
         for row in rows:
             item = dict(row)

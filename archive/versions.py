@@ -46,11 +46,21 @@ def recovered_captures(conn: sqlite3.Connection, record_ids: Sequence[str]
     the index recovered_record (schema v28); an older archive read as it is scans the table."""
     if not record_ids:
         return {}
+    try:
+        rows = in_chunks(conn, "SELECT record_id, endpoint, timestamp, url FROM recovered "
+                               "WHERE record_id IN ({marks})", record_ids)
+    except sqlite3.OperationalError as exc:  # an archive from before v11 read as it is
+        if "no such table" not in str(exc):
+            raise
+        return {}
     return {record_id: {"endpoint": endpoint, "timestamp": timestamp,
                         "capture_url": f"{endpoint}{timestamp}/{url}"}
-            for record_id, endpoint, timestamp, url in in_chunks(
-                conn, "SELECT record_id, endpoint, timestamp, url FROM recovered "
-                      "WHERE record_id IN ({marks})", record_ids)}
+            for record_id, endpoint, timestamp, url in rows}
+
+
+# The sources of versions made from a capture `recover` may have fetched: its own, and a
+# re-extraction of that capture (by a later extractor), whose text came from there too.
+RECOVERABLE_SOURCES = ("recover", "reextract")
 
 
 def _version_fields(version: dict[str, Any]) -> dict[str, Any]:

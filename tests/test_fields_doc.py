@@ -265,6 +265,25 @@ def test_every_export_of_a_recovered_post_says_where_its_text_came_from(crawled:
         wixarchive("export", str(page), db=db)
         said = re.findall(r'text recovered from <a href="([^"]+)">', page.read_text("utf-8"))
         assert sorted(said) == sorted(filter(None, cited.values()))
+        if recovered:
+            recovered_cited = cited
+    # Re-extracted (as by a later extractor: the posts' stored text made to differ), each
+    # post's current version is a `reextract` of the same capture, which still says where
+    # from; until 2026-12-07 it said nothing.
+    with sqlite3.connect(recovered_db) as conn:
+        conn.execute("UPDATE posts SET content_hash = 'older'")
+    conn.close()
+    wixarchive("reextract", db=recovered_db)
+    rows = [json.loads(line) for line in wixarchive("export", "--format", "jsonl", "-",
+                                                    db=recovered_db).splitlines()]
+    assert {row["version"] for row in rows} == {2}
+    assert {row["url"]: row["recovered"]["capture_url"] for row in rows} == recovered_cited
+    history = wixarchive("history", rows[0]["url"], db=recovered_db).splitlines()
+    [line] = [line for line in history if line.startswith("  v2 ")]
+    assert " reextract " in line and line.endswith(f"(from {recovered_cited[rows[0]['url']]})")
+    shown = wixarchive("show", rows[0]["url"], "--version", "2", db=recovered_db)
+    assert ("re-extracted from the page recovered from "
+            f"{recovered_cited[rows[0]['url']]}, captured" in shown), shown
 
 
 def test_sites_merge_json_is_as_documented():

@@ -30,7 +30,12 @@ from archive.search.query import (
     values,
 )
 from archive.store import Archive
-from archive.versions import VERSION_FIELDS, as_post, recovered_captures
+from archive.versions import (
+    RECOVERABLE_SOURCES,
+    VERSION_FIELDS,
+    as_post,
+    recovered_captures,
+)
 
 
 def matching_sites(archive: Archive, site: str | Sequence[str] | None) -> list[dict[str, Any]]:
@@ -409,10 +414,10 @@ def export_fields(archive: Archive, *, versions: bool = False) -> list[str]:
 def with_attachments(archive: Archive, posts: Iterator[dict[str, Any]]
                      ) -> Iterator[dict[str, Any]]:
     """Each post with its videos and documents (`attachments`, archive.attachments.of_post)
-    and, when its current version was made from a capture `wixarchive recover` fetched, where
-    that capture is (`recovered`, as `Archive.versions` gives it: its `capture_url` is what a
-    citation names; None for the others), so that one file says where a post's text came
-    from, as `--versions` rows do."""
+    and, when its current version was made from a capture `wixarchive recover` fetched (or
+    re-extracted from one), where that capture is (`recovered`, as `Archive.versions` gives
+    it: its `capture_url` is what a citation names; None for the others), so that one file
+    says where a post's text came from, as `--versions` rows do."""
     sources = any(row[1] == "source"  # an archive from before v10 read as it is: crawls only
                   for row in archive.conn.execute("PRAGMA table_info(post_versions)"))
     for post in posts:
@@ -423,8 +428,8 @@ def with_attachments(archive: Archive, posts: Iterator[dict[str, Any]]
 def _recovered(archive: Archive, post: dict[str, Any]) -> dict[str, str] | None:
     row = archive.conn.execute(
         "SELECT capture FROM post_versions WHERE post_id = ? AND version = ? "
-        "AND source = 'recover' AND capture IS NOT NULL", (post["id"], post["version"])
-    ).fetchone()
+        f"AND source IN ({','.join('?' * len(RECOVERABLE_SOURCES))}) AND capture IS NOT NULL",
+        (post["id"], post["version"], *RECOVERABLE_SOURCES)).fetchone()
     return None if row is None else recovered_captures(archive.conn, [row[0]]).get(row[0])
 
 
