@@ -284,6 +284,8 @@ def test_every_export_of_a_recovered_post_says_where_its_text_came_from(crawled:
     shown = wixarchive("show", rows[0]["url"], "--version", "2", db=recovered_db)
     assert ("re-extracted from the page recovered from "
             f"{recovered_cited[rows[0]['url']]}, captured" in shown), shown
+    current = wixarchive("show", rows[0]["url"], db=recovered_db)
+    assert f"recovered from {recovered_cited[rows[0]['url']]}" in current, current
 
 
 def test_sites_merge_json_is_as_documented():
