@@ -32,6 +32,9 @@ def version_origin(version: dict[str, Any]) -> str:
     if source == "import":
         return f"imported from a web archive file, captured {when}"
     if source == "reextract":
+        if found := version.get("recovered"):  # a page recover fetched from a web archive
+            return f"re-extracted from the page recovered from {found['capture_url']}, " \
+                   f"captured {when}"
         return f"re-extracted from the page as fetched {when}"
     return f"crawled {when}"
 

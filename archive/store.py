@@ -54,6 +54,7 @@ from archive.iri import uri
 from archive.processes import process_alive
 from archive.search.names import name_case
 from archive.site_match import archived_root, url_twins
+from archive.versions import RECOVERABLE_SOURCES, recovered_captures
 from crawler.discover.urls import (
     SiteRoots,
     blog_move_key,
@@ -783,8 +784,9 @@ class Archive:
         """Every stored version of a post, oldest first, each with its full `record` (Article),
         its `source` (crawl, recover, import or reextract), `stored_at` (when the archive
         stored it, by its own clock; None in an archive from before v21 read as it is), for
-        one `wixarchive recover` fetched, `recovered`: the web archive's replay base, the
-        capture's CDX timestamp and its page there, `capture_url` (None for the others), and
+        one made from a capture `wixarchive recover` fetched (its own, or a re-extraction of
+        it), `recovered`: the web archive's replay base, the capture's CDX timestamp and its
+        page there, `capture_url` (None for the others), and
         its stable `version_id` (archive.history.version_id). By id, URL or canonical URL as
         `post` takes them; [] when there is no such post."""
         post_id = self._post_id(url_or_id)
@@ -800,14 +802,9 @@ class Archive:
         columns += ", v.stored_at" if "stored_at" in stored else ", NULL AS stored_at"
         rows = [] if post_id is None else self.conn.execute(
             sql.format(source=columns), (post_id,)).fetchall()
-        # One read of the recovered table for all the versions (it has no index by record id).
-        wanted = [row["capture"] for row in rows if row["source"] == "recover" and row["capture"]]
-        # capture_url: the capture's page in the web archive (its Wayback URL), to cite.
-        recovered = {record_id: {"endpoint": endpoint, "timestamp": timestamp,
-                                 "capture_url": f"{endpoint}{timestamp}/{url}"}
-                     for record_id, endpoint, timestamp, url in in_chunks(
-                         self.conn, "SELECT record_id, endpoint, timestamp, url FROM recovered "
-                                    "WHERE record_id IN ({marks})", wanted)} if wanted else {}
+        recovered = recovered_captures(self.conn, [
+            row["capture"] for row in rows
+            if row["source"] in RECOVERABLE_SOURCES and row["capture"]])
         result = []
         for row in rows:
             item = dict(row)

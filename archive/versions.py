@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from archive.chunked import in_chunks
 from archive.ingest import TEXT_FIELDS, TEXT_IN_POST
 from archive.search.bigrams import word_count
 
@@ -34,6 +35,32 @@ TEXT_COLUMNS = frozenset({"body", "body_html", "body_markdown"})
 # an incremental `--versions` export's rows say why each is there. Last: a CSV's earlier
 # columns keep their places.
 VERSION_FIELDS = ("fetched_at", "source", "run_id", "recovered", "stored_at")
+
+
+def recovered_captures(conn: sqlite3.Connection, record_ids: Sequence[str]
+                       ) -> dict[str, dict[str, str]]:
+    """Where the versions made from captures `wixarchive recover` fetched came from, by the
+    capture's record id (post_versions.capture), for those of `record_ids` it fetched: the web
+    archive's replay base (`endpoint`), the capture's 14-digit CDX `timestamp`, and its page
+    in that web archive, `capture_url` (its Wayback URL, what a citation names). Read through
+    the index recovered_record (schema v28); an older archive read as it is scans the table."""
+    if not record_ids:
+        return {}
+    try:
+        rows = in_chunks(conn, "SELECT record_id, endpoint, timestamp, url FROM recovered "
+                               "WHERE record_id IN ({marks})", record_ids)
+    except sqlite3.OperationalError as exc:  # an archive from before v11 read as it is
+        if "no such table" not in str(exc):
+            raise
+        return {}
+    return {record_id: {"endpoint": endpoint, "timestamp": timestamp,
+                        "capture_url": f"{endpoint}{timestamp}/{url}"}
+            for record_id, endpoint, timestamp, url in rows}
+
+
+# The sources of versions made from a capture `recover` may have fetched: its own, and a
+# re-extraction of that capture (by a later extractor), whose text came from there too.
+RECOVERABLE_SOURCES = ("recover", "reextract")
 
 
 def _version_fields(version: dict[str, Any]) -> dict[str, Any]:

@@ -223,6 +223,37 @@ def test_an_export_stopped_part_way_leaves_the_old_file_and_no_temporary(
     assert _temporaries(out) == []
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "wacz"])
+def test_an_export_stopped_just_after_its_file_was_renamed_says_it_is_written_whole(
+        tmp_path: Path, fmt: str) -> None:
+    """A SIGTERM landing in the few instructions after the export's file was renamed over OUT
+    said `nothing written: OUT is left as it was`, while OUT held the new export. The signal is
+    sent by the export process itself the moment os.replace returns, so it lands there every
+    time."""
+    db = tmp_path / "a.db"
+    if fmt == "wacz":  # a crawl's captures, which a WACZ packs
+        with serve_blog(SampleBlog(seed=2, post_count=2)) as server:
+            assert run("crawl", server.url, "--db", str(db), "--delay", "0",
+                       "--no-autothrottle").returncode == 0
+    else:
+        build_outputs_archive(db)
+    keep = tmp_path / f"keep.{fmt}"
+    keep.write_text("the export before\n")
+    stopping = ("import os, signal, sys\nreplace = os.replace\n"
+                "def replaced(*args, **kwargs):\n replace(*args, **kwargs)\n"
+                " os.kill(os.getpid(), signal.SIGTERM)\n"
+                "os.replace = replaced\nfrom archive.cli import main\n"
+                "sys.argv = ['wixarchive', *sys.argv[1:]]\nmain()")
+    result = subprocess.run([sys.executable, "-c", stopping, "export", "--format", fmt,
+                             str(keep), "--db", str(db)],
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
+                            text=True, timeout=HANG_GUARD)
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr
+    assert result.stderr == f"Interrupted: the export had finished: {keep} is written whole\n"
+    assert keep.read_bytes() != b"the export before\n"
+    assert _temporaries(tmp_path) == []
+
+
 def test_a_killed_writers_temporary_file_is_removed_by_the_next_export(tmp_path: Path) -> None:
     """SIGKILL (or the out-of-memory killer) gives no chance to clean up: the next export of the
     same file removes what the killed one left, and only that."""

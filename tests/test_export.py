@@ -74,9 +74,9 @@ def db(tmp_path: Path) -> Path:
 
 def archived(db: Path) -> dict[str, dict[str, Any]]:
     """The archived posts as an export gives them: every field, content made safe (these posts
-    have no videos or documents)."""
+    have no videos or documents, and none was recovered from a web archive)."""
     with Archive.open(db, readonly=True) as archive:
-        return {post["url"]: {**safe_post(post), "attachments": []}
+        return {post["url"]: {**safe_post(post), "attachments": [], "recovered": None}
                 for post in (archive.post(i) for i in (1, 2, 3)) if post}
 
 
@@ -403,7 +403,7 @@ def test_versions_export_every_version_and_the_summary_says_what_state_it_copies
     assert [(row["fetched_at"], row["source"], row["run_id"]) for row in rows] == [
         ("2024-01-01T00:05:00+00:00", "crawl", first), ("2024-02-01T00:00:00+00:00", "crawl",
                                                         None)]
-    keys = [key for key in current if key != "attachments"]
+    keys = [key for key in current if key not in ("attachments", "recovered")]
     assert list(rows[0]) == list(rows[1]) == [*keys, "fetched_at", "source", "run_id",
                                                "recovered", "stored_at", "attachments"]
     assert {k: v for k, v in rows[1].items() if k in current} == current

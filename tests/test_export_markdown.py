@@ -909,3 +909,30 @@ def test_jekyll_builds_a_post_dated_by_its_month_or_year_alone(tmp_path: Path) -
                             env={**os.environ, "TZ": "UTC"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert _days_shown(site / "_site") == PARTLY_DATED_SHOWN
+
+
+@pytest.mark.skipif(shutil.which("jekyll") is None, reason="jekyll is not installed")
+def test_jekyll_posts_hold_every_post_of_a_flat_export_dated_by_its_month_or_year_alone(
+        tmp_path: Path) -> None:
+    """`--flat` names files as Jekyll's `_posts` wants them, <YYYY-MM-DD>-<slug>.md, but a post
+    dated by its month or year alone was `june.md`, which Jekyll skips without a word: the
+    June and Year posts were missing from the built site (until 2026-12-07). They are named
+    by that month's or year's first day, their front matter `date`."""
+    db = _partly_dated_archive(tmp_path / "blogs.db")
+    site = tmp_path / "jekyll"
+    export(db, site / "_posts", "--flat")
+    (site / "_config.yml").write_text(
+        'defaults:\n  - scope: {path: ""}\n    values: {layout: default}\n')
+    (site / "_layouts").mkdir()
+    (site / "_layouts" / "default.html").write_text(
+        '<h1>{{ page.title }}</h1><time>{{ page.date | date: "%Y-%m-%d" }}</time>')
+    names = sorted(path.name for path in (site / "_posts").rglob("*.md"))
+    assert names == ["2023-01-01-year.md", "2024-05-01-day.md", "2024-06-01-june.md"]
+    result = subprocess.run(["jekyll", "build", "--strict_front_matter", "--quiet",
+                             "--source", str(site), "--destination", str(site / "_site")],
+                            capture_output=True, text=True, timeout=HANG_GUARD,
+                            env={**os.environ, "TZ": "UTC"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    built = {re.search(r"<h1>(.*?)</h1>", path.read_text()).group(1)  # type: ignore[union-attr]
+             for path in (site / "_site").rglob("*.html")}
+    assert built == {"June", "Year", "Day"}

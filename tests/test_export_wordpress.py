@@ -10,6 +10,7 @@ written out there)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -156,6 +157,36 @@ def test_a_filtered_wxr_dates_its_items_as_the_whole_export_does(tmp_path: Path)
     assert item_dates(first) == {("post", f"{CAFE}/post/news-a"): "2024-03-10 09:00:00",
                                  ("attachment", "https://a.example/photo.jpg"):
                                  "2024-03-10 09:00:00"}
+
+
+def item_titles(path: Path) -> dict[str, str]:
+    """Each attachment item's title by its URL."""
+    channel = etree.parse(str(path)).getroot().find("channel")
+    return {item.findtext("link"): item.findtext("title") for item in channel.findall("item")
+            if item.findtext("wp:post_type", namespaces=NS) == "attachment"}
+
+
+def test_a_file_whose_url_names_none_has_one_title_in_every_export(tmp_path: Path) -> None:
+    """An image at a URL with no file name was titled `image-<attachment id>`, and the ids
+    follow the posts exported: `--since 2024-03` titled the March post's photo `image-3`, the
+    whole export `image-4`, so WordPress holding the whole export's copy imported the part's as
+    another file. Now its kind and the start of its URL's digest, in both."""
+    db = tmp_path / "blog.db"
+    with Archive.open(db) as archive:
+        save(archive, f"{CAFE}/post/feb", title="February", published="2024-02-01",
+             images=["https://a.example/photos/"])
+        save(archive, f"{CAFE}/post/mar", title="March", published="2024-03-01",
+             images=["https://b.example/photos/"])
+    whole, part = tmp_path / "whole.xml", tmp_path / "part.xml"
+    assert run("--format", "wxr", "--db", str(db), str(whole)).exit_code == 0
+    assert run("--format", "wxr", "--since", "2024-03", "--db", str(db),
+               str(part)).exit_code == 0
+    march = "https://b.example/photos/"
+    assert item_titles(part) == {march: item_titles(whole)[march]}
+    assert item_titles(whole) == {
+        "https://a.example/photos/": "image-" + hashlib.sha1(
+            b"https://a.example/photos/").hexdigest()[:12],
+        march: "image-" + hashlib.sha1(march.encode()).hexdigest()[:12]}
 
 
 def test_wxr_tells_apart_posts_whose_dates_differ_in_a_fraction_of_a_second_or_read_as_none(

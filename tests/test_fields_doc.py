@@ -223,6 +223,71 @@ def test_recover_json_is_as_documented(crawled: Crawled, tmp_path: Path):
     _check_fields(printed["sites"][site], "`wixarchive import --json`: each value of `sites`")
 
 
+def test_every_export_of_a_recovered_post_says_where_its_text_came_from(crawled: Crawled,
+                                                                        tmp_path: Path):
+    """A journalist reading one exported file could not tell a recovered post's source: only
+    `export --versions` rows named the capture. Now the JSON lines and CSV rows carry
+    `recovered` (the current version's), the Markdown front matter `recovered_from` and the HTML
+    export a line under the title, each the capture's page in the web archive; a crawled post
+    says none. A real recover from a real pywb holding the crawl's own capture file."""
+    from tests.pywb import MISSING, pywb_bin, wayback
+
+    if pywb_bin() is None:
+        pytest.skip(MISSING)
+    site = crawled.printed["crawl"]["site"]
+    recovered_db = tmp_path / "recovered.db"
+    with wayback(tmp_path / "pywb", warcs=sorted(
+            crawled.db.with_suffix(".captures").glob("*.warc.gz"))) as base:
+        run("recover", site, "--from", base, "--db", str(recovered_db), "--delay", "0",
+            check=True)
+    for db, recovered in ((recovered_db, True), (crawled.db, False)):
+        rows = [json.loads(line) for line in wixarchive("export", "--format", "jsonl", "-",
+                                                        db=db).splitlines()]
+        assert len(rows) == 3
+        cited = {row["url"]: row["recovered"] and row["recovered"]["capture_url"]
+                 for row in rows}
+        if recovered:
+            assert all(capture == f"{base}{row['recovered']['timestamp']}/{row['url']}"
+                       for row in rows for capture in [cited[row["url"]]]), cited
+        else:
+            assert set(cited.values()) == {None}
+        table = csv.DictReader(io.StringIO(wixarchive("export", "--format", "csv", "-", db=db)))
+        assert {row["url"]: json.loads(row["recovered"])["capture_url"] if recovered
+                else row["recovered"] for row in table} == {
+            url: capture or "" for url, capture in cited.items()}
+        folder = tmp_path / f"markdown-{recovered}"
+        wixarchive("export", "--format", "markdown", str(folder), db=db)
+        front = [page.read_text(encoding="utf-8").split("\n---\n", 1)[0]
+                 for page in folder.rglob("index.md")]
+        assert sorted(re.findall(r'^recovered_from: "(.*)"$', "\n".join(front), re.M)) == (
+            sorted(filter(None, cited.values())))
+        page = tmp_path / f"posts-{recovered}.html"
+        wixarchive("export", str(page), db=db)
+        said = re.findall(r'text recovered from <a href="([^"]+)">', page.read_text("utf-8"))
+        assert sorted(said) == sorted(filter(None, cited.values()))
+        if recovered:
+            recovered_cited = cited
+    # Re-extracted (as by a later extractor: the posts' stored text made to differ), each
+    # post's current version is a `reextract` of the same capture, which still says where
+    # from; until 2026-12-07 it said nothing.
+    with sqlite3.connect(recovered_db) as conn:
+        conn.execute("UPDATE posts SET content_hash = 'older'")
+    conn.close()
+    wixarchive("reextract", db=recovered_db)
+    rows = [json.loads(line) for line in wixarchive("export", "--format", "jsonl", "-",
+                                                    db=recovered_db).splitlines()]
+    assert {row["version"] for row in rows} == {2}
+    assert {row["url"]: row["recovered"]["capture_url"] for row in rows} == recovered_cited
+    history = wixarchive("history", rows[0]["url"], db=recovered_db).splitlines()
+    [line] = [line for line in history if line.startswith("  v2 ")]
+    assert " reextract " in line and line.endswith(f"(from {recovered_cited[rows[0]['url']]})")
+    shown = wixarchive("show", rows[0]["url"], "--version", "2", db=recovered_db)
+    assert ("re-extracted from the page recovered from "
+            f"{recovered_cited[rows[0]['url']]}, captured" in shown), shown
+    current = wixarchive("show", rows[0]["url"], db=recovered_db)
+    assert f"recovered from {recovered_cited[rows[0]['url']]}" in current, current
+
+
 def test_sites_merge_json_is_as_documented():
     """The merge's object is MergeResult's (a real merge's, field for field:
     tests/test_site_merge.py)."""
@@ -300,10 +365,11 @@ def test_export_is_show_plus_site_id_body_html_attachments_and_the_posts_table_a
     show = list(_first(wixarchive("show", "1", "--json", db=db)))
     export = [name for name, _ in documented()["`wixarchive export --format jsonl` and "
                                                 "`--format csv`"]]
-    assert sorted(export) == sorted([*show, "site_id", "body_html", "attachments"])
+    assert sorted(export) == sorted([*show, "site_id", "body_html", "attachments", "recovered"])
     with sqlite3.connect(db) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(posts)")]
-    assert sorted(columns) == sorted({*export} - {"site", "site_name", "images", "attachments"}
+    assert sorted(columns) == sorted({*export} - {"site", "site_name", "images", "attachments",
+                                                  "recovered"}
                                      | set(CJK_COLUMNS) | set(UNMARKED_COLUMNS))
 
 
@@ -314,9 +380,11 @@ def test_the_python_api_gives_the_fields_the_page_says(db: Path):
                                                 "`--format csv`"]]
     stats = [name for name, _ in documented()["`wixarchive stats --json`: each of `sites`"]]
     with wixarchive.open(db, readonly=True) as archive:
-        # posts() and post() give the export's fields but its `attachments`, as the page says.
-        assert list(next(iter(wixarchive.posts(archive)))) == export[:-1]
-        assert list(archive.post(1)) == export[:-1]
+        # posts() and post() give the export's fields but its `attachments` and `recovered`,
+        # as the page says.
+        assert export[-2:] == ["attachments", "recovered"]
+        assert list(next(iter(wixarchive.posts(archive)))) == export[:-2]
+        assert list(archive.post(1)) == export[:-2]
         out = io.StringIO()
         wixarchive.export(archive, out, format="jsonl")
         assert list(json.loads(out.getvalue().splitlines()[0])) == export
@@ -375,7 +443,8 @@ def test_a_versions_export_is_the_export_plus_the_version_fields_documented(db: 
     export = [name for name, _ in documented()["`wixarchive export --format jsonl` and "
                                                 "`--format csv`"]]
     rows = wixarchive("export", "--format", "jsonl", "--versions", "-", db=db).splitlines()
-    assert list(json.loads(rows[0])) == [*export[:-1], *added, export[-1]]
+    # The version's own `recovered` among them, its `attachments` last.
+    assert list(json.loads(rows[0])) == [*export[:-2], *added, "attachments"]
     header = next(csv.reader(io.StringIO(wixarchive("export", "--format", "csv", "--versions",
                                                     "-", db=db))))
     assert header == list(json.loads(rows[0]))

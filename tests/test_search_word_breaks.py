@@ -78,10 +78,11 @@ def test_word_marks_are_every_mark_but_the_removed_and_the_unspaced() -> None:
 
 
 def undo_v24(path: Path) -> Path:
-    """The archive as v23 indexed it: a lone Latin mark an empty word (and no v25 or v27
+    """The archive as v23 indexed it: a lone Latin mark an empty word (and no v25, v27 or v28
     indexes)."""
     with sqlite3.connect(path) as conn:
-        for index in ("posts_newest", "posts_site_recorded", "posts_recorded_newest"):
+        for index in ("posts_newest", "posts_site_recorded", "posts_recorded_newest",
+                      "recovered_record"):
             conn.execute(f"DROP INDEX {index}")
         schema._script(conn, schema.V22)  # the indexes made again as v22 made them
         conn.execute("PRAGMA user_version = 23")

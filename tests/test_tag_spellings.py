@@ -118,8 +118,10 @@ def test_an_archive_read_as_v22_left_it_spells_a_post_as_its_exports(tmp_path: P
 
 def drop_name_keys(conn: sqlite3.Connection) -> None:
     """v23's key columns gone, as an archive of v22 or before has them (and so v25's indexes:
-    posts_site_recorded would stop v21's undoing from dropping recorded_at), and v27's."""
-    for index in ("posts_newest", "posts_site_recorded", "posts_recorded_newest"):
+    posts_site_recorded would stop v21's undoing from dropping recorded_at), and v27's and
+    v28's."""
+    for index in ("posts_newest", "posts_site_recorded", "posts_recorded_newest",
+                  "recovered_record"):
         conn.execute(f"DROP INDEX IF EXISTS {index}")
     for table in ("tags", "categories"):
         conn.execute(f"DROP INDEX {table}_key")

@@ -541,6 +541,9 @@ def test_no_captures_and_unwritable_outputs_are_one_line(sites: dict, tmp_path: 
 
 
 def test_a_missing_capture_file_is_named_and_the_rest_exported(sites: dict, tmp_path: Path):
+    """A capture file missing and another cut short: each record named, the rest exported, and
+    the posts left out for them counted as such. They were counted as posts with no capture,
+    whose note blamed `--no-capture` and advised `--refetch` (until 2026-12-07)."""
     import shutil
 
     db = tmp_path / "copy.db"
@@ -552,6 +555,19 @@ def test_a_missing_capture_file_is_named_and_the_rest_exported(sites: dict, tmp_
     result = wixarchive("export", "--format", "wacz", "--db", str(db), str(out))
     assert result.returncode == 1
     assert f"capture file {files[-1]} is missing" in result.stderr
+    with files[0].open("r+b") as cut:  # the first crawl's, cut short half way
+        cut.truncate(files[0].stat().st_size // 2)
+    damaged = wixarchive("export", "--format", "wacz", "--db", str(db),
+                         str(tmp_path / "damaged.wacz"))
+    summary = json.loads(wixarchive("export", "--format", "wacz", "--db", str(db),
+                                    str(tmp_path / "damaged.wacz"), "--json").stdout)
+    assert summary["posts_unreadable"] > 0 and summary["posts_without_capture"] == 0
+    assert summary["posts"] + summary["posts_unreadable"] == 20  # every post of both blogs
+    assert f"capture file {files[0]} is truncated" in damaged.stderr
+    assert (f"Note: {summary['posts_unreadable']} posts left out: their captures could not be "
+            "read (the errors above; `wixarchive check` names what is damaged or missing)"
+            in damaged.stderr)
+    assert "no capture" not in damaged.stderr
     validate = subprocess.run([sys.executable, "-m", "wacz", "validate", "-f", str(out)],
                               capture_output=True, text=True, timeout=300)
     assert validate.returncode == 0, validate.stdout

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import sqlite3
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,14 +54,37 @@ from archive.site_match import (
 )
 
 
+class _Written:
+    """The file an export writes before it is renamed to OUT (its device and inode), so that a
+    stop (Ctrl-C, SIGTERM) is told apart after the rename, which gives OUT that file's identity,
+    however few instructions after it the signal lands."""
+
+    def __init__(self) -> None:
+        self.identity: tuple[int, int] | None = None
+
+    def note(self, stream: IO[Any]) -> None:
+        status = os.fstat(stream.fileno())
+        if stat.S_ISREG(status.st_mode):  # a temporary file, not a device or pipe
+            self.identity = (status.st_dev, status.st_ino)
+
+    def is_at(self, out: str) -> bool:
+        """Whether OUT is now the file the export wrote."""
+        try:
+            status = os.stat(out)
+        except OSError:
+            return False
+        return self.identity == (status.st_dev, status.st_ino)
+
+
 @contextmanager
-def _output(out: str, *, binary: bool) -> Iterator[IO[Any]]:
+def _output(out: str, written: _Written, *, binary: bool) -> Iterator[IO[Any]]:
     """stdout for "-"; else the file OUT, replaced whole or not at all (file_output)."""
     if out == "-":
         yield sys.stdout.buffer if binary else sys.stdout
         return
     replaced = Path(out).is_file()
     with file_output(Path(out), binary=binary) as stream:
+        written.note(stream)
         yield stream
     if replaced:  # said, so an earlier export (or another file) is not lost unnoticed
         click.echo(f"Notice: replaced existing {out}", err=True)
@@ -207,7 +232,8 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
     site = ", ".join(name for name in sites_wanted if name.strip()) or None  # as messages say it
     # Stopped part way (Ctrl-C, SIGTERM): the temporary file is removed, a line says what
     # was kept, and the exit status is 130 or 143, as a crawl's.
-    with stopping_cleanly(lambda: _what_was_kept(out, fmt, images_url)):
+    written = _Written()
+    with stopping_cleanly(lambda: _what_was_kept(out, fmt, images_url, written)):
         archive = open_archive(db)
         try:
             files = ArchivedFiles(archive.conn, db)  # the archived copies markdown and wxr write
@@ -248,10 +274,10 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                         summary = write_export(
                             archive, files, sites, fmt,
                             Path(out) if fmt == "markdown" else
-                            (lambda binary: _output(out, binary=binary)),
+                            (lambda binary: _output(out, written, binary=binary)),
                             output_name=out, chosen=chosen, posts=posts,
                             write_wacz=lambda chosen_posts: _write_wacz(
-                                archive, db, sites, site, out,
+                                archive, db, sites, site, out, written,
                                 show_progress=not as_json and out != "-", posts=chosen_posts),
                             images_url=images_url,
                             images_dir=images_folder(Path(out)) if images_url else None,
@@ -329,6 +355,10 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
                        "no capture (archived with --no-capture or before captures existed, and "
                        "unchanged since); capture them with: wixarchive crawl URL --refetch",
                        err=True)
+        if summary["posts_unreadable"]:
+            click.echo(f"Note: {counted(summary['posts_unreadable'], 'post')} left out: their "
+                       "captures could not be read (the errors above; `wixarchive check` names "
+                       "what is damaged or missing)", err=True)
         if summary["posts_not_indexed_yet"]:
             click.echo(f"Note: {counted(summary['posts_not_indexed_yet'], 'post')} left out: "
                        "their captures are not indexed yet (a crawl running now indexes them as "
@@ -351,7 +381,7 @@ def _said(applied: dict[str, Any]) -> str:
                     for one in (value if isinstance(value, list) else [value]))
 
 
-def _what_was_kept(out: str, fmt: str, images_url: str | None) -> str:
+def _what_was_kept(out: str, fmt: str, images_url: str | None, written: _Written) -> str:
     """What an export stopped part way (Ctrl-C, SIGTERM) left: a file is replaced only once
     whole (_output), a folder's files are each whole and listed for the next export."""
     if fmt == "markdown":
@@ -359,6 +389,8 @@ def _what_was_kept(out: str, fmt: str, images_url: str | None) -> str:
                 "finish (what is unchanged is not written again)")
     if out == "-" or (Path(out).exists() and not Path(out).is_file()):
         return f"the export to {'stdout' if out == '-' else out} stopped part way"
+    if written.is_at(out):  # stopped after the rename: the export is all there
+        return f"the export had finished: {out} is written whole"
     kept = f"nothing written: {out} is left as it was"
     if images_url is not None:
         kept += (f" (the archived copies written so far stay in {images_folder(Path(out))}/, "
@@ -408,7 +440,7 @@ def _progress(posts: int, *, show: bool) -> Iterator[Any]:
 
 
 def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str | None,
-                out: str, show_progress: bool,
+                out: str, written: _Written, show_progress: bool,
                 posts: tuple[str, list[Any]] | None = None) -> dict[str, Any]:
     """The sites' captures as one WACZ (every capture when no --site is given), or those of
     the `posts` a filter chose (archive.export.wacz.write)."""
@@ -426,7 +458,7 @@ def _write_wacz(archive: Any, db: Path, sites: list[dict[str, Any]], site: str |
             bar.__enter__()
 
     try:
-        with _output(out, binary=True) as stream:
+        with _output(out, written, binary=True) as stream:
             result = wacz.write(archive.conn, captures.captures_dir(db),
                                 sites if site else None, stream, title=title,
                                 on_start=on_start, posts=posts,

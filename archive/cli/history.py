@@ -58,7 +58,8 @@ def command(url: str, db: Path, diff_pair: tuple[int, int] | None, fmt: str) -> 
             click.echo(f"  v{version['version']}  {version['version_id']}  "
                        f"{version['fetched_at']}  {version['source']:<9}  "
                        f"{version['title']}{where}")
-        if any(version["source"] in WEB_ARCHIVE_SOURCES for version in versions):
+        if any(version["source"] in WEB_ARCHIVE_SOURCES or version["recovered"]
+               for version in versions):
             click.echo("  (the date of a recovered or imported version is when the web archive "
                        "captured the page)")
         if len(versions) < 2:

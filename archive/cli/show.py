@@ -33,11 +33,12 @@ def _current_origin(versions: list[dict[str, Any]], number: int) -> str:
     """Where the current version came from, when a web archive: the capture a quote of it
     cites ("" for a crawl's, dated by `last changed`)."""
     version = next((v for v in versions if v["version"] == number), None)
-    if version is None or version["source"] not in WEB_ARCHIVE_SOURCES:
+    if version is None:
         return ""
-    found = version["recovered"]
-    return (f": recovered from {found['capture_url']}" if found
-            else ": imported from a web archive file")
+    if found := version["recovered"]:  # recovered, or re-extracted from what was
+        return f": recovered from {found['capture_url']}"
+    return ": imported from a web archive file" if version["source"] in WEB_ARCHIVE_SOURCES \
+        else ""
 
 
 def _meta_lines(post: dict[str, Any], version_line: str | None, origin: str = "") -> list[str]:

@@ -241,6 +241,10 @@ def _article(post: dict[str, Any], anchor: str, local: dict[str, str]) -> str:
         # Read as the site showed it (a Hebrew slug in Hebrew), linked as it is.
         meta.append(f'was at <a href="{html.escape(address)}">'
                     f"{html.escape(display_url(address))}</a>")
+    if (recovered := post.get("recovered")) and (capture := safe_url(recovered["capture_url"])):
+        # Where the text came from: the web archive's capture `wixarchive recover` fetched.
+        meta.append(f'text recovered from <a href="{html.escape(capture)}">'
+                    f"{html.escape(display_url(capture))}</a>")
     parts = [f'<article id="{anchor}"'
              + (f' lang="{html.escape(post["language"])}"' if post.get("language") else "")
              # A title takes its own text's direction: a Hebrew one reads right to left.

@@ -86,9 +86,11 @@ def site_folder(site_url: str) -> str:
 
 
 def file_stem(post: dict[str, Any]) -> str:
-    """<date>-<slug> (or <slug> for an undated post), without the extension."""
+    """<date>-<slug> (or <slug> for an undated post), without the extension; a post dated by
+    its month or year alone by that one's first day, as its front matter `date` (Jekyll takes
+    a file of `_posts` only as <YYYY-MM-DD>-<slug>: `june.md` was no post)."""
     base = safe_name(slug(post["url"]), "post")
-    date = (post.get("published") or "")[:10]
+    date = (_generator_date(post.get("published")) or "")[:10]
     return f"{date}-{base}" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else base
 
 
@@ -207,6 +209,10 @@ def front_matter(post: dict[str, Any], given_slug: str | None = None) -> dict[st
         "canonical_url": display_url(post["canonical_url"]) if post.get("canonical_url")
         else None,
         "site": post.get("site"),
+        # Where the text came from when `wixarchive recover` fetched it from a web archive: the
+        # capture's page there (its Wayback URL), what a citation names.
+        "recovered_from": safe_url(recovered.get("capture_url")) or None if (
+            recovered := post.get("recovered")) else None,
         # A post deleted from its site stays a draft: the archive keeps it, a site should not
         # republish it without a decision.
         "draft": bool(post.get("deleted_at")),

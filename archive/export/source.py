@@ -30,7 +30,12 @@ from archive.search.query import (
     values,
 )
 from archive.store import Archive
-from archive.versions import VERSION_FIELDS, as_post
+from archive.versions import (
+    RECOVERABLE_SOURCES,
+    VERSION_FIELDS,
+    as_post,
+    recovered_captures,
+)
 
 
 def matching_sites(archive: Archive, site: str | Sequence[str] | None) -> list[dict[str, Any]]:
@@ -304,9 +309,12 @@ def post_id_query(archive: Archive, sites: list[dict[str, Any]],
     return f"SELECT p.id FROM {source}", args
 
 
-# The day a Markdown file's name starts with (markdown.file_stem), '' for a post without one.
+# The day a Markdown file's name starts with (markdown.file_stem), '' for a post without one:
+# a month or a year alone, its first day.
 _NAME_DAY = ("CASE WHEN substr(p.published, 1, 10) GLOB "
              "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN substr(p.published, 1, 10) "
+             "WHEN p.published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]' THEN p.published || '-01' "
+             "WHEN p.published GLOB '[0-9][0-9][0-9][0-9]' THEN p.published || '-01-01' "
              "ELSE '' END")
 
 
@@ -398,15 +406,31 @@ def export_fields(archive: Archive, *, versions: bool = False) -> list[str]:
     `with_versions`), in their order, without reading a post."""
     fields = archive.post_fields()
     if versions:
-        fields = [*fields, *(key for key in VERSION_FIELDS if key not in fields)]
-    return [*fields, "attachments"]
+        return [*fields, *(key for key in VERSION_FIELDS if key not in fields), "attachments"]
+    # `recovered` last: a CSV's earlier columns keep their places.
+    return [*fields, "attachments", "recovered"]
 
 
 def with_attachments(archive: Archive, posts: Iterator[dict[str, Any]]
                      ) -> Iterator[dict[str, Any]]:
-    """Each post with its videos and documents (`attachments`, archive.attachments.of_post)."""
+    """Each post with its videos and documents (`attachments`, archive.attachments.of_post)
+    and, when its current version was made from a capture `wixarchive recover` fetched (or
+    re-extracted from one), where that capture is (`recovered`, as `Archive.versions` gives
+    it: its `capture_url` is what a citation names; None for the others), so that one file
+    says where a post's text came from, as `--versions` rows do."""
+    sources = any(row[1] == "source"  # an archive from before v10 read as it is: crawls only
+                  for row in archive.conn.execute("PRAGMA table_info(post_versions)"))
     for post in posts:
-        yield {**post, "attachments": of_post(archive.conn, post["id"])}
+        yield {**post, "attachments": of_post(archive.conn, post["id"]),
+               "recovered": _recovered(archive, post) if sources else None}
+
+
+def _recovered(archive: Archive, post: dict[str, Any]) -> dict[str, str] | None:
+    row = archive.conn.execute(
+        "SELECT capture FROM post_versions WHERE post_id = ? AND version = ? "
+        f"AND source IN ({','.join('?' * len(RECOVERABLE_SOURCES))}) AND capture IS NOT NULL",
+        (post["id"], post["version"], *RECOVERABLE_SOURCES)).fetchone()
+    return None if row is None else recovered_captures(archive.conn, [row[0]]).get(row[0])
 
 
 def with_versions(archive: Archive, posts: Iterator[dict[str, Any]], spellings: Spellings,

@@ -72,6 +72,9 @@ class Summary:
     # Left out too: their newest version names a capture not indexed yet (a crawl running now
     # indexes its records a moment after it stores the posts made from them).
     posts_not_indexed_yet: int = 0
+    # Left out too: their captures are indexed but could not be read (a capture file missing,
+    # cut short or damaged: each record a `problems` line).
+    posts_unreadable: int = 0
     records: int = 0  # response and revisit records
     requests: int = 0
     revisit_originals: int = 0  # responses added because a revisit record refers to them
@@ -92,6 +95,7 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         return {"posts": self.posts, "posts_without_capture": self.posts_without_capture,
                 "posts_not_indexed_yet": self.posts_not_indexed_yet,
+                "posts_unreadable": self.posts_unreadable,
                 "records": self.records, "requests": self.requests,
                 "revisit_originals": self.revisit_originals, "bytes": self.bytes,
                 "skipped_records": self.skipped, "problems": self.problems,
@@ -494,6 +498,8 @@ def pages(conn: sqlite3.Connection, sites: list[dict[str, Any]] | None,
         if found is None:
             if not_indexed:
                 summary.posts_not_indexed_yet += 1
+            elif captured_url is not None:  # indexed, but its record could not be read
+                summary.posts_unreadable += 1
             else:
                 summary.posts_without_capture += 1
             continue

@@ -427,16 +427,25 @@ def _unshown(content: str, files: list[dict[str, Any]]) -> str:
         if item["kind"] == "video":
             paragraphs.append(f"<p>{escape(url)}</p>")
         else:
-            paragraphs.append(f'<p><a href="{escape(url)}">{escape(file_name(url))}</a></p>')
+            paragraphs.append(f'<p><a href="{escape(url)}">{escape(file_name(url) or url)}</a></p>')
     return "\n" + "\n".join(paragraphs) if paragraphs else ""
 
 
+def attachment_title(url: str, kind: str) -> str:
+    """An attachment's title (and WordPress's name for it): its file's name; for a URL that
+    names none (a path ending in /), its kind (image, video, document) and the start of the
+    URL's digest, the same in every export. It was `image-<attachment id>`, and the ids
+    follow the posts exported: a filtered export titled the file otherwise than the whole one,
+    so WordPress holding the whole export's copy took the part's for another file."""
+    return file_name(url) or f"{kind}-{hashlib.sha1(url.encode('utf-8')).hexdigest()[:12]}"
+
+
 def _attachment(w: _Writer, attachment_id: int, parent: dict[str, Any], url: str,
-                original: str, zone: tzinfo, dated: datetime | None, identities: Identities,
-                alt: str | None = None) -> None:
+                original: str, kind: str, zone: tzinfo, dated: datetime | None,
+                identities: Identities, alt: str | None = None) -> None:
     """An attachment item of `parent`, dated as it is (`dated`), unless another file of its
     name is (Identities)."""
-    name = file_name(original) or f"image-{attachment_id}"
+    name = attachment_title(original, kind)
     with w.node("item"):
         w.leaf("title", name)
         w.leaf("link", url)
@@ -502,10 +511,9 @@ def _left_out(identities: Identities, post: dict[str, Any], zone: tzinfo) -> Non
     dated = _dated(identities, post, zone)
     if dated is None:
         return
-    files = [item["url"] for item in attached_files(post) if item["is_file"]]
-    for url in [*image_urls(post), *files]:
-        if name := file_name(url):
-            identities.unique("attachment", name, dated, url)
+    files = [(item["url"], item["kind"]) for item in attached_files(post) if item["is_file"]]
+    for url, kind in [*((url, "image") for url in image_urls(post)), *files]:
+        identities.unique("attachment", attachment_title(url, kind), dated, url)
 
 
 def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[str, Any]],
@@ -562,9 +570,11 @@ def write(posts: Iterable[dict[str, Any]], out: BinaryIO, *, sites: list[dict[st
                       dated)
                 # The alt text the body gives each image (archive.image_alts), by full-size URL.
                 alts = body_images(post.get("body_html") or "")
+                kinds = {item["url"]: item["kind"] for item in files if item["is_file"]}
                 for url, attachment_id in (ids | file_ids).items():
-                    _attachment(w, attachment_id, post, moved.get(url, url), url, zone, dated,
-                                identities, alts.get(url) if url in ids else None)
+                    _attachment(w, attachment_id, post, moved.get(url, url), url,
+                                "image" if url in ids else kinds[url], zone, dated, identities,
+                                alts.get(url) if url in ids else None)
                 count += 1
                 images += len(ids)
                 files_written += len(file_ids)
