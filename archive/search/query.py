@@ -33,9 +33,10 @@ from archive.search.names import ONE_APOSTROPHE
 from archive.search.names import name_case as name_case
 from archive.search.tokens import DIACRITICS, MARK, as_indexed
 
+# A column filter's name in any case (`Title:berlin`), as FTS5 and `sqlite-utils search` read it.
 _OPERATOR = re.compile(
     r'"|' + rf"(?:\w|{MARK})\*|"  # a prefix: a word's last character may be a mark (किता*)
-    + r'(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?:'
+    + r'(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?i:'
     + "|".join(FTS_COLUMNS) + r")\b[^:\s]*\s*:|^\s*\^")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?$")
 
