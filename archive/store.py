@@ -42,6 +42,7 @@ from archive.connection import BUSY_RETRY_MS, ArchiveError, archive_error, is_bu
 # Re-exported: the rest of the project and its users import these from archive.store.
 from archive.connection import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_MS
 from archive.connection import ArchiveBusy as ArchiveBusy
+from archive.connection import ArchiveDiskFull as ArchiveDiskFull
 from archive.connection import ArchiveOutdated as ArchiveOutdated
 from archive.connection import ArchiveSettingError as ArchiveSettingError
 from archive.connection import is_writable as is_writable
