@@ -66,9 +66,16 @@ def check_archive(archive: Archive, *, repair: bool = False,
         archive.rebuild_index()
     closed = 0
     unreadable: list[str] = []
+    # Set when a write met a full disk (a crawl stopped by it left the -shm, so the archive
+    # opened for writing): what was left unrecorded is noted, as on a read-only archive.
+    full_disk: str | None = None
     if writable:
         try:
             closed = archive.close_dead_runs()
+        except ArchiveError as exc:
+            if not _is_disk_full(exc.__cause__):
+                raise
+            full_disk = f"the disk holding {archive.path} is full"
         except sqlite3.DatabaseError as exc:  # damaged runs: reported, the rest still checked
             unreadable.append(_unreadable(exc))
     notes: list[str] = []
@@ -81,16 +88,22 @@ def check_archive(archive: Archive, *, repair: bool = False,
     try:
         problems += fixity.verify(archive.conn, directory, notes=notes, damaged=damaged,
                                   on_start=on_start, progress=progress)
-        if damaged and writable:
-            _note_damaged(archive.conn, damaged, notes)
+        if damaged and writable and full_disk is None:
+            try:
+                _note_damaged(archive.conn, damaged, notes)
+            except sqlite3.DatabaseError as exc:
+                if not _is_disk_full(exc):
+                    raise
+                full_disk = f"the disk holding {archive.path} is full"
         held = captures.sizes(archive.conn, directory)
         records = held.responses + held.revisits
         posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         if (problem := _unreadable(exc)) not in problems:  # archive.check() met it too
             problems.append(problem)
-    if not writable:
-        _note_unrecorded(archive, damaged, notes, read_only_because)
+    if not writable or full_disk is not None:
+        _note_unrecorded(archive, damaged, notes, read_only_because or full_disk,
+                         read_only=not writable)
     return CheckResult(db=str(archive.path), posts=posts, schema=archive.schema_version,
                        captures=records, problems=problems,
                        notes=notes, closed_runs=closed, repaired=repair)
@@ -108,11 +121,17 @@ def _unreadable(exc: sqlite3.DatabaseError) -> str:
     return f"unreadable: {exc}"
 
 
+def _is_disk_full(exc: BaseException | None) -> bool:
+    return isinstance(exc, sqlite3.Error) \
+        and getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
+
+
 def _note_unrecorded(archive: Archive, damaged: list[Damaged], notes: list[str],
-                     why: str | None) -> None:
-    """Note what a check of a read-only archive found to record and could not: runs left
-    `running` by a process that is gone, damaged records not noted yet; and, when `why` says
-    why it was read-only, that the search indexes were compared by their number only."""
+                     why: str | None, *, read_only: bool = True) -> None:
+    """Note what a check of a read-only archive (or of one whose disk filled: `read_only`
+    False) found to record and could not: runs left `running` by a process that is gone,
+    damaged records not noted yet; and, when `why` says why it was read-only, that the search
+    indexes were compared by their number only."""
     from archive import fixity
 
     unrecorded = []
@@ -127,9 +146,12 @@ def _note_unrecorded(archive: Archive, damaged: list[Damaged], notes: list[str],
         pass
     if not unrecorded and why is None:
         return
-    checked = f"checked read-only: {why or 'the archive was opened read-only'}"
-    if why is not None:
-        checked += "; the search indexes compared with the posts by their number only"
+    if not read_only:
+        checked = why or "writing failed"
+    else:
+        checked = f"checked read-only: {why or 'the archive was opened read-only'}"
+        if why is not None:
+            checked += "; the search indexes compared with the posts by their number only"
     if unrecorded:
         checked += f"; not recorded: {' and '.join(unrecorded)}"
     notes.append(checked + "; check again once it can be written")

@@ -98,6 +98,37 @@ def test_check_of_an_idle_archive_on_a_full_disk_checks_it_read_only_and_says_wh
 
 
 @needs_root
+def test_check_of_an_archive_a_crawl_left_on_a_full_disk_names_the_run_it_could_not_close(
+        tmp_path: Path) -> None:
+    """With the -shm a stopped crawl leaves, the archive opens for writing, and closing its run
+    met the full disk: `Error: archive error: database or disk is full`, nothing checked. The
+    check runs whole now and names the run it could not close."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        db = build_outputs_archive(disk / "archive.db")
+        with Archive.open(db) as archive:
+            archive.start_run(POST_URL, started_at="2024-07-01T00:00:00+00:00",
+                              pid=int(gone.stdout))
+        reader = subprocess.Popen(  # a reader keeps the -shm, as a stopped crawl leaves it
+            [sys.executable, "-c", "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\n"
+             "c.execute('SELECT count(*) FROM posts').fetchone()\nprint('open', flush=True)\n"
+             "sys.stdin.read()", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True)
+        try:
+            assert reader.stdout.readline() == "open\n"
+            fill(disk)
+            check = wixarchive("check", "--db", str(db))
+        finally:
+            reader.communicate("")
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.startswith(f"OK: {db} (1 post, schema v"), check.stdout
+    assert check.stderr == (
+        f"Note: the disk holding {db} is full; not recorded: 1 crawl run left `running` by a "
+        "process that is gone (not closed as interrupted); check again once it can be written\n")
+
+
+@needs_root
 def test_lock_files_a_full_disk_cannot_hold_are_one_line_not_a_traceback(tmp_path: Path) -> None:
     """A crawl stopped by a full disk leaves the archive readable (its -shm is there), but a
     lock file cannot be written: `reextract`, `schedule` and `backup` to that disk ended in a
