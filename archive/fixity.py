@@ -253,6 +253,16 @@ def note_damaged(conn: sqlite3.Connection, found: Sequence[Damaged]) -> None:
                      "found_at) VALUES (?, ?, ?, ?)", [(*item, now) for item in found])
 
 
+def not_noted(conn: sqlite3.Connection, found: Sequence[Damaged]) -> list[Damaged]:
+    """The records of `found` that damaged_records does not hold yet."""
+    try:
+        noted = {(file_id, offset) for file_id, offset in conn.execute(
+            "SELECT file_id, offset FROM damaged_records")}
+    except sqlite3.OperationalError:  # an archive older than schema v16, read as it is
+        noted = set()
+    return [item for item in found if (item.file_id, item.offset) not in noted]
+
+
 def _in_use(path: Path) -> bool:
     try:
         with path.open("rb") as handle:

@@ -11,6 +11,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from archive.words import counted
+
 if TYPE_CHECKING:
     from archive.fixity import Damaged
     from archive.store import Archive
@@ -45,10 +47,13 @@ class CheckResult:
 
 def check_archive(archive: Archive, *, repair: bool = False,
                   on_start: Callable[[int], Any] | None = None,
-                  progress: Callable[[int], Any] | None = None) -> CheckResult:
+                  progress: Callable[[int], Any] | None = None,
+                  read_only_because: str | None = None) -> CheckResult:
     """Check `archive` whole; with `repair`, rebuild its search indexes first. A writable archive
     also gets its dead runs closed and its damaged capture records noted; a read-only one the
-    lighter read-only index check. ArchiveBusy when another process kept it locked; ArchiveError
+    lighter read-only index check, and a note of what it could not record (those runs and
+    records, when there are any; always when `read_only_because` says why it was opened
+    read-only: a full disk). ArchiveBusy when another process kept it locked; ArchiveError
     when it cannot be checked (repair of a read-only archive). `on_start` and `progress`:
     the capture files to read, and each one read (fixity.verify)."""
     from archive import captures, fixity  # warcio only when checking
@@ -61,9 +66,16 @@ def check_archive(archive: Archive, *, repair: bool = False,
         archive.rebuild_index()
     closed = 0
     unreadable: list[str] = []
+    # Set when a write met a full disk (a crawl stopped by it left the -shm, so the archive
+    # opened for writing): what was left unrecorded is noted, as on a read-only archive.
+    full_disk: str | None = None
     if writable:
         try:
             closed = archive.close_dead_runs()
+        except ArchiveError as exc:
+            if not _is_disk_full(exc.__cause__):
+                raise
+            full_disk = f"the disk holding {archive.path} is full"
         except sqlite3.DatabaseError as exc:  # damaged runs: reported, the rest still checked
             unreadable.append(_unreadable(exc))
     notes: list[str] = []
@@ -76,14 +88,22 @@ def check_archive(archive: Archive, *, repair: bool = False,
     try:
         problems += fixity.verify(archive.conn, directory, notes=notes, damaged=damaged,
                                   on_start=on_start, progress=progress)
-        if damaged and writable:
-            _note_damaged(archive.conn, damaged, notes)
+        if damaged and writable and full_disk is None:
+            try:
+                _note_damaged(archive.conn, damaged, notes)
+            except sqlite3.DatabaseError as exc:
+                if not _is_disk_full(exc):
+                    raise
+                full_disk = f"the disk holding {archive.path} is full"
         held = captures.sizes(archive.conn, directory)
         records = held.responses + held.revisits
         posts = archive.conn.execute("SELECT count(*) FROM posts").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         if (problem := _unreadable(exc)) not in problems:  # archive.check() met it too
             problems.append(problem)
+    if not writable or full_disk is not None:
+        _note_unrecorded(archive, damaged, notes, read_only_because or full_disk,
+                         read_only=not writable)
     return CheckResult(db=str(archive.path), posts=posts, schema=archive.schema_version,
                        captures=records, problems=problems,
                        notes=notes, closed_runs=closed, repaired=repair)
@@ -99,6 +119,42 @@ def _unreadable(exc: sqlite3.DatabaseError) -> str:
     if isinstance(error, ArchiveBusy):
         raise error from exc
     return f"unreadable: {exc}"
+
+
+def _is_disk_full(exc: BaseException | None) -> bool:
+    return isinstance(exc, sqlite3.Error) \
+        and getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
+
+
+def _note_unrecorded(archive: Archive, damaged: list[Damaged], notes: list[str],
+                     why: str | None, *, read_only: bool = True) -> None:
+    """Note what a check of a read-only archive (or of one whose disk filled: `read_only`
+    False) found to record and could not: runs left `running` by a process that is gone,
+    damaged records not noted yet; and, when `why` says why it was read-only, that the search
+    indexes were compared by their number only."""
+    from archive import fixity
+
+    unrecorded = []
+    try:
+        if dead := len(archive.dead_runs()):
+            unrecorded.append(f"{counted(dead, 'crawl run')} left `running` by a process that "
+                              "is gone (not closed as interrupted)")
+        if unnoted := len(fixity.not_noted(archive.conn, damaged)):
+            unrecorded.append(f"{counted(unnoted, 'damaged capture record')} (not noted for the "
+                              "next crawl to capture again)")
+    except sqlite3.DatabaseError:  # unreadable pages: a problem reported already
+        pass
+    if not unrecorded and why is None:
+        return
+    if not read_only:
+        checked = why or "writing failed"
+    else:
+        checked = f"checked read-only: {why or 'the archive was opened read-only'}"
+        if why is not None:
+            checked += "; the search indexes compared with the posts by their number only"
+    if unrecorded:
+        checked += f"; not recorded: {' and '.join(unrecorded)}"
+    notes.append(checked + "; check again once it can be written")
 
 
 def _note_damaged(conn: sqlite3.Connection, damaged: list[Damaged], notes: list[str]) -> None:

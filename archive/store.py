@@ -42,6 +42,7 @@ from archive.connection import BUSY_RETRY_MS, ArchiveError, archive_error, is_bu
 # Re-exported: the rest of the project and its users import these from archive.store.
 from archive.connection import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_MS
 from archive.connection import ArchiveBusy as ArchiveBusy
+from archive.connection import ArchiveDiskFull as ArchiveDiskFull
 from archive.connection import ArchiveOutdated as ArchiveOutdated
 from archive.connection import ArchiveSettingError as ArchiveSettingError
 from archive.connection import is_writable as is_writable
@@ -686,17 +687,40 @@ class Archive:
     def _moved_posts(self, site: str) -> dict[str, int]:
         """The ids of the posts of archived site `site` archived off its root (at the address
         it moved to), by their path below their own root, and those at a /post/ URL also by
-        their case-folded slug after _NEW_BLOG_KEY (crawler.discover.urls.blog_move_key)."""
+        their case-folded slug after _NEW_BLOG_KEY (crawler.discover.urls.blog_move_key). A
+        slug two of them share (/post/My-Slug, /post/my-slug) is left out, as old_blog_posts
+        leaves it out: which of them an old blog URL was cannot be told."""
         found: dict[str, int] = {}
+        by_slug: dict[str, list[int]] = {}
+        for path, post_id in self._paths_off_root(site):
+            found.setdefault(path, post_id)
+            if (slug := new_blog_slug(path)) is not None:
+                by_slug.setdefault(slug, []).append(post_id)
+        found.update({_NEW_BLOG_KEY + slug: ids[0] for slug, ids in by_slug.items()
+                      if len(ids) == 1})
+        return found
+
+    def _paths_off_root(self, site: str) -> Iterator[tuple[str, int]]:
+        """The posts of archived site `site` archived off its root: their path below their own
+        root, and their id, by id."""
         root_of = SiteRoots()
         for post_id, post_url in self.conn.execute(
                 "SELECT p.id, p.url FROM posts p JOIN sites s ON s.id = p.site_id "
-                "WHERE s.url = ? AND substr(p.url, 1, length(s.url)) != s.url", (site,)):
-            path = post_url[len(root_of(post_url)):]
-            found.setdefault(path, post_id)
-            if (slug := new_blog_slug(path)) is not None:
-                found.setdefault(_NEW_BLOG_KEY + slug, post_id)
-        return found
+                "WHERE s.url = ? AND substr(p.url, 1, length(s.url)) != s.url ORDER BY p.id",
+                (site,)):
+            yield post_url[len(root_of(post_url)):], post_id
+
+    def posts_an_old_blog_url_may_mean(self, url: str) -> list[int]:
+        """The ids of the posts of a moved site an old blog URL of it (/single-post/…/<Slug>)
+        may name: those archived at the new host's /post/<slug> in any letter case. Two or
+        more cannot be told apart, and `post` finds none of them (_moved_posts)."""
+        normalized = _normalized(url if "://" in url else f"https://{url}")
+        blog = None if normalized is None else blog_move_key(normalized)
+        if normalized is None or blog is None or not blog[0]:
+            return []
+        site = archived_root(self.conn, site_root(normalized))
+        return [post_id for path, post_id in self._paths_off_root(site)
+                if new_blog_slug(path) == blog[1][2]]
 
     def _post_id_as_spelled(self, url: str) -> int | None:
         sql = "SELECT id FROM posts WHERE "

@@ -157,3 +157,40 @@ def test_check_beside_a_crawl_storing_a_post_counts_index_and_posts_at_one_momen
     assert stored, "the crawl stored no post during the check"
     assert [note for note in notes if "by their number only" in note], notes
     assert problems == []
+
+
+def test_check_of_a_read_only_archive_names_what_it_could_not_record(tmp_path: Path) -> None:
+    """A read-only archive is checked without closing the runs left `running` by a process that
+    is gone or noting damaged capture records: it said nothing of them, and an administrator
+    took the next crawl to capture the records again. Now they are named, until recorded."""
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        writer = captures.CaptureWriter(captures.captures_dir(db))
+        rows = [capture(writer, n) for n in range(3)]
+        writer.sync()
+        with archive.transaction() as conn:
+            captures.index_rows(conn, rows)
+            captures.mark_file(conn, writer.name, writer.size, closed=True)
+        writer.close()
+        gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+        archive.start_run("https://blog.example/", pid=int(gone.stdout))
+    capture_file = captures.captures_dir(db) / rows[1].file
+    data = bytearray(capture_file.read_bytes())
+    data[rows[1].offset + rows[1].length // 2] ^= 0xFF  # the second record's gzip data
+    capture_file.write_bytes(bytes(data))
+
+    def check(mode: int) -> list[str]:
+        db.chmod(mode)
+        result = subprocess.run([sys.executable, "-m", "archive.cli", "check", "--db", str(db)],
+                                capture_output=True, text=True, cwd=REPO, timeout=120)
+        assert result.returncode == 1  # the damaged record is a problem, whoever checks
+        return [line for line in result.stderr.splitlines() if line.startswith("Note:")]
+
+    assert check(0o444) == [
+        "Note: checked read-only: the archive was opened read-only; not recorded: 1 crawl run "
+        "left `running` by a process that is gone (not closed as interrupted) and 1 damaged "
+        "capture record (not noted for the next crawl to capture again); check again once it "
+        "can be written"]
+    assert check(0o644) == []  # recorded
+    assert check(0o444) == []

@@ -290,6 +290,20 @@ def test_a_filter_lookalike_that_matches_nothing_says_what_filters(db: Path) -> 
     assert run("search", "10:30", "--db", str(db)).stderr == "No matches.\n"
 
 
+@pytest.mark.parametrize("typed", [("tag : yoga",), ("tag", ":", "yoga"), ("tag:", "yoga"),
+                                   ("TAG", ":yoga")])
+def test_a_filter_lookalike_with_spaces_around_its_colon_gets_the_hint(
+        db: Path, typed: tuple[str, ...]) -> None:
+    """`tag : yoga` searches the same words as `tag:yoga`, and found nothing the same, but got
+    no hint of what filters."""
+    result = run("search", *typed, "--db", str(db))
+    assert result.returncode == 0 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "No matches.",
+        f"Hint: {' '.join(typed)!r} searched the words 'tag' and 'yoga'; to filter, use "
+        "tags:yoga or --tag yoga."]
+
+
 def _assert_refused(result: subprocess.CompletedProcess[str], message: str) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("Error: ") and message in result.stderr, result.stderr

@@ -4,13 +4,15 @@ command in a subprocess, the archive on a real full tmpfs)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from archive.store import Archive
 from tests.disks import fill, needs_root, small_disk
-from tests.outputs import build_outputs_archive
+from tests.outputs import POST_URL, build_outputs_archive
 from tests.processes import HANG_GUARD
 
 
@@ -36,7 +38,8 @@ def test_an_archive_on_a_full_disk_is_read_and_backed_up_and_writers_name_the_fu
         stats = wixarchive("stats", "--db", str(db))
         search = wixarchive("search", "fern", "--db", str(db))
         backup = wixarchive("backup", str(tmp_path / "copy.db"), "--db", str(db))
-        writers = [wixarchive(command, "--db", str(db)) for command in ("reextract", "check")]
+        writers = [wixarchive(*command, "--db", str(db))
+                   for command in (("reextract",), ("check", "--repair"))]
         serve = wixarchive("serve", "--port", "0", "--db", str(db))
     assert stats.returncode == 0, stats.stderr
     assert search.returncode == 0 and "fern" in search.stdout.lower(), search.stderr
@@ -55,6 +58,74 @@ def test_an_archive_on_a_full_disk_is_read_and_backed_up_and_writers_name_the_fu
         "(search, export and backup read it meanwhile)\n"))
     copied = wixarchive("search", "fern", "--db", str(tmp_path / "copy.db"))
     assert copied.returncode == 0 and "fern" in copied.stdout.lower(), copied.stderr
+
+
+@needs_root
+def test_check_of_an_idle_archive_on_a_full_disk_checks_it_read_only_and_says_what_it_left(
+        tmp_path: Path) -> None:
+    """`check` opened the archive for writing (to close dead runs, note damaged records) and
+    met the full disk: `Error: the disk holding … is full`, nothing checked, while `stats` and
+    `search` read the same file. It checks what is on disk read-only now, and names what it
+    could not record; with space freed, the next check records it."""
+    built = build_outputs_archive(tmp_path / "built.db")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    with Archive.open(built) as archive:  # a run left `running` by a process that is gone
+        archive.start_run(POST_URL, started_at="2024-07-01T00:00:00+00:00", pid=int(gone.stdout))
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        db = disk / "archive.db"
+        shutil.copyfile(built, db)
+        fill(disk)
+        check = wixarchive("check", "--db", str(db))
+        as_json = wixarchive("check", "--json", "--db", str(db))
+        (disk / "filler").unlink()
+        freed = wixarchive("check", "--db", str(db))
+    note = (f"checked read-only: the disk holding {db} is full; the search indexes compared "
+            "with the posts by their number only; not recorded: 1 crawl run left `running` by "
+            "a process that is gone (not closed as interrupted); check again once it can be "
+            "written")
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.startswith(f"OK: {db} (1 post, schema v"), check.stdout
+    assert check.stderr == f"Note: {note}\n"
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) | {"schema": 0} == {
+        "ok": True, "db": str(db), "posts": 1, "schema": 0, "captures": 0, "problems": [],
+        "notes": [note], "closed_runs": 0, "repaired": False}
+    assert freed.returncode == 0, freed.stderr
+    assert freed.stdout.startswith("Closed 1 crawl run left `running` by a process that is "
+                                   "gone, as interrupted."), freed.stdout
+    assert freed.stderr == ""
+
+
+@needs_root
+def test_check_of_an_archive_a_crawl_left_on_a_full_disk_names_the_run_it_could_not_close(
+        tmp_path: Path) -> None:
+    """With the -shm a stopped crawl leaves, the archive opens for writing, and closing its run
+    met the full disk: `Error: archive error: database or disk is full`, nothing checked. The
+    check runs whole now and names the run it could not close."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    with small_disk(tmp_path / "disk", "1m") as disk:
+        db = build_outputs_archive(disk / "archive.db")
+        with Archive.open(db) as archive:
+            archive.start_run(POST_URL, started_at="2024-07-01T00:00:00+00:00",
+                              pid=int(gone.stdout))
+        reader = subprocess.Popen(  # a reader keeps the -shm, as a stopped crawl leaves it
+            [sys.executable, "-c", "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\n"
+             "c.execute('SELECT count(*) FROM posts').fetchone()\nprint('open', flush=True)\n"
+             "sys.stdin.read()", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True)
+        try:
+            assert reader.stdout.readline() == "open\n"
+            fill(disk)
+            check = wixarchive("check", "--db", str(db))
+        finally:
+            reader.communicate("")
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.startswith(f"OK: {db} (1 post, schema v"), check.stdout
+    assert check.stderr == (
+        f"Note: the disk holding {db} is full; not recorded: 1 crawl run left `running` by a "
+        "process that is gone (not closed as interrupted); check again once it can be written\n")
 
 
 @needs_root

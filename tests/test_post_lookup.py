@@ -152,6 +152,44 @@ def test_many_urls_are_held_as_show_finds_each(tmp_path: Path) -> None:
             assert found == {url for url in asked if archive.post(url) is not None}
 
 
+def test_an_old_blog_url_two_moved_posts_share_the_slug_of_names_neither(tmp_path: Path) -> None:
+    """Two posts of a moved site at /post/moved-away and /post/Moved-Away: which of them the old
+    blog URL /single-post/…/Moved-Away was cannot be told, and a crawl (old_blog_posts) leaves
+    such a slug out. `show` and `history` showed the first of them, `recover` took the URL as
+    held; they list both now, and `recover` does not count it held. A slug of one post still
+    names it."""
+    from archive.ingest import Fetch
+    from crawler.discover.urls import old_blog_posts
+
+    db = tmp_path / "archive.db"
+    moves = [("https://old.example/post/moved-away", "https://new.example/post/moved-away"),
+             ("https://old.example/post/Moved-Away", "https://new.example/post/Moved-Away"),
+             ("https://old.example/post/alone", "https://new.example/post/Alone")]
+    with Archive.open(db) as archive:
+        for old, new in moves:
+            archive.save_article(dataclasses.replace(article(old), title=new[-10:]))
+            archive.save_articles([Fetch(dataclasses.replace(article(new), title=new[-10:]),
+                                         "2025-01-01T00:00:00+00:00", moved_from=old)])
+    shared = "https://old.example/single-post/2017/03/01/Moved-Away"
+    alone = "https://old.example/single-post/2017/03/01/alone"
+    assert old_blog_posts([shared, shared.replace("Moved-Away", "moved-away"), alone]) == {
+        "alone": alone}
+    with Archive.open(db, readonly=True) as archive:
+        assert archive.post(shared) is None
+        assert archive.held_posts([shared, alone]) == {alone}
+        assert archive.post(alone)["url"] == "https://new.example/post/Alone"  # type: ignore[index]
+    for command in ("show", "history"):
+        result = wixarchive(command, shared, "--db", str(db))
+        assert (result.returncode, result.stdout) == (1, ""), command
+        assert result.stderr.splitlines() == [
+            f"Error: no post {shared!r} in {db}: its slug, in any letter case, is that of 2 "
+            "posts at its site's new blog, and which of them it was cannot be told; give the URL "
+            "or id of the one you mean",
+            "  1  https://new.example/post/moved-away  moved-away",
+            "  2  https://new.example/post/Moved-Away  Moved-Away"], command
+        assert wixarchive(command, alone, "--db", str(db)).returncode == 0
+
+
 def test_show_and_history_take_a_post_slug_alone_and_list_the_posts_it_may_mean(
         tmp_path: Path) -> None:
     """`show the-quiet-hedge` (the slug of a post's URL alone) said "no post" and nothing more:

@@ -117,6 +117,21 @@ def test_fts_syntax_passes_through(archive: Archive, text: str, expected: list[s
     assert sorted(titles(archive, text)) == sorted(expected)
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Title:sun", ["Sun salutation basics"]),
+    ("TITLE:sun", ["Sun salutation basics"]),
+    ("Title : sun", ["Sun salutation basics"]),
+    ("Tags:dessert", ["Crème brûlée de grand-mère"]),
+    ("{Title TAGS}:yoga", ["Sun salutation basics"]),
+    ("-Title:sun salutation", ["Breathing for beginners"]),
+])
+def test_a_column_filter_is_read_in_any_case_as_fts5_reads_it(archive: Archive, text: str,
+                                                              expected: list[str]) -> None:
+    """FTS5 and `sqlite-utils search` read `Title:sun` as `title:sun`; the search read it as
+    the words *title sun*, and found nothing."""
+    assert sorted(titles(archive, text)) == sorted(expected)
+
+
 @pytest.mark.parametrize("text, message", [
     ("sun AND", "malformed query"),
     ('"unterminated', "malformed query"),

@@ -593,6 +593,9 @@ def test_a_filter_lookalike_that_matches_nothing_gets_the_cli_hint_for_the_form(
     assert ("Hint: &#39;tag:yoga&#39; searched the words &#39;tag&#39; and &#39;yoga&#39;; to "
             "filter, use tags:yoga or yoga in the Tag field.") in page
     assert "Hint:" not in client.get("/blogs/-/search?q=10:30").text
+    spaced = client.get("/blogs/-/search?q=tag%20:%20yoga").text  # no hint before 2026-12-07
+    assert ("Hint: &#39;tag : yoga&#39; searched the words &#39;tag&#39; and &#39;yoga&#39;; "
+            "to filter, use tags:yoga or yoga in the Tag field.") in spaced
 
 
 def test_search_csv_is_the_cli_search_csv(client: Client, db_path: Path) -> None:

@@ -12,7 +12,7 @@ import click
 
 from archive.cli.common import db_option, fail, fail_with, load_archive
 from archive.health import check_archive
-from archive.store import ArchiveBusy, ArchiveError, is_writable
+from archive.store import ArchiveBusy, ArchiveDiskFull, ArchiveError, is_writable
 from archive.words import counted
 
 
@@ -48,8 +48,18 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
     writable = is_writable(db)
     if repair and not writable:
         cannot_check(f"{db} is read-only: it cannot be repaired in place")
+    read_only_because = None
     try:
-        archive = load_archive(db, readonly=not writable)
+        try:
+            archive = load_archive(db, readonly=not writable)
+        except ArchiveDiskFull:
+            if repair:
+                raise
+            # Writing needs a -shm the full disk cannot hold: what is on disk is checked
+            # read-only (it failed with the disk-full error), and what could not be recorded
+            # is said.
+            archive = load_archive(db, readonly=True)
+            read_only_because = f"the disk holding {db} is full"
     except ArchiveBusy as exc:
         fail_with(exc)
     except ArchiveError as exc:
@@ -67,7 +77,8 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
     with archive:
         try:
             result = check_archive(archive, repair=repair, on_start=on_start,
-                                   progress=lambda n: bar.update(n) if bar else None)
+                                   progress=lambda n: bar.update(n) if bar else None,
+                                   read_only_because=read_only_because)
         except ArchiveBusy as exc:
             fail_with(exc)
         except ArchiveError as exc:

@@ -75,9 +75,22 @@ def find_post(archive: Archive, ref: str) -> dict[str, Any]:
         click.echo(one_scheme_notice(ref.strip(), post["url"]), err=True)
     elif post is not None and number:
         _name_slug_beside_id(archive, ref.strip(), post["id"])
+    if post is None and len(moved := archive.posts_an_old_blog_url_may_mean(ref)) > 1:
+        posts = [archive.post(post_id) or {} for post_id in moved]
+        fail(f"no post {ref!r} in {archive.path}: its slug, in any letter case, is that of "
+             f"{len(posts)} posts at its site's new blog, and which of them it was cannot be "
+             "told; give the URL or id of the one you mean\n" + "\n".join(_listed(
+                 [(post["id"], post["url"], post["title"]) for post in posts])))
     if post is None:
         fail(f"no post {ref!r} in {archive.path}{_captured_only_gone(archive, ref)}")
     return post
+
+
+def _listed(posts: list[tuple[int, str, str | None]]) -> list[str]:
+    """A line for each post: its id, URL and title, the ids aligned."""
+    width = len(str(max(post_id for post_id, _, _ in posts)))
+    return [f"  {str(post_id).rjust(width)}  {display_url(url)}  {title or '(untitled)'}"
+            for post_id, url, title in posts]
 
 
 def _captured_only_gone(archive: Archive, ref: str) -> str:
@@ -122,9 +135,7 @@ def _post_of_slug(archive: Archive, slug: str) -> dict[str, Any] | None:
         return archive.post(post_id)
     if not found.total:
         return None
-    width = len(str(max(post_id for post_id, _, _ in found.posts)))
-    listed = [f"  {str(post_id).rjust(width)}  {display_url(url)}  {title or '(untitled)'}"
-              for post_id, url, title in found.posts]
+    listed = _listed(found.posts)
     if found.total > len(found.posts):
         listed.append(f"  … and {found.total - len(found.posts):,} more")
     whose = "1 post's URL" if found.total == 1 else f"{found.total:,} posts' URLs"

@@ -316,12 +316,13 @@ class _Parser:
             end = self.parts.index("}", start) if "}" in self.parts[start:start + 8] else -1
             names = self.parts[start + 1:end]
             after = end + 1
-        elif self.peek(negated) in _CJK_COLUMN:
+        elif (self.peek(negated) or "").lower() in _CJK_COLUMN:
             names, after = [self.parts[start]], start + 1
         else:
             if negated:
                 raise Unsupported("'-' before no column filter")
             return self.columns
+        names = [name.lower() for name in names]  # FTS5 reads a column's name in any case
         if not names or after >= len(self.parts) or self.parts[after] != ":" \
                 or any(name not in _CJK_COLUMN for name in names):
             if negated or self.peek(negated) == "{":

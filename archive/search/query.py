@@ -33,9 +33,10 @@ from archive.search.names import ONE_APOSTROPHE
 from archive.search.names import name_case as name_case
 from archive.search.tokens import DIACRITICS, MARK, as_indexed
 
+# A column filter's name in any case (`Title:berlin`), as FTS5 and `sqlite-utils search` read it.
 _OPERATOR = re.compile(
     r'"|' + rf"(?:\w|{MARK})\*|"  # a prefix: a word's last character may be a mark (किता*)
-    + r'(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?:'
+    + r'(?:^|[\s(])(?:AND|OR|NOT|NEAR)(?=[\s(]|$)|(?:^|[\s(-])\^?\{?(?i:'
     + "|".join(FTS_COLUMNS) + r")\b[^:\s]*\s*:|^\s*\^")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?)?)?$")
 
@@ -284,7 +285,20 @@ _FILTER_LOOKALIKES: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "before": (None, ("--until",)), "published": (None, _DATES), "date": (None, _DATES),
     "year": (None, _DATES), "month": (None, _DATES), "day": (None, _DATES),
 }
-_LOOKALIKE = re.compile(r"(?<![^\s(])(\w+):(\S+)")
+# Spaces around the colon too (`tag : yoga`): the words searched are the same.
+_LOOKALIKE = re.compile(r"(?<![^\s(])(\w+)\s*:\s*(\S+)")
+
+
+def _colons_joined(words: Sequence[str]) -> list[str]:
+    """The command line's words with a colon written apart (`tag : yoga`, `tag: yoga`, `tag
+    :yoga`) joined to the words on its sides, as the one lookalike the query text holds."""
+    joined: list[str] = []
+    for word in words:
+        if joined and (joined[-1].rstrip().endswith(":") or word.lstrip().startswith(":")):
+            joined[-1] += " " + word
+        else:
+            joined.append(word)
+    return joined
 
 
 def filter_hints(text: str | Sequence[str], fields: Mapping[str, str] | None = None,
@@ -295,7 +309,7 @@ def filter_hints(text: str | Sequence[str], fields: Mapping[str, str] | None = N
     ('tag:crème brûlée', quoted as one, is --tag 'crème brûlée'). `fields` names a form's field
     for each option (the search page: {"--tag": "Tag"} -> "yoga in the Tag field")."""
     hints = []
-    for part in [text] if isinstance(text, str) else text:
+    for part in [text] if isinstance(text, str) else _colons_joined(text):
         found = list(_LOOKALIKE.finditer(part))
         for number, match in enumerate(found):
             name = match.group(1).lower()
@@ -307,7 +321,7 @@ def filter_hints(text: str | Sequence[str], fields: Mapping[str, str] | None = N
             else:  # up to the next lookalike in the word, or its end
                 stop = found[number + 1].start() if number + 1 < len(found) else len(part)
                 written = part[match.start():stop].rstrip()
-                value = written[len(match.group(1)) + 1:]
+                value = written[match.start(2) - match.start():]
             value = value.strip(")\"'")
             if fields is not None:
                 labels = " and ".join(fields[option] for option in options)
