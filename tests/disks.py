@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,3 +33,18 @@ def fill(folder: Path) -> None:
         while True:
             filler.write(b"\0" * 65536)
             filler.flush()
+
+
+@contextlib.contextmanager
+def shm_kept(db: Path) -> Iterator[None]:
+    """Another process holding the archive `db` open, so its -shm stays beside it as a stopped
+    crawl leaves it (the archive then opens for writing, whatever the disk's space)."""
+    reader = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\n"
+         "c.execute('SELECT count(*) FROM posts').fetchone()\nprint('open', flush=True)\n"
+         "sys.stdin.read()", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline() == "open\n"
+        yield
+    finally:
+        reader.communicate("")

@@ -23,6 +23,18 @@ def capture(writer: captures.CaptureWriter, n: int) -> captures.CaptureRow:
         record_id=captures.new_record_id()))
 
 
+def three_captures(archive: Archive, db: Path) -> list[captures.CaptureRow]:
+    """Three posts' pages written in one closed capture file beside `db` and indexed."""
+    writer = captures.CaptureWriter(captures.captures_dir(db))
+    rows = [capture(writer, n) for n in range(3)]
+    writer.sync()
+    with archive.transaction() as conn:
+        captures.index_rows(conn, rows)
+        captures.mark_file(conn, writer.name, writer.size, closed=True)
+    writer.close()
+    return rows
+
+
 def test_check_reads_each_capture_files_records_by_an_index(tmp_path: Path) -> None:
     db = tmp_path / "archive.db"
     with Archive.open(db) as archive:
@@ -51,13 +63,7 @@ def test_check_shows_its_pass_over_the_capture_files_on_a_terminal(tmp_path: Pat
     showed nothing until its last line."""
     db = tmp_path / "archive.db"
     with Archive.open(db) as archive:
-        writer = captures.CaptureWriter(captures.captures_dir(db))
-        rows = [capture(writer, n) for n in range(3)]
-        writer.sync()
-        with archive.transaction() as conn:
-            captures.index_rows(conn, rows)
-            captures.mark_file(conn, writer.name, writer.size, closed=True)
-        writer.close()
+        three_captures(archive, db)
     shown = on_a_terminal(["check", "--db", str(db)])
     assert "Verifying capture files" in shown and "100%" in shown
     piped = subprocess.run([sys.executable, "-m", "archive.cli", "check", "--db", str(db)],
@@ -165,13 +171,7 @@ def test_check_of_a_read_only_archive_names_what_it_could_not_record(tmp_path: P
     took the next crawl to capture the records again. Now they are named, until recorded."""
     db = tmp_path / "archive.db"
     with Archive.open(db) as archive:
-        writer = captures.CaptureWriter(captures.captures_dir(db))
-        rows = [capture(writer, n) for n in range(3)]
-        writer.sync()
-        with archive.transaction() as conn:
-            captures.index_rows(conn, rows)
-            captures.mark_file(conn, writer.name, writer.size, closed=True)
-        writer.close()
+        rows = three_captures(archive, db)
         gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                               capture_output=True, text=True, check=True)
         archive.start_run("https://blog.example/", pid=int(gone.stdout))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections import Counter
 
 import pytest
 
@@ -17,17 +16,9 @@ from crawler.sample_site import SampleBlog
 from crawler.sample_site.chrome import Site
 from crawler.sample_site.render import post_page
 from tests.test_clean_dumps import STRUCTURAL
+from tests.test_clean_tools import cleaned_against_truth
 
 FORMATS = ("gfm", "markdown")
-
-
-def _f1(got: str, want: str) -> float:
-    tokens = [Counter(text.lower().split()) for text in (got, want)]
-    common = sum((tokens[0] & tokens[1]).values())
-    if not common:
-        return 0.0
-    precision, recall = common / sum(tokens[0].values()), common / sum(tokens[1].values())
-    return 2 * precision * recall / (precision + recall)
 
 
 @pytest.fixture(scope="module")
@@ -51,17 +42,8 @@ def test_every_layout_is_dumped(dumps: list[tuple[str, str, dict]]) -> None:
 
 
 def test_pandocs_markdown_gives_the_post_exactly(dumps: list[tuple[str, str, dict]]) -> None:
-    misses, weak, leaks = [], [], []
-    for name, text, truth in dumps:
-        result = clean_text(text)
-        got = (result.page_kind, result.title, result.author, result.reading_minutes)
-        want = ("post", truth["title"], truth["author"], truth["reading_minutes"])
-        if got != want:
-            misses.append((name, truth["layout"], got, want))
-        if (score := _f1(result.body_text, truth["body_text"])) < 0.99:
-            weak.append((name, truth["layout"], round(score, 3)))
-        leaks += [(name, line) for line in result.body
-                  if STRUCTURAL.search(line) or "{." in line or ":::" in line or "</" in line]
+    misses, weak, leaks = cleaned_against_truth(dumps, lambda line: (
+        STRUCTURAL.search(line) or "{." in line or ":::" in line or "</" in line))
     assert misses == []
     assert weak == []
     assert leaks == []

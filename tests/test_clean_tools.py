@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -49,13 +50,33 @@ for page in sorted(Path(sys.argv[1]).glob("*.html")):
 """
 
 
-def _f1(got: str, want: str) -> float:
+def token_f1(got: str, want: str) -> float:
+    """F1 of the words (split on white space, case folded) of `got` against `want`."""
     tokens = [Counter(text.lower().split()) for text in (got, want)]
     common = sum((tokens[0] & tokens[1]).values())
     if not common:
         return 0.0
     precision, recall = common / sum(tokens[0].values()), common / sum(tokens[1].values())
     return 2 * precision * recall / (precision + recall)
+
+
+def cleaned_against_truth(dumps: Iterable[tuple[str, str, dict]],
+                          leaked: Callable[[str], object]) -> tuple[list, list, list]:
+    """Each dump (name, text, the sample post's truth) cleaned: the posts whose kind, title,
+    author or reading time differ from the truth, those whose body's words score under 0.99
+    F1 against it, and the body lines `leaked` finds markup or chrome in."""
+    misses, weak, leaks = [], [], []
+    for name, text, truth in dumps:
+        result = clean_text(text)
+        got = (result.page_kind, result.title, result.author, result.reading_minutes)
+        want = ("post", truth["title"], truth["author"], truth["reading_minutes"])
+        if got != want:
+            misses.append((name, truth["layout"], got, want))
+        # A Markdown dump writes the posts' inline Markdown; its plain form is the body text.
+        if (score := token_f1(result.body_text, truth["body_text"])) < 0.99:
+            weak.append((name, truth["layout"], round(score, 3)))
+        leaks += [(name, line) for line in result.body if leaked(line)]
+    return misses, weak, leaks
 
 
 @pytest.fixture(scope="module")
@@ -97,17 +118,7 @@ def test_every_layout_is_dumped(dumps: list[tuple[str, str, dict]]) -> None:
 
 
 def test_each_dump_gives_the_post_exactly(dumps: list[tuple[str, str, dict]]) -> None:
-    misses, weak, leaks = [], [], []
-    for name, text, truth in _posts(dumps):
-        result = clean_text(text)
-        got = (result.page_kind, result.title, result.author, result.reading_minutes)
-        want = ("post", truth["title"], truth["author"], truth["reading_minutes"])
-        if got != want:
-            misses.append((name, truth["layout"], got, want))
-        # html2text writes the posts' inline Markdown; its plain form is the body text.
-        if (score := _f1(result.body_text, truth["body_text"])) < 0.99:
-            weak.append((name, truth["layout"], round(score, 3)))
-        leaks += [(name, line) for line in result.body if STRUCTURAL.search(line)]
+    misses, weak, leaks = cleaned_against_truth(_posts(dumps), STRUCTURAL.search)
     assert misses == []
     assert weak == []
     assert leaks == []

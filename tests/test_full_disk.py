@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from archive.store import Archive
-from tests.disks import fill, needs_root, small_disk
+from tests.disks import fill, needs_root, shm_kept, small_disk
 from tests.outputs import POST_URL, build_outputs_archive
 from tests.processes import HANG_GUARD
 
@@ -110,17 +110,9 @@ def test_check_of_an_archive_a_crawl_left_on_a_full_disk_names_the_run_it_could_
         with Archive.open(db) as archive:
             archive.start_run(POST_URL, started_at="2024-07-01T00:00:00+00:00",
                               pid=int(gone.stdout))
-        reader = subprocess.Popen(  # a reader keeps the -shm, as a stopped crawl leaves it
-            [sys.executable, "-c", "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\n"
-             "c.execute('SELECT count(*) FROM posts').fetchone()\nprint('open', flush=True)\n"
-             "sys.stdin.read()", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True)
-        try:
-            assert reader.stdout.readline() == "open\n"
+        with shm_kept(db):
             fill(disk)
             check = wixarchive("check", "--db", str(db))
-        finally:
-            reader.communicate("")
     assert check.returncode == 0, check.stderr
     assert check.stdout.startswith(f"OK: {db} (1 post, schema v"), check.stdout
     assert check.stderr == (
@@ -137,20 +129,12 @@ def test_lock_files_a_full_disk_cannot_hold_are_one_line_not_a_traceback(tmp_pat
     with small_disk(tmp_path / "disk", "1m") as disk:
         db = build_outputs_archive(disk / "archive.db")
         (disk / "archive.sites.toml").write_text('[[site]]\nurl = "http://127.0.0.1:9/"\n')
-        reader = subprocess.Popen(  # a reader keeps the -shm, as a stopped crawl leaves it
-            [sys.executable, "-c", "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\n"
-             "c.execute('SELECT count(*) FROM posts').fetchone()\nprint('open', flush=True)\n"
-             "sys.stdin.read()", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True)
-        try:
-            assert reader.stdout.readline() == "open\n"
+        with shm_kept(db):
             fill(disk)
             reextract = wixarchive("reextract", "--db", str(db))
             schedule = wixarchive("schedule", "--db", str(db))
             backup = wixarchive("backup", str(disk / "copy.db"), "--db", str(db))
             crawl = wixarchive("crawl", "http://127.0.0.1:9/", "--db", str(db))
-        finally:
-            reader.communicate("")
     locks = disk / "archive.db.locks"
     assert (reextract.returncode, reextract.stderr) == (1, (
         f"Error: cannot write the lock file {locks / 'reextract.all'}: No space left on "

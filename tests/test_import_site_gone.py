@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,16 @@ def write_captures(path: Path, captures: list[tuple[str, str, int, bytes]]) -> N
             writer.write_record(writer.create_warc_record(
                 url, "response", payload=io.BytesIO(body), length=len(body),
                 http_headers=headers, warc_headers_dict={"WARC-Date": date}))
+
+
+def archived_by(command: str, warc: Path, base: str, db: Path, tmp_path: Path
+                ) -> subprocess.CompletedProcess:
+    """`import WARC --json` into `db`, or (`command` "recover") `recover BASE --json` from a
+    pywb replaying it."""
+    if command == "recover":
+        with wayback(tmp_path / "pywb", warcs=[warc]) as replay:
+            return recover_json(base, replay, db)
+    return wixarchive("import", str(warc), "--db", str(db), "--json")
 
 
 def test_posts_gone_with_their_site_are_not_marked_deleted(tmp_path: Path) -> None:
@@ -179,11 +190,7 @@ def test_a_404_at_another_letter_case_of_a_post_marks_it_deleted_unless_it_lived
                           (cased(deleted), "2022-01-01T12:00:00Z", 404, missing),
                           (cased(lived), "2022-01-01T12:05:00Z", 404, missing)])
     db = tmp_path / "archive.db"
-    if command == "recover":
-        with wayback(tmp_path / "pywb", warcs=[warc]) as replay:
-            result = recover_json(base, replay, db)
-    else:
-        result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    result = archived_by(command, warc, base, db, tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(table(db, "SELECT url, deleted_at FROM posts")) == sorted([
         (deleted, "2022-01-01T12:00:00+00:00"), (lived, None), (other, None)])
@@ -219,11 +226,7 @@ def test_a_404_at_another_case_is_the_post_at_its_lower_cased_slug_of_two_foldin
         (f"{base}/post/{other.slug}", "2022-01-01T11:00:00Z", 200, page[other.slug]),
         (f"{base}/post/Strasse-Im-Winter", "2022-01-01T12:00:00Z", 404, missing)])
     db = tmp_path / "archive.db"
-    if command == "recover":
-        with wayback(tmp_path / "pywb", warcs=[warc]) as replay:
-            result = recover_json(base, replay, db)
-    else:
-        result = wixarchive("import", str(warc), "--db", str(db), "--json")
+    result = archived_by(command, warc, base, db, tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(table(db, "SELECT url, deleted_at FROM posts")) == sorted([
         (deleted, "2022-01-01T12:00:00+00:00"), (kept, None),

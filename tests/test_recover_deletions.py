@@ -10,6 +10,7 @@ WARC of the captures."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -47,18 +48,26 @@ def captures() -> tuple[list[tuple[str, str, int, bytes, list]], str, str]:
         f"{SITE}/post/{edited}", f"{SITE}/post/{kept}"
 
 
-@pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
-def test_a_post_deleted_while_its_blog_lived_on_is_marked_deleted_by_recover(tmp_path: Path):
-    rows, edited, kept = captures()
-    warc = tmp_path / "wayback.warc.gz"
-    write_captures(warc, rows)
+def imported_and_recovered_twice(warc: Path, tmp_path: Path) -> tuple[
+        Path, Path, subprocess.CompletedProcess, subprocess.CompletedProcess]:
+    """`warc` imported into one archive and recovered into another from a pywb replaying it,
+    twice (nothing new the second time: nothing fetched again): both archives and both
+    recovers' results."""
     imported = tmp_path / "imported.db"
     assert wixarchive("import", str(warc), "--db", str(imported)).returncode == 0
     db = tmp_path / "recovered.db"
     with wayback(tmp_path / "pywb", warcs=[warc]) as base:
         result = recover_json(SITE, base, db)
         assert result.returncode == 0, result.stderr
-        again = recover_json(SITE, base, db)  # nothing new: nothing fetched again
+        return imported, db, result, recover_json(SITE, base, db)
+
+
+@pytest.mark.skipif(pywb_bin() is None, reason=MISSING)
+def test_a_post_deleted_while_its_blog_lived_on_is_marked_deleted_by_recover(tmp_path: Path):
+    rows, edited, kept = captures()
+    warc = tmp_path / "wayback.warc.gz"
+    write_captures(warc, rows)
+    imported, db, result, again = imported_and_recovered_twice(warc, tmp_path)
     expected = [(edited, "2026-10-25T09:00:00+00:00", "2026-10-15T08:30:00+00:00"),
                 (kept, None, "2026-10-26T09:00:00+00:00")]
     sql = "SELECT url, deleted_at, last_seen FROM posts ORDER BY url"
@@ -148,13 +157,7 @@ def test_a_revisit_record_shows_the_blog_still_there_and_the_post_still_gone(tmp
     write_captures(warc, rows)
     append_revisit(warc, kept, "2026-10-26T09:00:00Z", 200)
     append_revisit(warc, edited, "2026-10-27T09:00:00Z", 404)
-    imported = tmp_path / "imported.db"
-    assert wixarchive("import", str(warc), "--db", str(imported)).returncode == 0
-    db = tmp_path / "recovered.db"
-    with wayback(tmp_path / "pywb", warcs=[warc]) as base:
-        result = recover_json(SITE, base, db)
-        assert result.returncode == 0, result.stderr
-        again = recover_json(SITE, base, db)
+    imported, db, result, again = imported_and_recovered_twice(warc, tmp_path)
     sql = "SELECT url, deleted_at, last_seen, version FROM posts ORDER BY url"
     expected = [(edited, "2026-10-27T09:00:00+00:00", "2026-10-15T08:30:00+00:00", 2),
                 (kept, None, "2026-10-26T09:00:00+00:00", 1)]

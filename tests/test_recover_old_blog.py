@@ -325,6 +325,30 @@ def test_an_old_blog_url_of_a_post_archived_at_the_host_the_site_moved_to_is_not
         assert versions == [(1, "As it was titled in 2017"), (2, blog.posts[1].title)]
 
 
+def retitled_since_2017(post_count: int) -> tuple[SampleBlog, SampleBlog, str]:
+    """A blog of `post_count` posts, the same blog as its old (classic) blog served it in
+    2017, and the slug of its first post, titled and written otherwise then."""
+    blog = SampleBlog(seed=87, post_count=post_count)
+    old_blog = SampleBlog(seed=87, post_count=post_count, layout="classic")
+    slug = blog.posts[0].slug
+    old_blog.edit_post(slug, title="As it was titled in 2017",
+                       paragraphs=["What the post said in 2017, on the old blog."])
+    return blog, old_blog, slug
+
+
+def import_old_copy(old_blog: SampleBlog, slug: str, base: str, db: Path) -> str:
+    """The post `slug` as the old blog served it in 2017 at its old URL under `base`, imported
+    into `db` from a WARC holding that one capture; the old URL."""
+    old_url = f"{base}/single-post/2017/03/01/{slug.title()}"
+    old_page = BlogServer(old_blog).respond(f"/post/{slug}", base=base, record=False).body
+    warc = db.with_name("old.warc.gz")
+    write_captures(warc, [(old_url, "2017-04-05T12:00:00Z", 200, old_page.replace(
+        f"{base}/post/{slug}".encode(), old_url.encode()), [])])
+    imported = wixarchive("import", str(warc), "--db", str(db), "--json")
+    assert imported.returncode == 0, imported.stderr
+    return old_url
+
+
 @pytest.mark.parametrize("through", ["scrapy", "redis"])
 def test_a_crawl_after_a_recover_of_the_old_blog_moves_the_post_to_its_post_url(
         tmp_path: Path, request: pytest.FixtureRequest, through: str):
@@ -335,21 +359,11 @@ def test_a_crawl_after_a_recover_of_the_old_blog_moves_the_post_to_its_post_url(
     if through == "redis" and REDIS_SERVER is None:
         pytest.skip("redis-server not found (Debian package redis-server)")
     redis = request.getfixturevalue("redis_server").url if through == "redis" else None
-    blog = SampleBlog(seed=87, post_count=2)
-    old_blog = SampleBlog(seed=87, post_count=2, layout="classic")
-    slug = blog.posts[0].slug
-    old_blog.edit_post(slug, title="As it was titled in 2017",
-                       paragraphs=["What the post said in 2017, on the old blog."])
+    blog, old_blog, slug = retitled_since_2017(post_count=2)
     db = tmp_path / "blog.db"
     with serve_blog(blog) as server:
         base = server.url
-        old_url = f"{base}/single-post/2017/03/01/{slug.title()}"
-        old_page = BlogServer(old_blog).respond(f"/post/{slug}", base=base, record=False).body
-        warc = tmp_path / "old.warc.gz"
-        write_captures(warc, [(old_url, "2017-04-05T12:00:00Z", 200, old_page.replace(
-            f"{base}/post/{slug}".encode(), old_url.encode()), [])])
-        imported = wixarchive("import", str(warc), "--db", str(db), "--json")
-        assert imported.returncode == 0, imported.stderr
+        old_url = import_old_copy(old_blog, slug, base, db)
         assert table(db, "SELECT url FROM posts") == [(old_url,)]
         crawl_json(base, db, redis)
     assert sorted(table(db, "SELECT url, deleted_at FROM posts")) == sorted(
@@ -369,20 +383,11 @@ def test_a_move_to_the_post_url_a_killed_redis_writer_never_committed_is_learnt_
     is in the archive; `crawl --redis` run again stores what the dead writer left: the post
     moves to /post/<slug>, its 2017 version kept first, every post of the blog once, nothing
     lost and no second post."""
-    blog = SampleBlog(seed=87, post_count=3)
-    old_blog = SampleBlog(seed=87, post_count=3, layout="classic")
-    slug = blog.posts[0].slug
-    old_blog.edit_post(slug, title="As it was titled in 2017",
-                       paragraphs=["What the post said in 2017, on the old blog."])
+    blog, old_blog, slug = retitled_since_2017(post_count=3)
     db = tmp_path / "blog.db"
     with serve_blog(blog) as server:
         base = server.url
-        old_url = f"{base}/single-post/2017/03/01/{slug.title()}"
-        old_page = BlogServer(old_blog).respond(f"/post/{slug}", base=base, record=False).body
-        warc = tmp_path / "old.warc.gz"
-        write_captures(warc, [(old_url, "2017-04-05T12:00:00Z", 200, old_page.replace(
-            f"{base}/post/{slug}".encode(), old_url.encode()), [])])
-        assert wixarchive("import", str(warc), "--db", str(db)).returncode == 0
+        old_url = import_old_copy(old_blog, slug, base, db)
         writer = start_writer([base], db, redis_server.url, "--no-media")
         workers: list[subprocess.Popen] = []
         client = redis_server.client()
