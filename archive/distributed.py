@@ -192,6 +192,8 @@ class RedisWriter:
         self.dead_moves: dict[str, tuple[str, str]] = {}
         # Its sites' posts archived at old Wix blog URLs, by slug (_dead_writers_move).
         self.dead_old_blog: dict[str, dict[str, str]] = {}
+        # The run each site's results left in Redis name (a writer that gave up leaves no p.RUNS).
+        self.dead_result_runs: dict[str, int] = {}
 
     def stop(self, signum: int | None = None) -> None:
         self.stopping = True
@@ -323,11 +325,12 @@ class RedisWriter:
                            for site, move in self.server.hgetall(p.MOVES).items()}
         self._drain(archive, {}, dead_writers=True)
         # Its runs keep its sites' moves (noted as it learned them, unless it was killed
-        # before that batch committed), as they would had it closed them.
-        dead_runs = self.server.hgetall(p.RUNS)
+        # before that batch committed), as they would had it closed them: its runs as Redis
+        # names them, or (a writer that gave up, which leaves none) as its results do.
+        dead_runs = {site.decode(): int(run) for site, run in self.server.hgetall(p.RUNS).items()}
         for site, (_archived, moved_to) in self.dead_moves.items():
-            if run := dead_runs.get(site.encode()):
-                archive.note_run(int(run), moved_note(moved_to))
+            if run := dead_runs.get(site) or self.dead_result_runs.get(site):
+                archive.note_run(run, moved_note(moved_to))
         self.server.delete(*p.every_key(self.server))
         self.server.set(p.CRAWL, self.crawl_id)  # no expiry: only a restart or flush drops it
 
@@ -684,6 +687,9 @@ class RedisWriter:
                     added: dict[int, Counter[str]] = {}
                     for message in messages:
                         site = active.get(message.get("site", ""))
+                        if dead_writers and message.get("run") is not None:
+                            self.dead_result_runs.setdefault(message.get("site") or "",
+                                                             int(message["run"]))
                         outcomes = self._store_message(archive, site, message)
                         if site is not None:
                             tallies.append((site, message, outcomes))

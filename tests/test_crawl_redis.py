@@ -1362,6 +1362,45 @@ def test_a_writer_taking_over_learns_a_move_the_killed_one_never_stored(
     assert dead["errors"][0].startswith(f"moved: its address now redirects to {new_root}"), dead
 
 
+def test_a_writer_giving_up_on_a_busy_archive_leaves_its_sites_move_to_the_next(
+        tmp_path: Path, redis_server: RedisServer):
+    """As above, but the writer gives up (another process holds the archive's write lock past
+    the busy timeout) with the result saying where the site moved among those it could not
+    store: the next writer stores the posts at their new URLs, and the run that fetched them
+    keeps the move. It read the dead writer's runs from Redis, which a writer giving up no
+    longer leaves (a worker would queue requests of a run that has no writer): the move was
+    missing from that run."""
+    db = tmp_path / "archive.db"
+    busy = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "2000"}
+    with blogs(1, posts=20) as (new_home,), \
+            BlogServer(new_home.blog, loopback(10)) as old_home:
+        crawl_json(old_home.url, db, redis_server.url)
+        old_home.moved_to = new_home.url
+        new_home.gate = Gate("/robots.txt")
+        writer = start_writer([old_home.url], db, redis_server.url, "--no-media", env=busy)
+        workers = [start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: new_home.gate.held, "robots.txt asked at the new host", writer)
+            with write_lock(db):
+                new_home.gate.release()
+                wait_until(lambda: writer.poll() is not None, "the writer giving up")
+            _, err = writer.communicate()
+            assert "left in Redis" in err, err
+            writer = start_writer([old_home.url], db, redis_server.url, "--no-media", "--json")
+            out, err = run_to_end(writer, workers)
+        finally:
+            stop([writer, *workers])
+    assert writer.returncode == 0, err
+    new_root = new_home.url + "/"
+    with Archive.open(db, readonly=True) as archive:
+        assert [row["posts"] for row in archive.stats()] == [20]
+        assert set(archive.known_posts(old_home.url)) == {
+            new_root + p.url_path.lstrip("/") for p in new_home.blog.posts}
+        given_up = archive.runs()[1]
+    assert given_up["errors"][0].startswith(
+        f"moved: its address now redirects to {new_root}"), given_up
+
+
 def test_a_crawl_of_the_address_a_site_moved_to_says_it_continues_it_as_without_redis(
         tmp_path: Path, redis_server: RedisServer):
     """A blog archived at its old address, crawled after its move (its posts at their new
