@@ -9,7 +9,8 @@ pending count in Redis reaches 0.
 
 Nothing is lost or stored twice: a batch is removed from Redis only after its transaction
 commits (a writer killed in between stores it again, and storing is idempotent: a version is
-written only when the content hash changed), and a post delivered twice in one run (a worker
+written only when the content hash changed; a writer ending for any reason leaves those it did
+not store for the next one: `_release`), and a post delivered twice in one run (a worker
 died after sending it) is counted once. Nothing here imports Scrapy.
 """
 
