@@ -9,7 +9,8 @@ pending count in Redis reaches 0.
 
 Nothing is lost or stored twice: a batch is removed from Redis only after its transaction
 commits (a writer killed in between stores it again, and storing is idempotent: a version is
-written only when the content hash changed), and a post delivered twice in one run (a worker
+written only when the content hash changed; a writer ending for any reason leaves those it did
+not store for the next one: `_release`), and a post delivered twice in one run (a worker
 died after sending it) is counted once. Nothing here imports Scrapy.
 """
 
@@ -47,7 +48,7 @@ from archive.distributed_sites import (
 )
 from archive.site_match import archived_root, site_twins
 from archive.store import Archive, ArchiveError, post_request_headers
-from archive.words import counted
+from archive.words import counted, plural
 from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
 from crawler.discover.listings import listing_starts
@@ -187,10 +188,13 @@ class RedisWriter:
         self.reap = self.server.register_script(p.REAP)
         self.empty_queue = self.server.register_script(p.EMPTY_QUEUE)
         self.queued = self.server.register_script(p.QUEUED)
+        self.leave_results = self.server.register_script(p.LEAVE_RESULTS)
         # The moves a killed writer had learned (p.MOVES), site -> (archived root, new host).
         self.dead_moves: dict[str, tuple[str, str]] = {}
         # Its sites' posts archived at old Wix blog URLs, by slug (_dead_writers_move).
         self.dead_old_blog: dict[str, dict[str, str]] = {}
+        # The run each site's results left in Redis name (a writer that gave up leaves no p.RUNS).
+        self.dead_result_runs: dict[str, int] = {}
 
     def stop(self, signum: int | None = None) -> None:
         self.stopping = True
@@ -204,7 +208,22 @@ class RedisWriter:
               on_progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
         """Crawl `jobs`; each site's summary (crawler.summary.CrawlSummary.to_dict()) goes to
         `on_result(index, summary)` as it ends. Raises DistributedError when Redis cannot be
-        reached or is lost (the sites not finished are then recorded as interrupted)."""
+        reached or is lost (the sites not finished are then recorded as interrupted), or the
+        archive cannot be written (busy past its timeout: the sites' runs are closed as
+        interrupted by the next command that finds them). However it ends, the results it did
+        not store stay in Redis for the next writer, and its message (or last line) says so."""
+        try:
+            summaries = self._crawl(jobs, on_result, on_progress)
+        except (DistributedError, ArchiveError) as exc:
+            left = self._left_in_redis()
+            raise DistributedError(f"{exc}; {left}" if left else str(exc)) from None
+        if on_progress and (left := self._left_in_redis()):
+            on_progress(left)  # pushed as the crawl ended: rare
+        return summaries
+
+    def _crawl(self, jobs: Sequence[SiteJob],
+               on_result: Callable[[int, dict[str, Any]], None] | None,
+               on_progress: Callable[[str], None] | None) -> list[dict[str, Any]]:
         results: list[dict[str, Any] | None] = [None] * len(jobs)
 
         def finish(site: SiteCrawl, reason: str, message: str | None = None) -> None:
@@ -251,6 +270,9 @@ class RedisWriter:
                     finish(site, "redis lost", f"crawl interrupted: Redis at "
                            f"{p.shown(self.url)} was lost ({exc}); run again to resume")
                 raise DistributedError(f"lost Redis at {p.shown(self.url)}: {exc}") from None
+            except Exception:
+                self._wind_down(active)  # the archive busy or failing: given up
+                raise
             finally:
                 self._release()
                 self._close_captures(archive)
@@ -304,11 +326,12 @@ class RedisWriter:
                            for site, move in self.server.hgetall(p.MOVES).items()}
         self._drain(archive, {}, dead_writers=True)
         # Its runs keep its sites' moves (noted as it learned them, unless it was killed
-        # before that batch committed), as they would had it closed them.
-        dead_runs = self.server.hgetall(p.RUNS)
+        # before that batch committed), as they would had it closed them: its runs as Redis
+        # names them, or (a writer that gave up, which leaves none) as its results do.
+        dead_runs = {site.decode(): int(run) for site, run in self.server.hgetall(p.RUNS).items()}
         for site, (_archived, moved_to) in self.dead_moves.items():
-            if run := dead_runs.get(site.encode()):
-                archive.note_run(int(run), moved_note(moved_to))
+            if run := dead_runs.get(site) or self.dead_result_runs.get(site):
+                archive.note_run(run, moved_note(moved_to))
         self.server.delete(*p.every_key(self.server))
         self.server.set(p.CRAWL, self.crawl_id)  # no expiry: only a restart or flush drops it
 
@@ -317,9 +340,44 @@ class RedisWriter:
         if self.server.get(p.CRAWL) != self.crawl_id:
             raise QueueLost
 
-    def _release(self) -> None:
+    def _wind_down(self, active: dict[str, SiteCrawl]) -> None:
+        """Give the crawl up on this writer's own failure (the archive busy past its timeout, or
+        unwritable), as a stop ends it: nothing more is fetched, and the requests the workers
+        hold are waited for (STOP_GRACE at most), their results joining those this writer could
+        not store, which `_release` leaves in Redis for the next writer. Until 2026-12-07 the
+        writer deleted them with the crawl's keys: what the workers had fetched was lost."""
         try:
-            self.server.delete(*p.every_key(self.server))
+            for url in active:
+                self._stop_site(url)  # what their earlier tries fetched comes as results
+            deadline = time.monotonic() + STOP_GRACE
+            while True:
+                self.empty_queue()  # the child requests of those completed since too
+                if not self.server.zcard(p.LEASES) or time.monotonic() >= deadline:
+                    return
+                self.server.set(p.WRITER, self.me, ex=WRITER_SECONDS)
+                time.sleep(POLL)
+        except redis.RedisError:
+            pass  # lost: what is in Redis stays there, or went with it
+
+    def _left_in_redis(self) -> str | None:
+        """The words saying how many results this writer leaves in Redis, if any."""
+        try:
+            left = int(self.server.llen(p.RESULTS))
+        except redis.RedisError:
+            return None
+        if not left:
+            return None
+        return (f"{counted(left, 'result')} the workers sent {plural(left, 'is', 'are')} left "
+                f"in Redis at {p.shown(self.url)}, stored first by the next crawl through it "
+                "(`crawl --redis` or `run-due --redis`)")
+
+    def _release(self) -> None:
+        """The crawl's keys deleted but the results not stored and the moves they need
+        (p.LEAVE_RESULTS): those stay for the next writer, which stores them as it starts."""
+        try:
+            self.server.delete(*[key for key in p.every_key(self.server)
+                                 if key not in (p.RESULTS, p.MOVES)])
+            self.leave_results(keys=[p.RESULTS, p.MOVES])
             if self.server.get(p.CRAWL) in (self.crawl_id, None):  # not a next writer's
                 self.server.set(p.CRAWL, self.end_mark, ex=p.CRAWL_ENDED_SECONDS)
             if self.server.get(p.WRITER) == self.me.encode():
@@ -630,6 +688,9 @@ class RedisWriter:
                     added: dict[int, Counter[str]] = {}
                     for message in messages:
                         site = active.get(message.get("site", ""))
+                        if dead_writers and message.get("run") is not None:
+                            self.dead_result_runs.setdefault(message.get("site") or "",
+                                                             int(message["run"]))
                         outcomes = self._store_message(archive, site, message)
                         if site is not None:
                             tallies.append((site, message, outcomes))

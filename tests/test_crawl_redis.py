@@ -1003,6 +1003,58 @@ def test_what_a_killed_writer_wrote_unindexed_is_not_written_twice(tmp_path: Pat
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+def _waiting_posts(client: Any) -> set[str]:
+    """The URLs of the posts in the results waiting in Redis for a writer."""
+    from crawler.distributed.protocol import decode_message
+
+    return {item[1].url for raw in client.lrange("wixarchive:results", 0, -1)
+            for item in decode_message(raw).get("items", []) if item[0] == "post"}
+
+
+def test_a_writer_that_gives_up_on_a_busy_archive_leaves_its_results_to_the_next(
+        tmp_path: Path, redis_server: RedisServer):
+    """Another process holds the archive's write lock past the busy timeout: the writer gives
+    up, saying the workers' results it could not store wait in Redis, and the next crawl stores
+    them in the run that fetched them. Before, the writer deleted them with the crawl's keys as
+    it exited: those posts' captures and versions of that moment were lost, fetched again; and
+    the results of the requests the workers held as it gave up were dropped too."""
+    db = tmp_path / "archive.db"
+    client = redis_server.client()
+    busy = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "2000"}
+    with blogs(1, posts=200, post_seconds=0.02) as servers:
+        urls = [s.url for s in servers]
+        writer = start_writer(urls, db, redis_server.url, "--no-media", env=busy)
+        workers = [start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: _has_runs(db) and len(versions_per_post(db)) >= 20,
+                       "20 posts stored", writer)
+            with write_lock(db):
+                wait_until(lambda: writer.poll() is not None, "the writer giving up")
+                out, err = writer.communicate()
+                waiting = _waiting_posts(client)
+        finally:
+            stop([writer, *workers])
+        (first_run,) = [run["id"] for run in runs(db)]
+        stored_before = set(versions_per_post(db))
+        fetched_before = {path for path in servers[0].hits if "/post/" in path}
+        servers[0].hits.clear()
+        writer = start_writer(urls, db, redis_server.url, "--no-media")
+        out2, err2 = run_to_end(writer, [start_worker(redis_server.url)])
+        fetched_again = {path for path in servers[0].hits if "/post/" in path} & fetched_before
+        assert writer.returncode == 0, err2
+        with Archive.open(db, readonly=True) as archive:
+            first_versions = {url for (url,) in archive.conn.execute(
+                "SELECT p.url FROM posts p JOIN post_versions v ON v.post_id = p.id "
+                "WHERE v.version = 1 AND v.run_id = ?", (first_run,))}
+    assert "busy" in err, err
+    assert waiting - stored_before, (
+        "the writer gave up leaving no result in Redis: the workers' results were dropped")
+    assert "left in Redis" in err, err
+    assert waiting <= first_versions, "results the writer left were not stored in its run"
+    assert not fetched_again, f"{len(fetched_again)} posts the first crawl fetched, lost"
+    assert_every_post_once(db, servers)
+
+
 def test_a_worker_runs_as_a_plain_scrapy_job(tmp_path: Path, redis_server: RedisServer):
     """As under Scrapyd: `scrapy crawl wixarchive -s REDIS_URL=...` is a worker too."""
     db = tmp_path / "archive.db"
@@ -1308,6 +1360,45 @@ def test_a_writer_taking_over_learns_a_move_the_killed_one_never_stored(
             new_root + p.url_path.lstrip("/") for p in new_home.blog.posts}
         dead = archive.runs()[1]
     assert dead["errors"][0].startswith(f"moved: its address now redirects to {new_root}"), dead
+
+
+def test_a_writer_giving_up_on_a_busy_archive_leaves_its_sites_move_to_the_next(
+        tmp_path: Path, redis_server: RedisServer):
+    """As above, but the writer gives up (another process holds the archive's write lock past
+    the busy timeout) with the result saying where the site moved among those it could not
+    store: the next writer stores the posts at their new URLs, and the run that fetched them
+    keeps the move. It read the dead writer's runs from Redis, which a writer giving up no
+    longer leaves (a worker would queue requests of a run that has no writer): the move was
+    missing from that run."""
+    db = tmp_path / "archive.db"
+    busy = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "2000"}
+    with blogs(1, posts=20) as (new_home,), \
+            BlogServer(new_home.blog, loopback(10)) as old_home:
+        crawl_json(old_home.url, db, redis_server.url)
+        old_home.moved_to = new_home.url
+        new_home.gate = Gate("/robots.txt")
+        writer = start_writer([old_home.url], db, redis_server.url, "--no-media", env=busy)
+        workers = [start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: new_home.gate.held, "robots.txt asked at the new host", writer)
+            with write_lock(db):
+                new_home.gate.release()
+                wait_until(lambda: writer.poll() is not None, "the writer giving up")
+            _, err = writer.communicate()
+            assert "left in Redis" in err, err
+            writer = start_writer([old_home.url], db, redis_server.url, "--no-media", "--json")
+            out, err = run_to_end(writer, workers)
+        finally:
+            stop([writer, *workers])
+    assert writer.returncode == 0, err
+    new_root = new_home.url + "/"
+    with Archive.open(db, readonly=True) as archive:
+        assert [row["posts"] for row in archive.stats()] == [20]
+        assert set(archive.known_posts(old_home.url)) == {
+            new_root + p.url_path.lstrip("/") for p in new_home.blog.posts}
+        given_up = archive.runs()[1]
+    assert given_up["errors"][0].startswith(
+        f"moved: its address now redirects to {new_root}"), given_up
 
 
 def test_a_crawl_of_the_address_a_site_moved_to_says_it_continues_it_as_without_redis(

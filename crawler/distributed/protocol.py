@@ -554,6 +554,16 @@ end
 return 0
 """
 
+# The writer's end: the results it did not store stay for the next writer (stored first as it
+# starts, idempotently), with the moves they need (MOVES); once none is left, the moves go too.
+# One script, so a result pushed as the writer ends keeps its move. KEYS: results, moves.
+# Returns how many results are left.
+LEAVE_RESULTS = """
+local left = redis.call('LLEN', KEYS[1])
+if left == 0 then redis.call('DEL', KEYS[2]) end
+return left
+"""
+
 # How many requests are queued, every lane's.
 QUEUED = _NOW + _LANES + """
 local queued = 0
