@@ -17,9 +17,10 @@ from archive.words import counted
 @click.argument("dest", type=click.Path())  # a str: Path() drops the trailing / of a folder
 def command(db: Path, dest: str) -> None:
     """Back up the archive to DEST, a new archive file (or a folder to put it in under its own
-    name): its database, then its captures and its sites file, named after it (x.db ->
-    x.captures/, x.sites.toml). Safe while crawls, `run-due` or `schedule` write the archive:
-    the copy is the archive as one commit left it. Never overwrites: DEST must not exist yet.
+    name; a DEST ending in / is a folder, which must exist): its database, then its captures
+    and its sites file, named after it (x.db -> x.captures/, x.sites.toml). Safe while crawls,
+    `run-due` or `schedule` write the archive: the copy is the archive as one commit left it.
+    Never overwrites: DEST must not exist yet.
 
     \b
     Example:

@@ -29,7 +29,10 @@ def command(db: Path, repair: bool, as_json: bool) -> None:
     Exits with status 1 when a problem is found (with --json too, after the object) or the
     check cannot run (no archive there: with --json, an object with `error`), 75 when the
     archive was busy (another process kept it locked past the busy timeout: nothing is known
-    to be wrong; try again), with a one-line error and no JSON object.
+    to be wrong; try again), with a one-line error and no JSON object. An archive it cannot
+    write (a read-only file or mount, a full disk) is checked read-only, its search indexes
+    by their number of posts, with a note naming what it could not record (`notes` in
+    --json); --repair refuses it.
 
     \b
     Example:

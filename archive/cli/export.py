@@ -152,11 +152,12 @@ def _instead(out: str) -> str:
               help="markdown: OUT/<site>/<date>-<slug>.md beside one images/ folder per site "
                    "(the layout before page bundles; its links break in Hugo's default build), "
                    "instead of OUT/<site>/<date>-<slug>/index.md with the post's media beside "
-                   "it.")
+                   "it. A post dated by its month or year alone takes that month's or year's "
+                   "first day; an undated one is <slug>.md, which Jekyll's _posts skips.")
 @click.option("--versions", "all_versions", is_flag=True,
               help="jsonl/csv: one row per stored version of each post, oldest first, with "
-                   "its version number, fetched_at, source and run_id (default: each post's "
-                   "current version).")
+                   "its version number, fetched_at, source, run_id and recovered (default: "
+                   "each post's current version).")
 @bom_option
 @escape_formulas_option
 @db_option

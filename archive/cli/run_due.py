@@ -83,9 +83,9 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
             now_text: str | None) -> None:
     """Crawl the sites of the sites file that are due, then exit: made for cron.
 
-    Prints one line per site, named as in the sites file, then a total (not with --quiet):
-    ok, partial, failed, timeout or interrupted for the sites crawled
-    (with counts), not-due (with the next time), busy (another process is crawling it: each
+    Prints one line per site, named as in the sites file, then, for two sites or more, a
+    total (not with --quiet): ok, partial, failed, timeout or interrupted for the sites
+    crawled (with counts), not-due (with the next time), busy (another process is crawling it: each
     site has a lock, so runs never overlap; a lock left by a killed process is taken over),
     skipped (not crawled, and no run recorded: --redis could not reach Redis, or a stop came
     first). An entry of the sites file that is wrong or names a site listed before is reported
