@@ -1106,6 +1106,42 @@ def test_results_a_writer_left_are_refused_by_a_writer_of_another_archive(
     assert not client.exists("wixarchive:archive"), "the archive's key outlived its results"
 
 
+def test_results_a_killed_writer_left_are_refused_by_a_writer_of_another_archive(
+        tmp_path: Path, redis_server: RedisServer):
+    """A writer SIGKILLed leaves its results unmarked by any ending: the archive it recorded as
+    it took the crawl still names them. A writer of b.db refuses them; a.db's takes over."""
+    first, other = tmp_path / "a.db", tmp_path / "b.db"
+    client = redis_server.client()
+    with blogs(1, posts=40, post_seconds=0.05) as servers:
+        urls = [s.url for s in servers]
+        writer = start_writer(urls, first, redis_server.url, "--no-media")
+        workers = [start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: servers[0].hits.total() >= 20, "20 pages fetched", writer)
+            os.killpg(writer.pid, signal.SIGKILL)
+            writer.wait()
+            wait_until(lambda: client.llen("wixarchive:results"), "results left unstored")
+            stop(workers)
+            left = client.lrange("wixarchive:results", 0, -1)
+            refused = start_writer(urls, other, redis_server.url, "--no-media")
+            try:
+                _, err = refused.communicate(timeout=60)
+            except subprocess.TimeoutExpired:  # crawling on, with no worker
+                stop([refused])
+                pytest.fail(f"a writer of {other.name} took the {len(left)} results "
+                            f"{first.name}'s killed writer left ("
+                            f"{client.llen('wixarchive:results')} left now)")
+            assert refused.returncode == 1, err
+            assert f"--db {first.resolve()}" in err, err
+            assert client.lrange("wixarchive:results", 0, -1) == left, "Redis was touched"
+            writer = start_writer(urls, first, redis_server.url, "--no-media")
+            out, err = run_to_end(writer, [start_worker(redis_server.url)])
+        finally:
+            stop([writer, *workers])
+        assert writer.returncode == 0, err
+    assert_every_post_once(first, servers)
+
+
 def test_a_worker_runs_as_a_plain_scrapy_job(tmp_path: Path, redis_server: RedisServer):
     """As under Scrapyd: `scrapy crawl wixarchive -s REDIS_URL=...` is a worker too."""
     db = tmp_path / "archive.db"
