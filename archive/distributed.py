@@ -100,6 +100,10 @@ class DistributedError(Exception):
     """A distributed crawl cannot go on, phrased for the user (one line)."""
 
 
+class OtherArchives(DistributedError):
+    """The results left in Redis belong to another archive: refused, nothing touched."""
+
+
 class QueueLost(Exception):
     """Redis lost the crawl's state (restarted without persistence, or flushed): its pending
     counts and results are gone, and a pending count of 0 no longer means a site is done."""
@@ -214,6 +218,8 @@ class RedisWriter:
         not store stay in Redis for the next writer, and its message (or last line) says so."""
         try:
             summaries = self._crawl(jobs, on_result, on_progress)
+        except OtherArchives:
+            raise  # what is left in Redis is not this writer's: its message says so
         except (DistributedError, ArchiveError) as exc:
             left = self._left_in_redis()
             raise DistributedError(f"{exc}; {left}" if left else str(exc)) from None
@@ -314,6 +320,7 @@ class RedisWriter:
             # Killed on this host (its key has not expired yet): take over at once.
             self.server.set(p.WRITER, json.dumps(me), ex=WRITER_SECONDS)
         self.me = json.dumps(me)
+        self._refuse_other_archives()
         # Capture files a killed writer (or crawl) left open: their complete records indexed,
         # a torn tail cut, then closed, as a crawl without Redis does as it starts
         # (crawler.capture.middleware); else `check` says for ever they were left open.
@@ -334,6 +341,38 @@ class RedisWriter:
                 archive.note_run(run, moved_note(moved_to))
         self.server.delete(*p.every_key(self.server))
         self.server.set(p.CRAWL, self.crawl_id)  # no expiry: only a restart or flush drops it
+        # Before any result: what this crawl leaves in Redis, even killed, is known as its own.
+        self.server.set(p.ARCHIVE, json.dumps(self._archive_identity()))
+
+    def _archive_identity(self) -> dict[str, str]:
+        """The archive this writer stores into: its resolved path (symbolic links, `..` and a
+        relative path all name one file) on this host (the same path on another host is another
+        file). Not an id kept inside the archive: that would need a schema change, and a copy
+        of the archive (a backup restored) would take results whose runs it may not hold."""
+        return {"archive": str(self.db.resolve()), "host": socket.gethostname()}
+
+    def _refuse_other_archives(self) -> None:
+        """Raise OtherArchives when the results (or moves) a writer left in Redis belong to
+        another archive, touching nothing but this writer's own key (given back). Left by a
+        writer without p.ARCHIVE (wixarchive before 2026-12-07), they are stored as then."""
+        owner = self.server.get(p.ARCHIVE)
+        if owner is None or json.loads(owner) == self._archive_identity():
+            return
+        left, moves = int(self.server.llen(p.RESULTS)), int(self.server.hlen(p.MOVES))
+        if not left and not moves:
+            return  # an ended crawl's key alone: nothing of another archive to store
+        theirs = json.loads(owner)
+        archive = theirs.get("archive", "?")
+        host = theirs.get("host")
+        where = f" on {host}" if host and host != socket.gethostname() else ""
+        what = counted(left, "result") if left else "site moves"
+        if self.server.get(p.WRITER) == self.me.encode():
+            self.server.delete(p.WRITER)
+        raise OtherArchives(
+            f"Redis at {p.shown(self.url)} holds {what} left unstored by a crawl of another "
+            f"archive, {archive}{where}: nothing done; store them first by crawling through "
+            f"this Redis with `--db {archive}`{where} (`crawl` or `run-due`), or give "
+            f"{self.db.name} another Redis database (e.g. redis://HOST:6379/1)")
 
     def _check_crawl(self) -> None:
         """Raise QueueLost when Redis no longer holds this crawl (see p.CRAWL)."""
@@ -372,12 +411,13 @@ class RedisWriter:
                 "(`crawl --redis` or `run-due --redis`)")
 
     def _release(self) -> None:
-        """The crawl's keys deleted but the results not stored and the moves they need
-        (p.LEAVE_RESULTS): those stay for the next writer, which stores them as it starts."""
+        """The crawl's keys deleted but the results not stored, the moves they need and their
+        archive (p.LEAVE_RESULTS): those stay for the next writer of that archive, which stores
+        them as it starts."""
         try:
             self.server.delete(*[key for key in p.every_key(self.server)
-                                 if key not in (p.RESULTS, p.MOVES)])
-            self.leave_results(keys=[p.RESULTS, p.MOVES])
+                                 if key not in (p.RESULTS, p.MOVES, p.ARCHIVE)])
+            self.leave_results(keys=[p.RESULTS, p.MOVES, p.ARCHIVE])
             if self.server.get(p.CRAWL) in (self.crawl_id, None):  # not a next writer's
                 self.server.set(p.CRAWL, self.end_mark, ex=p.CRAWL_ENDED_SECONDS)
             if self.server.get(p.WRITER) == self.me.encode():

@@ -1055,6 +1055,93 @@ def test_a_writer_that_gives_up_on_a_busy_archive_leaves_its_results_to_the_next
     assert_every_post_once(db, servers)
 
 
+def test_results_a_writer_left_are_refused_by_a_writer_of_another_archive(
+        tmp_path: Path, redis_server: RedisServer):
+    """One Redis, two archives: the results a writer of a.db left as it gave up belong to a.db.
+    A writer of b.db refuses in one line naming a.db and the ways out, touching nothing; the
+    next writer of a.db (spelt another way) stores them. Before, b.db's writer stored a.db's
+    posts into b.db, under a.db's run ids."""
+    first, other = tmp_path / "a.db", tmp_path / "b.db"
+    client = redis_server.client()
+    busy = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "2000"}
+    with blogs(1, posts=200, post_seconds=0.02) as servers:
+        urls = [s.url for s in servers]
+        writer = start_writer(urls, first, redis_server.url, "--no-media", env=busy)
+        workers = [start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: _has_runs(first) and len(versions_per_post(first)) >= 20,
+                       "20 posts stored", writer)
+            with write_lock(first):
+                wait_until(lambda: writer.poll() is not None, "the writer giving up")
+                writer.communicate()
+        finally:
+            stop([writer, *workers])
+        left = client.lrange("wixarchive:results", 0, -1)
+        assert left, "the first writer left no result in Redis: the test proved nothing"
+        with Archive.open(other) as archive:  # b.db, an archive of its own
+            archive.start_run("https://other.example/")
+        before = other.read_bytes()
+        refused = start_writer(urls, other, redis_server.url, "--no-media")
+        try:
+            _, err = refused.communicate(timeout=60)
+        except subprocess.TimeoutExpired:  # crawling on, with no worker
+            stop([refused])
+            pytest.fail(f"a writer of {other.name} took {first.name}'s results: "
+                        f"{len(versions_per_post(other))} of its posts stored in {other.name}")
+        assert refused.returncode == 1, err
+        problem = [line for line in err.splitlines() if line.startswith("Error")]
+        assert len(problem) == 1, err
+        assert str(first.resolve()) in problem[0], problem[0]
+        assert f"--db {first.resolve()}" in problem[0] and "/1" in problem[0], problem[0]
+        assert "left in Redis" not in err, err
+        assert client.lrange("wixarchive:results", 0, -1) == left, "Redis was touched"
+        assert other.read_bytes() == before, f"{other.name} was written"
+        # The same archive by another path to it: its writer stores them, as before.
+        (tmp_path / "elsewhere").mkdir()
+        same = tmp_path / "elsewhere" / ".." / "a.db"
+        writer = start_writer(urls, same, redis_server.url, "--no-media")
+        out, err = run_to_end(writer, [start_worker(redis_server.url)])
+        assert writer.returncode == 0, err
+    assert_every_post_once(first, servers)
+    assert not client.exists("wixarchive:archive"), "the archive's key outlived its results"
+
+
+def test_results_a_killed_writer_left_are_refused_by_a_writer_of_another_archive(
+        tmp_path: Path, redis_server: RedisServer):
+    """A writer SIGKILLed leaves its results unmarked by any ending: the archive it recorded as
+    it took the crawl still names them. A writer of b.db refuses them; a.db's takes over."""
+    first, other = tmp_path / "a.db", tmp_path / "b.db"
+    client = redis_server.client()
+    with blogs(1, posts=40, post_seconds=0.05) as servers:
+        urls = [s.url for s in servers]
+        writer = start_writer(urls, first, redis_server.url, "--no-media")
+        workers = [start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: servers[0].hits.total() >= 20, "20 pages fetched", writer)
+            os.killpg(writer.pid, signal.SIGKILL)
+            writer.wait()
+            wait_until(lambda: client.llen("wixarchive:results"), "results left unstored")
+            stop(workers)
+            left = client.lrange("wixarchive:results", 0, -1)
+            refused = start_writer(urls, other, redis_server.url, "--no-media")
+            try:
+                _, err = refused.communicate(timeout=60)
+            except subprocess.TimeoutExpired:  # crawling on, with no worker
+                stop([refused])
+                pytest.fail(f"a writer of {other.name} took the {len(left)} results "
+                            f"{first.name}'s killed writer left ("
+                            f"{client.llen('wixarchive:results')} left now)")
+            assert refused.returncode == 1, err
+            assert f"--db {first.resolve()}" in err, err
+            assert client.lrange("wixarchive:results", 0, -1) == left, "Redis was touched"
+            writer = start_writer(urls, first, redis_server.url, "--no-media")
+            out, err = run_to_end(writer, [start_worker(redis_server.url)])
+        finally:
+            stop([writer, *workers])
+        assert writer.returncode == 0, err
+    assert_every_post_once(first, servers)
+
+
 def test_a_worker_runs_as_a_plain_scrapy_job(tmp_path: Path, redis_server: RedisServer):
     """As under Scrapyd: `scrapy crawl wixarchive -s REDIS_URL=...` is a worker too."""
     db = tmp_path / "archive.db"

@@ -94,6 +94,10 @@ SITE_ROOTS = f"{PREFIX}:site-roots"
 # it stores from the dead one's results their new URLs, as that one would have (the writer
 # alone reads and writes it).
 MOVES = f"{PREFIX}:moves"
+# JSON {"archive": its resolved path, "host": the writer's host}: the archive the crawl's writer
+# stores into, set as it takes the crawl and kept while the results it did not store are
+# (LEAVE_RESULTS), so a writer of another archive leaves them to it (the writers alone read it).
+ARCHIVE = f"{PREFIX}:archive"
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
 CRAWL = f"{PREFIX}:crawl"  # the running crawl's id, set by its writer (see above)
 CRAWL_ENDED = b"ended"  # CRAWL once the writer ended the crawl (expires)
@@ -205,7 +209,7 @@ def sent_key(message_id: str) -> str:
 def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [READY, WAITING, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS,
-            SITES, RUNS, STOPPED, RESTING, PACED, SITE_ROOTS, MOVES, OLD_QUEUE]
+            SITES, RUNS, STOPPED, RESTING, PACED, SITE_ROOTS, MOVES, ARCHIVE, OLD_QUEUE]
     # Per site (queue: per lane; sent: per message, which expire anyway).
     for kind in ("queue", "known", "tokens", "last", "crawl-delay", "resume", "backoff",
                  "sitemaps", "listings", "sent"):
@@ -555,12 +559,12 @@ return 0
 """
 
 # The writer's end: the results it did not store stay for the next writer (stored first as it
-# starts, idempotently), with the moves they need (MOVES); once none is left, the moves go too.
-# One script, so a result pushed as the writer ends keeps its move. KEYS: results, moves.
-# Returns how many results are left.
+# starts, idempotently), with the moves they need (MOVES) and the archive they belong to
+# (ARCHIVE); once none is left, those go too. One script, so a result pushed as the writer ends
+# keeps its move and its archive. KEYS: results, moves, archive. Returns how many are left.
 LEAVE_RESULTS = """
 local left = redis.call('LLEN', KEYS[1])
-if left == 0 then redis.call('DEL', KEYS[2]) end
+if left == 0 then redis.call('DEL', KEYS[2], KEYS[3]) end
 return left
 """
 
