@@ -1011,6 +1011,25 @@ def _waiting_posts(client: Any) -> set[str]:
             for item in decode_message(raw).get("items", []) if item[0] == "post"}
 
 
+def writer_giving_up(db: Path, urls: list[str], redis_server: RedisServer
+                     ) -> tuple[str, set[str]]:
+    """A writer of `db` crawling `urls` with one worker, made to give up once 20 posts are
+    stored: the test holds the archive's write lock past its busy timeout (2 s). Its stderr,
+    and the posts its results left waiting in Redis."""
+    busy = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "2000"}
+    writer = start_writer(urls, db, redis_server.url, "--no-media", env=busy)
+    workers = [start_worker(redis_server.url)]
+    try:
+        wait_until(lambda: _has_runs(db) and len(versions_per_post(db)) >= 20,
+                   "20 posts stored", writer)
+        with write_lock(db):
+            wait_until(lambda: writer.poll() is not None, "the writer giving up")
+            _, err = writer.communicate()
+            return err, _waiting_posts(redis_server.client())
+    finally:
+        stop([writer, *workers])
+
+
 def test_a_writer_that_gives_up_on_a_busy_archive_leaves_its_results_to_the_next(
         tmp_path: Path, redis_server: RedisServer):
     """Another process holds the archive's write lock past the busy timeout: the writer gives
@@ -1019,21 +1038,9 @@ def test_a_writer_that_gives_up_on_a_busy_archive_leaves_its_results_to_the_next
     it exited: those posts' captures and versions of that moment were lost, fetched again; and
     the results of the requests the workers held as it gave up were dropped too."""
     db = tmp_path / "archive.db"
-    client = redis_server.client()
-    busy = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "2000"}
     with blogs(1, posts=200, post_seconds=0.02) as servers:
         urls = [s.url for s in servers]
-        writer = start_writer(urls, db, redis_server.url, "--no-media", env=busy)
-        workers = [start_worker(redis_server.url)]
-        try:
-            wait_until(lambda: _has_runs(db) and len(versions_per_post(db)) >= 20,
-                       "20 posts stored", writer)
-            with write_lock(db):
-                wait_until(lambda: writer.poll() is not None, "the writer giving up")
-                out, err = writer.communicate()
-                waiting = _waiting_posts(client)
-        finally:
-            stop([writer, *workers])
+        err, waiting = writer_giving_up(db, urls, redis_server)
         (first_run,) = [run["id"] for run in runs(db)]
         stored_before = set(versions_per_post(db))
         fetched_before = {path for path in servers[0].hits if "/post/" in path}
@@ -1063,19 +1070,9 @@ def test_results_a_writer_left_are_refused_by_a_writer_of_another_archive(
     posts into b.db, under a.db's run ids."""
     first, other = tmp_path / "a.db", tmp_path / "b.db"
     client = redis_server.client()
-    busy = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "2000"}
     with blogs(1, posts=200, post_seconds=0.02) as servers:
         urls = [s.url for s in servers]
-        writer = start_writer(urls, first, redis_server.url, "--no-media", env=busy)
-        workers = [start_worker(redis_server.url)]
-        try:
-            wait_until(lambda: _has_runs(first) and len(versions_per_post(first)) >= 20,
-                       "20 posts stored", writer)
-            with write_lock(first):
-                wait_until(lambda: writer.poll() is not None, "the writer giving up")
-                writer.communicate()
-        finally:
-            stop([writer, *workers])
+        writer_giving_up(first, urls, redis_server)
         left = client.lrange("wixarchive:results", 0, -1)
         assert left, "the first writer left no result in Redis: the test proved nothing"
         with Archive.open(other) as archive:  # b.db, an archive of its own
