@@ -364,13 +364,17 @@ def plain_lines(lines: list[str]) -> list[MarkdownLine]:
     # Whether a later line of the same paragraph closes a link's text ("](" before any "["): a
     # "[" left open may be closed there; else it is text ("hello [world" shows its "[").
     # markdownify keeps the page's blank lines inside a link's text too (Wix's free-plan banner,
-    # a link around three blocks): a line closing it a few lines below, past blank ones, counts.
+    # a link around three blocks): a line closing it a few lines below, past blank ones, counts,
+    # unless a "[" opened between takes that "](" ("hello [world" / "" / "See [this" / "page](…)").
     closed_later, closes, below = [False] * len(lines), False, _LINK_BLOCKS + 1
     for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
         closed_later[index] = closes or below <= _LINK_BLOCKS
-        closing = bool(_CLOSE_BEFORE_OPEN.match(lines[index]))
+        closing = bool(_CLOSE_BEFORE_OPEN.match(line))
         below = 0 if closing else below + 1
-        closes = bool(lines[index].strip()) and (closes or closing)
+        if not closing and line.rfind("[") > line.rfind("]"):
+            below = _LINK_BLOCKS + 1  # this line's "[" is the one the "](" below closes
+        closes = bool(line.strip()) and (closes or closing)
     for raw, may_close, block in zip(lines, closed_later, blocks, strict=True):
         if block:
             out.append(_code_line(raw, block, fenced))
