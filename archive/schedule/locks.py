@@ -119,9 +119,7 @@ def _writing_lock_file(path: Path) -> Iterator[None]:
     `sites forget` and `sites merge` in a traceback of `os.pwrite`."""
     try:
         yield
-    except BlockingIOError:
-        raise
-    except LockFileError:
+    except (BlockingIOError, LockFileError):
         raise
     except OSError as exc:
         raise LockFileError(exc.errno, exc.strerror or str(exc), str(path)) from exc

@@ -457,17 +457,21 @@ class _Walker:
         description = " ".join("".join(after.itertext()).split()) if after is not None else ""
         href = self.image_link(el) or self.link(next(iter(el.xpath(".//a/@href")), None))
         self.blocks.append(title)
-        label = escape(title, quote=False)
-        if href:
-            self.html.append(f'<p><a href="{escape(href)}">{label}</a></p>')
-            self.md.append(f"[{_md_escape(title)}]({markdown_url(href)})")
-        else:
-            self.html.append(f"<p>{label}</p>")
-            self.md.append(_md_escape(title))
+        self.linked_paragraph(title, href)
         if description:
             self.blocks.append(description)
             self.html.append(f"<p>{escape(description, quote=False)}</p>")
             self.md.append(_md_escape(description))
+
+    def linked_paragraph(self, text: str, href: str | None) -> None:
+        """`text` as a paragraph of the HTML and the Markdown, a link to `href` when given."""
+        label = escape(text, quote=False)
+        if href:
+            self.html.append(f'<p><a href="{escape(href)}">{label}</a></p>')
+            self.md.append(f"[{_md_escape(text)}]({markdown_url(href)})")
+        else:
+            self.html.append(f"<p>{label}</p>")
+            self.md.append(_md_escape(text))
 
     def file_card(self, el: etree._Element) -> None:
         """Ricos's file block: a card of the file's name, its extension beside it (".pdf") and
@@ -479,14 +483,7 @@ class _Walker:
             return
         name = texts[0] + (texts[1] if len(texts) > 1 and texts[1].startswith(".") else "")
         self.blocks.append(name)
-        label = escape(name, quote=False)
-        href = self.link(next(iter(el.xpath(".//a/@href")), None))
-        if href:
-            self.html.append(f'<p><a href="{escape(href)}">{label}</a></p>')
-            self.md.append(f"[{_md_escape(name)}]({markdown_url(href)})")
-        else:
-            self.html.append(f"<p>{label}</p>")
-            self.md.append(_md_escape(name))
+        self.linked_paragraph(name, self.link(next(iter(el.xpath(".//a/@href")), None)))
 
     def button(self, el: etree._Element) -> None:
         """Ricos's call-to-action button: a link in the HTML and Markdown, not body prose
@@ -494,8 +491,7 @@ class _Walker:
         label = " ".join("".join(el.itertext()).split())
         href = self.link(el.get("href") or next(iter(el.xpath(".//a/@href")), None))
         if label and href:
-            self.html.append(f'<p><a href="{escape(href)}">{escape(label, quote=False)}</a></p>')
-            self.md.append(f"[{_md_escape(label)}]({markdown_url(href)})")
+            self.linked_paragraph(label, href)
 
     def table(self, el: etree._Element) -> bool:
         """A table of text (2+ rows, 2+ columns, cells of words and links) as a table: <table>
