@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from dataclasses import field as dataclass_field
 from typing import Any, Protocol
@@ -182,13 +182,15 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
         glued = [post_id for post_id in ranks if post_id in ranked.glued]
         others = [post_id for post_id in ranks if post_id not in ranked.glued]
         if ranked.runs:
-            snippets = _run_snippets(conn, list(ranks), ranked.runs)
+            snippets = _body_snippets(conn, list(ranks), lambda body: bigrams.snippet(
+                body, ranked.runs, HIGHLIGHT_START, HIGHLIGHT_END))
         elif ranked.unmarked:
             snippets = _unmarked_snippets(conn, ranked.match, others)
         else:
             snippets = _snippets(conn, FTS_TABLE, ranked.match, others)
         if glued:  # written against CJK text: marked where the text holds them
-            snippets |= _glued_snippets(conn, glued, ranked.glued_words)
+            snippets |= _body_snippets(conn, glued, lambda body: bigrams.glued_snippet(
+                body, ranked.glued_words, HIGHLIGHT_START, HIGHLIGHT_END))
         hits = _hits(conn, ranks, snippets)
     except sqlite3.OperationalError as exc:  # the query's (damaged pages: DatabaseError, raised)
         if held_by_another(exc):
@@ -200,24 +202,13 @@ def search(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> li
     return hits
 
 
-def _run_snippets(conn: sqlite3.Connection, ids: list[int], runs: list[str],
-                  ) -> dict[int, tuple[str, list[str]]]:
-    """The snippets of the posts `ids` around the first of `runs` their body holds (CJK runs,
-    or words written against CJK text), no field named as matched."""
+def _body_snippets(conn: sqlite3.Connection, ids: list[int], cut: Callable[[str], str],
+                   ) -> dict[int, tuple[str, list[str]]]:
+    """The snippets `cut` makes of the bodies of the posts `ids` (around CJK runs, or words
+    written against CJK text: bigrams), no field named as matched."""
     placeholders = ",".join("?" * len(ids))
-    return {post_id: (bigrams.snippet(body or "", runs, HIGHLIGHT_START, HIGHLIGHT_END), [])
-            for post_id, body in conn.execute(
-                f"SELECT id, body FROM posts WHERE id IN ({placeholders})", ids)}
-
-
-def _glued_snippets(conn: sqlite3.Connection, ids: list[int], words: list[tuple[str, bool]],
-                    ) -> dict[int, tuple[str, list[str]]]:
-    """The snippets of the posts `ids` around the first of `words` (each with whether it is a
-    prefix) their body holds written against CJK text, no field named as matched."""
-    placeholders = ",".join("?" * len(ids))
-    return {post_id: (bigrams.glued_snippet(body or "", words, HIGHLIGHT_START, HIGHLIGHT_END),
-                      []) for post_id, body in conn.execute(
-                          f"SELECT id, body FROM posts WHERE id IN ({placeholders})", ids)}
+    return {post_id: (cut(body or ""), []) for post_id, body in conn.execute(
+        f"SELECT id, body FROM posts WHERE id IN ({placeholders})", ids)}
 
 
 def count(source: HasConnection | sqlite3.Connection, query: SearchQuery) -> int:
