@@ -134,10 +134,9 @@ def _smart_text(text: str) -> str:
     return text
 
 
-def without_pandoc_markup(text: str) -> str:
-    """pandoc's Markdown of a page as the Markdown of what it shows (see above), each paragraph
-    on one line again (pandoc wraps them at 72 columns; its blocks are a blank line apart)."""
-    smart = bool(_PANDOC_DIALECT.search(text[:200_000]))
+def _shown_markup(text: str) -> str:
+    """Lines of pandoc's page outside code blocks with its fences, attributes and tags taken
+    out (a tag or an attribute may go on over lines)."""
     text = _AFTER_HEADING.sub(lambda m: m.group(1), text)
     text = _AFTER_LINK.sub("", text)
     for _ in range(8):  # nested spans (Wix nests a rich text's spans 5 deep) from the inside
@@ -147,13 +146,38 @@ def without_pandoc_markup(text: str) -> str:
         text = new
     text = _RAW_LINK.sub(lambda m: "[" + " ".join(_RAW_TAG.sub("", m.group("text")).split())
                          + "](" + m.group("href") + ")", text)
-    text = _RAW_TAG.sub("", _FENCED_DIV.sub(lambda m: m.group(1), text))
+    return _LONE_BREAK.sub("", _RAW_TAG.sub("", _FENCED_DIV.sub(lambda m: m.group(1), text)))
+
+
+def _with_code_marked(text: str) -> list[tuple[str, bool]]:
+    """Each line of pandoc's page, markup taken out, and whether it is a code block's (its
+    fences too): a code block shows its lines as they are, tags and `:::` included."""
+    lines = text.split("\n")
+    in_code = [bool(block) or bool(_FENCE.match(line))
+               for line, block in zip(lines, code_blocks(lines), strict=True)]
+    out: list[tuple[str, bool]] = []
+    start = 0
+    for end in range(1, len(lines) + 1):
+        if end == len(lines) or in_code[end] != in_code[start]:
+            if in_code[start]:
+                out += [(line, True) for line in lines[start:end]]
+            else:
+                out += [(line, False) for line in
+                        _shown_markup("\n".join(lines[start:end])).split("\n")]
+            start = end
+    return out
+
+
+def without_pandoc_markup(text: str) -> str:
+    """pandoc's Markdown of a page as the Markdown of what it shows (see above), each paragraph
+    on one line again (pandoc wraps them at 72 columns; its blocks are a blank line apart)."""
+    smart = bool(_PANDOC_DIALECT.search(text[:200_000]))
     out: list[str] = []
     code: set[int] = set()  # lines of code blocks: as they are
     item = -1  # the last list item with no text yet (its text is the indented block under it)
-    for line in _LONE_BREAK.sub("", text).split("\n"):
+    for line, in_code in _with_code_marked(text):
         above = out[-1] if out else ""
-        if _FENCE.match(line) or len(out) - 1 in code and not _FENCE.match(above):
+        if in_code:
             code.add(len(out))
             out.append(line)
         elif item >= 0 and line[:1].isspace() and line.strip() and not _LIST.match(line):
@@ -163,7 +187,7 @@ def without_pandoc_markup(text: str) -> str:
             if _IMAGE.sub("", line).strip():
                 item = -1
         elif line.strip() and not _STARTS_BLOCK.match(line):
-            if above.rstrip() and not _HEADING.match(above) \
+            if above.rstrip() and not _HEADING.match(above) and len(out) - 1 not in code \
                     and not above.endswith(("\\", "  ")):
                 out[-1] = f"{above.rstrip()} {line.strip()}"
             else:
