@@ -113,9 +113,13 @@ _STARTS_BLOCK = re.compile(r"^\s*(?:[*+-]\s|\d{1,3}[.)]\s|#{1,6}\s|>|\||```|~~~|
 
 
 def pandoc_page(text: str) -> bool:
-    """Whether `text` is pandoc's Markdown of a whole page: its fences, raw `<div>` lines or
-    bracketed spans recur (_PANDOC_SIGNS)."""
-    return len(_PANDOC_SIGN.findall(text[:200_000])) >= _PANDOC_SIGNS
+    """Whether `text` is pandoc's Markdown of a whole page: Markdown, and its fences, raw
+    `<div>` lines or bracketed spans recur (_PANDOC_SIGNS) outside code blocks (a post showing
+    HTML in one, copied as text or Markdown, is no such page)."""
+    lines = text[:200_000].split("\n")
+    shown = "\n".join(line for line, block in zip(lines, code_blocks(lines), strict=True)
+                      if not block)
+    return len(_PANDOC_SIGN.findall(shown)) >= _PANDOC_SIGNS and looks_like_markdown(text)
 
 
 def _smart(line: str) -> str:
