@@ -142,3 +142,25 @@ def test_a_code_block_in_pandocs_markdown_keeps_every_line(form: str) -> None:
     assert result.title == post.expected()["title"]
     assert result.body[:2] == [first, _CODE]
     assert "```\n" + _CODE + "\n```" in result.body_markdown
+
+
+# A post's own lines that look like pandoc's markup, which pandoc leaves as they are (a fence
+# opens on attributes or one class name, a line of colons closes it) or escapes (`\[`, `\<`).
+_LOOKALIKES = ["::: Chapter one :::", "Use {.class} and [text]{#id} in pandoc.",
+               "He said 'no' to it, twice.", "<div> is a tag, and so is </span>."]
+
+
+@pytest.mark.parametrize("form", FORMATS)
+def test_a_posts_lines_like_pandocs_markup_stay(form: str) -> None:
+    if not shutil.which("pandoc"):
+        pytest.skip("pandoc is not installed (Debian's pandoc package)")
+    blog = SampleBlog(seed=23, post_count=3)
+    post = blog.posts[0]
+    page = post_page(Site(blog, "https://www.willow-lane.example"), post)
+    first = post.expected()["body_text"].split("\n")[0]
+    after = page.index("</p>", page.index(html.escape(first[-30:], quote=False))) + 4
+    page = page[:after] + "".join(f"<p>{html.escape(line)}</p>" for line in _LOOKALIKES) \
+        + page[after:]
+    dump = subprocess.run(["pandoc", "-f", "html", "-t", form], input=page,
+                          capture_output=True, text=True, timeout=120, check=True).stdout
+    assert clean_text(dump).body[:1 + len(_LOOKALIKES)] == [first, *_LOOKALIKES]

@@ -72,14 +72,19 @@ _NUMBER_ESCAPE = re.compile(r"^[ \t]*(?:[*+-][ \t]+)*\d{1,4}\\\.(?=\s)", re.MULT
 # text), GFM writes them as raw HTML tags. What a reader sees is the text inside: the fences,
 # attributes and tags show nothing, and a bracketed span `[text]{.class}` shows its text.
 _ATTRIBUTES = r"\{(?:[^{}\"\n]|\n(?!\s*\n)|\"[^\"\n]*\")*\}"
-_PANDOC_SIGN = re.compile(r"^[ \t]*(?::{3,}|</?div\b)|\]\{[#.]", re.MULTILINE)
+# A fenced div's line as pandoc writes one: colons, then attributes (`{…}`, or one class name)
+# and maybe colons again (an opening fence), or colons alone (a closing one). A post's own line
+# opening on colons (`::: Chapter one :::`) is none: pandoc leaves it as it is.
+_FENCE_LINE = r":{3,}[ \t]*(?:\{[^{}\n]*\}|[^\s{}:]+)?[ \t]*:*[ \t]*$"
+_PANDOC_SIGN = re.compile(rf"^[ \t]*(?:{_FENCE_LINE}|</?div\b)|(?<!\\)\]\{{[#.]", re.MULTILINE)
 # A whole page's Wix divs give hundreds (78 at least on the sample blog's posts, 286 on the
 # real ones); html2text, markdownify and the LLM-era readers write none, and a post's own
 # admonitions (`:::note` … `:::`) a few.
 _PANDOC_SIGNS = 20
-_FENCED_DIV = re.compile(r"^([ \t]*(?:>[ \t]?)*(?:(?:[*+-]|\d{1,3}[.)])[ \t]+)?):{3,}.*$",
+_FENCED_DIV = re.compile(r"^([ \t]*(?:>[ \t]?)*(?:(?:[*+-]|\d{1,3}[.)])[ \t]+)?)" + _FENCE_LINE,
                          re.MULTILINE)
-_SPAN = re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]" + _ATTRIBUTES)
+# Not brackets pandoc escaped (`\[text\]{#id}`: the post's own text).
+_SPAN = re.compile(r"(?<!\\)\[((?:[^\[\]]|\[[^\[\]]*\])*)(?<!\\)\]" + _ATTRIBUTES)
 _AFTER_LINK = re.compile(r"(?<=\))" + _ATTRIBUTES)
 _AFTER_HEADING = re.compile(r"^(#{1,6}[ \t].*?)[ \t]+" + _ATTRIBUTES + r"[ \t]*$", re.MULTILINE)
 # A tag (its attributes may hold ">" inside quotes and go on over lines) or a comment. pandoc
@@ -95,7 +100,7 @@ _RAW_LINK = re.compile(r"<a\s(?:[^<>\"']|\"[^\"\n]*\"|'[^'\n]*')*?\bhref=\"(?P<h
 # dash or ellipsis of the page is written as the plain marks that reader turns back into it
 # (`O'Leary`, `---`, `...`), and the page's own plain marks are escaped (`\'`, `\...`). Read
 # as pandoc reads it, outside link targets and rules.
-_PANDOC_DIALECT = re.compile(r"^[ \t]*:{3,}|\]\{[#.]", re.MULTILINE)
+_PANDOC_DIALECT = re.compile(rf"^[ \t]*{_FENCE_LINE}|(?<!\\)\]\{{[#.]", re.MULTILINE)
 _SMART = (
     (re.compile(r"(?<=\w)'(?=\w)"), "\u2019"),
     (re.compile(r"(?<![\w\\])'(?=\w)"), "\u2018"),
