@@ -127,7 +127,10 @@ _CODE = ('<div class="card">\n  <h2>Hello</h2>\n</div>\n::: not a fence\n'
 
 
 @pytest.mark.parametrize("form", FORMATS)
-def test_a_code_block_in_pandocs_markdown_keeps_every_line(form: str) -> None:
+# Wix's code block has a class: pandoc fences it, its class the fence's info string (`` ```
+# {.k0nJS hook="codeBlockViewer"} ``); a bare <pre> it indents.
+@pytest.mark.parametrize("pre", ['<pre data-hook="codeBlockViewer" class="k0nJS">', "<pre>"])
+def test_a_code_block_in_pandocs_markdown_keeps_every_line(form: str, pre: str) -> None:
     if not shutil.which("pandoc"):
         pytest.skip("pandoc is not installed (Debian's pandoc package)")
     blog = SampleBlog(seed=23, post_count=3)
@@ -135,7 +138,7 @@ def test_a_code_block_in_pandocs_markdown_keeps_every_line(form: str) -> None:
     page = post_page(Site(blog, "https://www.willow-lane.example"), post)
     first = post.expected()["body_text"].split("\n")[0]
     after = page.index("</p>", page.index(html.escape(first[-30:], quote=False)))
-    page = page[:after + 4] + "<pre>" + html.escape(_CODE) + "</pre>" + page[after + 4:]
+    page = page[:after + 4] + pre + html.escape(_CODE) + "</pre>" + page[after + 4:]
     dump = subprocess.run(["pandoc", "-f", "html", "-t", form], input=page,
                           capture_output=True, text=True, timeout=120, check=True).stdout
     result = clean_text(dump)
