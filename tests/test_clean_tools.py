@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,31 @@ def test_a_locale_the_vocabulary_lacks_still_gives_the_post_header(
     kinds = {name: clean_text(pseudo_locale(text)).page_kind for name, text, truth in dumps
              if truth.get("kind") in ("listing", "category")}
     assert set(kinds.values()) == {"listing"}, kinds
+
+
+def test_a_code_block_of_html_is_no_pandoc_page(tmp_path: Path) -> None:
+    """A post showing 25 lines of HTML in a code block: its `<div>` lines are the post's text,
+    not the `<div>` lines of pandoc's GFM, in every tool's dump."""
+    if not TOOLS_PYTHON.exists():
+        pytest.skip(f"the text tools' venv is missing ({TOOLS_PYTHON}): make test creates it "
+                    "(or set WIXARCHIVE_DUMPTOOLS_PYTHON)")
+    blog = SampleBlog(seed=23, post_count=3)
+    post, truth = blog.posts[0], blog.posts[0].expected()
+    page = post_page(Site(blog, "https://www.willow-lane.example"), post)
+    first = truth["body_text"].split("\n")[0]
+    after = page.index("</p>", page.index(escape(first[-30:], quote=False))) + 4
+    code = [f'<div class="row{n}">cell {n}</div>' for n in range(25)]
+    (tmp_path / "post.html").write_text(
+        page[:after] + "<pre>" + escape("\n".join(code)) + "</pre>" + page[after:],
+        encoding="utf-8")
+    done = subprocess.run([str(TOOLS_PYTHON), "-c", DUMP, str(tmp_path)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for tool in TOOLS:
+        result = clean_text((tmp_path / f"post.{tool}.txt").read_text(encoding="utf-8"))
+        body = [line.strip() for block in result.body for line in block.split("\n")]
+        assert (result.title, result.author) == (truth["title"], truth["author"]), tool
+        assert body[0] == first, tool
+        # html-text writes a <pre>'s lines on one line (its own way): their text all the same.
+        assert " ".join(body[1:26 if tool != "htmltext" else 2]) == " ".join(code), tool
+        assert len(result.body) >= len(truth["body_text"].split("\n\n")), tool

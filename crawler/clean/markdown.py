@@ -72,14 +72,19 @@ _NUMBER_ESCAPE = re.compile(r"^[ \t]*(?:[*+-][ \t]+)*\d{1,4}\\\.(?=\s)", re.MULT
 # text), GFM writes them as raw HTML tags. What a reader sees is the text inside: the fences,
 # attributes and tags show nothing, and a bracketed span `[text]{.class}` shows its text.
 _ATTRIBUTES = r"\{(?:[^{}\"\n]|\n(?!\s*\n)|\"[^\"\n]*\")*\}"
-_PANDOC_SIGN = re.compile(r"^[ \t]*(?::{3,}|</?div\b)|\]\{[#.]", re.MULTILINE)
+# A fenced div's line as pandoc writes one: colons, then attributes (`{…}`, or one class name)
+# and maybe colons again (an opening fence), or colons alone (a closing one). A post's own line
+# opening on colons (`::: Chapter one :::`) is none: pandoc leaves it as it is.
+_FENCE_LINE = r":{3,}[ \t]*(?:\{[^{}\n]*\}|[^\s{}:]+)?[ \t]*:*[ \t]*$"
+_PANDOC_SIGN = re.compile(rf"^[ \t]*(?:{_FENCE_LINE}|</?div\b)|(?<!\\)\]\{{[#.]", re.MULTILINE)
 # A whole page's Wix divs give hundreds (78 at least on the sample blog's posts, 286 on the
 # real ones); html2text, markdownify and the LLM-era readers write none, and a post's own
 # admonitions (`:::note` … `:::`) a few.
 _PANDOC_SIGNS = 20
-_FENCED_DIV = re.compile(r"^([ \t]*(?:>[ \t]?)*(?:(?:[*+-]|\d{1,3}[.)])[ \t]+)?):{3,}.*$",
+_FENCED_DIV = re.compile(r"^([ \t]*(?:>[ \t]?)*(?:(?:[*+-]|\d{1,3}[.)])[ \t]+)?)" + _FENCE_LINE,
                          re.MULTILINE)
-_SPAN = re.compile(r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]" + _ATTRIBUTES)
+# Not brackets pandoc escaped (`\[text\]{#id}`: the post's own text).
+_SPAN = re.compile(r"(?<!\\)\[((?:[^\[\]]|\[[^\[\]]*\])*)(?<!\\)\]" + _ATTRIBUTES)
 _AFTER_LINK = re.compile(r"(?<=\))" + _ATTRIBUTES)
 _AFTER_HEADING = re.compile(r"^(#{1,6}[ \t].*?)[ \t]+" + _ATTRIBUTES + r"[ \t]*$", re.MULTILINE)
 # A tag (its attributes may hold ">" inside quotes and go on over lines) or a comment. pandoc
@@ -95,7 +100,7 @@ _RAW_LINK = re.compile(r"<a\s(?:[^<>\"']|\"[^\"\n]*\"|'[^'\n]*')*?\bhref=\"(?P<h
 # dash or ellipsis of the page is written as the plain marks that reader turns back into it
 # (`O'Leary`, `---`, `...`), and the page's own plain marks are escaped (`\'`, `\...`). Read
 # as pandoc reads it, outside link targets and rules.
-_PANDOC_DIALECT = re.compile(r"^[ \t]*:{3,}|\]\{[#.]", re.MULTILINE)
+_PANDOC_DIALECT = re.compile(rf"^[ \t]*{_FENCE_LINE}|(?<!\\)\]\{{[#.]", re.MULTILINE)
 _SMART = (
     (re.compile(r"(?<=\w)'(?=\w)"), "\u2019"),
     (re.compile(r"(?<![\w\\])'(?=\w)"), "\u2018"),
@@ -113,9 +118,13 @@ _STARTS_BLOCK = re.compile(r"^\s*(?:[*+-]\s|\d{1,3}[.)]\s|#{1,6}\s|>|\||```|~~~|
 
 
 def pandoc_page(text: str) -> bool:
-    """Whether `text` is pandoc's Markdown of a whole page: its fences, raw `<div>` lines or
-    bracketed spans recur (_PANDOC_SIGNS)."""
-    return len(_PANDOC_SIGN.findall(text[:200_000])) >= _PANDOC_SIGNS
+    """Whether `text` is pandoc's Markdown of a whole page: Markdown, and its fences, raw
+    `<div>` lines or bracketed spans recur (_PANDOC_SIGNS) outside code blocks (a post showing
+    HTML in one, copied as text or Markdown, is no such page)."""
+    lines = text[:200_000].split("\n")
+    shown = "\n".join(line for line, block in zip(lines, code_blocks(lines), strict=True)
+                      if not block)
+    return len(_PANDOC_SIGN.findall(shown)) >= _PANDOC_SIGNS and looks_like_markdown(text)
 
 
 def _smart(line: str) -> str:
@@ -134,10 +143,9 @@ def _smart_text(text: str) -> str:
     return text
 
 
-def without_pandoc_markup(text: str) -> str:
-    """pandoc's Markdown of a page as the Markdown of what it shows (see above), each paragraph
-    on one line again (pandoc wraps them at 72 columns; its blocks are a blank line apart)."""
-    smart = bool(_PANDOC_DIALECT.search(text[:200_000]))
+def _shown_markup(text: str) -> str:
+    """Lines of pandoc's page outside code blocks with its fences, attributes and tags taken
+    out (a tag or an attribute may go on over lines)."""
     text = _AFTER_HEADING.sub(lambda m: m.group(1), text)
     text = _AFTER_LINK.sub("", text)
     for _ in range(8):  # nested spans (Wix nests a rich text's spans 5 deep) from the inside
@@ -147,13 +155,38 @@ def without_pandoc_markup(text: str) -> str:
         text = new
     text = _RAW_LINK.sub(lambda m: "[" + " ".join(_RAW_TAG.sub("", m.group("text")).split())
                          + "](" + m.group("href") + ")", text)
-    text = _RAW_TAG.sub("", _FENCED_DIV.sub(lambda m: m.group(1), text))
+    return _LONE_BREAK.sub("", _RAW_TAG.sub("", _FENCED_DIV.sub(lambda m: m.group(1), text)))
+
+
+def _with_code_marked(text: str) -> list[tuple[str, bool]]:
+    """Each line of pandoc's page, markup taken out, and whether it is a code block's (its
+    fences too): a code block shows its lines as they are, tags and `:::` included."""
+    lines = text.split("\n")
+    in_code = [bool(block) or bool(_FENCE.match(line))
+               for line, block in zip(lines, code_blocks(lines), strict=True)]
+    out: list[tuple[str, bool]] = []
+    start = 0
+    for end in range(1, len(lines) + 1):
+        if end == len(lines) or in_code[end] != in_code[start]:
+            if in_code[start]:
+                out += [(line, True) for line in lines[start:end]]
+            else:
+                out += [(line, False) for line in
+                        _shown_markup("\n".join(lines[start:end])).split("\n")]
+            start = end
+    return out
+
+
+def without_pandoc_markup(text: str) -> str:
+    """pandoc's Markdown of a page as the Markdown of what it shows (see above), each paragraph
+    on one line again (pandoc wraps them at 72 columns; its blocks are a blank line apart)."""
+    smart = bool(_PANDOC_DIALECT.search(text[:200_000]))
     out: list[str] = []
     code: set[int] = set()  # lines of code blocks: as they are
     item = -1  # the last list item with no text yet (its text is the indented block under it)
-    for line in _LONE_BREAK.sub("", text).split("\n"):
+    for line, in_code in _with_code_marked(text):
         above = out[-1] if out else ""
-        if _FENCE.match(line) or len(out) - 1 in code and not _FENCE.match(above):
+        if in_code:
             code.add(len(out))
             out.append(line)
         elif item >= 0 and line[:1].isspace() and line.strip() and not _LIST.match(line):
@@ -163,7 +196,7 @@ def without_pandoc_markup(text: str) -> str:
             if _IMAGE.sub("", line).strip():
                 item = -1
         elif line.strip() and not _STARTS_BLOCK.match(line):
-            if above.rstrip() and not _HEADING.match(above) \
+            if above.rstrip() and not _HEADING.match(above) and len(out) - 1 not in code \
                     and not above.endswith(("\\", "  ")):
                 out[-1] = f"{above.rstrip()} {line.strip()}"
             else:
