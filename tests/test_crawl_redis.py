@@ -1011,18 +1011,23 @@ def _waiting_posts(client: Any) -> set[str]:
             for item in decode_message(raw).get("items", []) if item[0] == "post"}
 
 
-def writer_giving_up(db: Path, urls: list[str], redis_server: RedisServer
-                     ) -> tuple[str, set[str]]:
+def writer_giving_up(db: Path, urls: list[str], redis_server: RedisServer, *,
+                     free_as_it_stops: bool = False) -> tuple[str, set[str]]:
     """A writer of `db` crawling `urls` with one worker, made to give up once 20 posts are
-    stored: the test holds the archive's write lock past its busy timeout (2 s). Its stderr,
-    and the posts its results left waiting in Redis."""
+    stored: the test holds the archive's write lock past its busy timeout (2 s), to the end,
+    or (`free_as_it_stops`) until the writer stops the crawl. Its stderr, and the posts its
+    results left waiting in Redis."""
     busy = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "2000"}
     writer = start_writer(urls, db, redis_server.url, "--no-media", env=busy)
     workers = [start_worker(redis_server.url)]
     try:
         wait_until(lambda: _has_runs(db) and len(versions_per_post(db)) >= 20,
                    "20 posts stored", writer)
-        with write_lock(db):
+        with write_lock(db) as free:
+            if free_as_it_stops:  # winding down: it waits for the requests the worker holds
+                wait_until(lambda: redis_server.client().exists("wixarchive:stopped"),
+                           "the writer stopping the crawl", writer)
+                free()
             wait_until(lambda: writer.poll() is not None, "the writer giving up")
             _, err = writer.communicate()
             return err, _waiting_posts(redis_server.client())
@@ -1137,6 +1142,46 @@ def test_results_a_killed_writer_left_are_refused_by_a_writer_of_another_archive
             stop([writer, *workers])
         assert writer.returncode == 0, err
     assert_every_post_once(first, servers)
+
+
+def test_a_writer_that_gave_up_closes_its_run_saying_so_when_the_archive_frees(
+        tmp_path: Path, redis_server: RedisServer):
+    """The archive is busy past its timeout, then free as the writer winds the crawl down: it
+    closes its run saying it gave up and why (before, the run stayed `running`, then was closed
+    by the next command as "killed or crashed"); nothing is left in Redis to say it again."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=200, post_seconds=0.3) as servers:
+        err, _ = writer_giving_up(db, [s.url for s in servers], redis_server,
+                                  free_as_it_stops=True)
+    (run,) = runs(db)
+    assert "busy" in err and "left in Redis" in err, err
+    assert run["status"] == "interrupted", run
+    assert re.fullmatch(r"its writer through Redis \(pid \d+\) gave up: cannot write the "
+                        r"archive: .*busy.*", run["errors"][-1]), run["errors"]
+    assert not redis_server.client().exists("wixarchive:gave-up")
+
+
+def test_a_download_still_running_past_a_stops_grace_is_said_dropped(
+        tmp_path: Path, redis_server: RedisServer):
+    """Ctrl-C to `crawl --redis` while a worker's download goes on (a host that never
+    answers): the writer waits 15 s for it, then ends the site. Before, its line said nothing
+    of that download, dropped (its result, sent later, refused); now it says so."""
+    db = tmp_path / "archive.db"
+    with HangingServer(loopback(9)) as hanging:
+        worker = start_worker(redis_server.url)
+        writer = start_writer([hanging.url], db, redis_server.url, "--no-media", "--json")
+        try:
+            wait_until(lambda: hanging.first_connection is not None, "a download under way",
+                       writer)
+            writer.send_signal(signal.SIGINT)
+            out, err = writer.communicate(timeout=90)
+        finally:
+            stop([writer, worker])
+    summary = json.loads(out)
+    assert writer.returncode == 130, err
+    assert summary["message"].endswith(
+        "; 1 download still running after 15 s (a large file, a slow host) was dropped, "
+        "fetched again by the next crawl"), summary
 
 
 def test_a_worker_runs_as_a_plain_scrapy_job(tmp_path: Path, redis_server: RedisServer):
