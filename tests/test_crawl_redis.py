@@ -1144,6 +1144,47 @@ def test_results_a_killed_writer_left_are_refused_by_a_writer_of_another_archive
     assert_every_post_once(first, servers)
 
 
+def test_run_due_with_no_site_due_stores_what_a_writer_that_gave_up_left(
+        tmp_path: Path, redis_server: RedisServer):
+    """A writer gives up on a busy archive (locked to its end: it cannot close its run); its
+    error says to store the results it left by `crawl` or `run-due`. Before, `run-due --redis`
+    with no site due started no writer: they waited in Redis; and the run was closed as "killed
+    or crashed". Now run-due stores them in the run that fetched them, and closes that run
+    saying its writer gave up and why."""
+    db = tmp_path / "archive.db"
+    client = redis_server.client()
+    with blogs(1, posts=200, post_seconds=0.02) as servers:
+        urls = [s.url for s in servers]
+        err, waiting = writer_giving_up(db, urls, redis_server)
+    left = client.llen("wixarchive:results")
+    assert waiting - set(versions_per_post(db)), f"nothing was left in Redis: {err}"
+    (run,) = runs(db)
+    assert run["status"] == "running", "the writer closed its run: the test proved nothing"
+    # run-due's one site, crawled just now, is due weekly: none is due.
+    with Archive.open(db) as archive:
+        weekly = archive.start_run("https://weekly.example/")
+        archive.finish_run(weekly, status="ok", counts={}, errors=[])
+    sites = tmp_path / "sites.toml"
+    sites.write_text('[[site]]\nurl = "https://weekly.example/"\nevery = "1w"\n')
+    due = subprocess.run([*WIXARCHIVE, "run-due", "--db", str(db), "--sites", str(sites),
+                          "--redis", redis_server.url],
+                         capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert due.returncode == 0, due.stderr
+    assert "not-due" in due.stdout, due.stdout
+    assert f"Stored {left} results a crawl of this archive left in Redis" in due.stdout, due.stdout
+    assert not client.llen("wixarchive:results")
+    (run,) = [r for r in runs(db) if r["id"] != weekly]
+    with Archive.open(db, readonly=True) as archive:
+        first_versions = {url for (url,) in archive.conn.execute(
+            "SELECT p.url FROM posts p JOIN post_versions v ON v.post_id = p.id "
+            "WHERE v.version = 1 AND v.run_id = ?", (run["id"],))}
+    assert waiting <= first_versions, "the results left were not stored in their run"
+    assert run["status"] == "interrupted", run
+    assert not any("killed or crashed" in error for error in run["errors"]), run["errors"]
+    assert re.fullmatch(r"its writer through Redis \(pid \d+\) gave up: cannot write the "
+                        r"archive: .*busy.*", run["errors"][-1]), run["errors"]
+
+
 def test_a_writer_that_gave_up_closes_its_run_saying_so_when_the_archive_frees(
         tmp_path: Path, redis_server: RedisServer):
     """The archive is busy past its timeout, then free as the writer winds the crawl down: it
