@@ -329,7 +329,7 @@ class RedisWriter:
             # Killed on this host (its key has not expired yet): take over at once.
             self.server.set(p.WRITER, json.dumps(me), ex=WRITER_SECONDS)
         self.me = json.dumps(me)
-        refuse_other_archives(self.server, self.url, self.db, self.me.encode())
+        refuse_other_archives(self.server, self.url, archive, self.me.encode())
         # Capture files a killed writer (or crawl) left open: their complete records indexed,
         # a torn tail cut, then closed, as a crawl without Redis does as it starts
         # (crawler.capture.middleware); else `check` says for ever they were left open.

@@ -13,6 +13,8 @@ from typing import Any
 
 import redis
 
+from archive.site_match import archived_root
+from archive.store import Archive
 from archive.words import counted, plural
 from crawler.distributed import protocol as p
 
@@ -42,26 +44,56 @@ def _owner(server: Any) -> dict[str, str] | None:
     return {"archive": named.get("archive", "?"), "host": named.get("host", "")}
 
 
-def refuse_other_archives(server: Any, url: str, db: Path, me: bytes) -> None:
+def refuse_other_archives(server: Any, url: str, archive: Archive, me: bytes) -> None:
     """Raise OtherArchives when the results (or moves) a writer left in Redis belong to another
-    archive than `db`, touching nothing but the writer's own key (`me`, given back). Left by a
-    writer without p.ARCHIVE (wixarchive before 2026-12-07), they are stored as then."""
+    archive than `archive`, touching nothing but the writer's own key (`me`, given back). Left
+    by a writer without p.ARCHIVE (wixarchive before 2026-12-07), they are stored as then; left
+    for an archive no longer at its path on this host, by `archive` when it holds every run they
+    belong to (that archive moved here: _holds_their_runs)."""
+    db = archive.path
     owner = _owner(server)
     if owner is None or owner == archive_identity(db):
         return
     left, moves = int(server.llen(p.RESULTS)), int(server.hlen(p.MOVES))
     if not left and not moves:
         return  # an ended crawl's key alone: nothing of another archive to store
-    archive, host = owner["archive"], owner["host"]
+    theirs, host = owner["archive"], owner["host"]
+    gone = host == socket.gethostname() and not Path(theirs).exists()
+    if gone and left and _holds_their_runs(server, archive):
+        return
     where = f" on {host}" if host and host != socket.gethostname() else ""
     what = counted(left, "result") if left else "site moves"
     if server.get(p.WRITER) == me:
         server.delete(p.WRITER)
+    if gone:  # the advice to crawl with `--db` it would create an empty archive there
+        raise OtherArchives(
+            f"Redis at {p.shown(url)} holds {what} left unstored by a crawl of another "
+            f"archive, {theirs}, no longer there: nothing done ({db.name} does not hold the "
+            "runs they belong to); if that archive moved, store them by crawling through this "
+            "Redis with `--db` its new path; if it is gone for good, drop them "
+            f"(`redis-cli -u {p.shown(url)} del {p.RESULTS} {p.MOVES} {p.ARCHIVE}`), or give "
+            f"{db.name} another Redis database (e.g. redis://HOST:6379/1)")
     raise OtherArchives(
         f"Redis at {p.shown(url)} holds {what} left unstored by a crawl of another "
-        f"archive, {archive}{where}: nothing done; store them first by crawling through "
-        f"this Redis with `--db {archive}`{where} (`crawl` or `run-due`), or give "
+        f"archive, {theirs}{where}: nothing done; store them first by crawling through "
+        f"this Redis with `--db {theirs}`{where} (`crawl` or `run-due`), or give "
         f"{db.name} another Redis database (e.g. redis://HOST:6379/1)")
+
+
+def _holds_their_runs(server: Any, archive: Archive) -> bool:
+    """Whether `archive` holds every run the results left in Redis name, each of their site:
+    it is the archive they were fetched for, moved (a copy made since they began, too), whose
+    runs they are stored in as if it had not."""
+    runs: dict[int, str] = {}
+    for start in range(0, int(server.llen(p.RESULTS)), 200):  # ~0.8 MB each at most
+        for raw in server.lrange(p.RESULTS, start, start + 199):
+            message = p.decode_message(raw)
+            if message.get("run") is not None:
+                runs[int(message["run"])] = message.get("site") or ""
+    return bool(runs) and all(
+        (held := archive.run_site(run)) is not None
+        and (not site or held == archived_root(archive.conn, site))
+        for run, site in runs.items())
 
 
 def left_for(server: Any, db: Path) -> int:

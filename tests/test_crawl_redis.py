@@ -1225,6 +1225,48 @@ def test_a_download_still_running_past_a_stops_grace_is_said_dropped(
         "fetched again by the next crawl"), summary
 
 
+def test_results_left_for_an_archive_since_moved_are_stored_by_it_where_it_is_now(
+        tmp_path: Path, redis_server: RedisServer):
+    """a.db's writer is killed, leaving results in Redis; a.db is then moved (with its captures)
+    to another folder. Before, its writer there was refused, told to crawl with `--db` the old
+    path (which would create an empty archive there): they could be neither stored nor dropped
+    by any command. Now the moved archive, which holds the runs they belong to, stores them; an
+    unrelated archive is refused, told how to drop them if that archive is gone for good."""
+    first, other = tmp_path / "a.db", tmp_path / "b.db"
+    moved = tmp_path / "moved" / "a.db"
+    client = redis_server.client()
+    with blogs(1, posts=40, post_seconds=0.05) as servers:
+        urls = [s.url for s in servers]
+        writer = start_writer(urls, first, redis_server.url, "--no-media")
+        workers = [start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: servers[0].hits.total() >= 20, "20 pages fetched", writer)
+            os.killpg(writer.pid, signal.SIGKILL)
+            writer.wait()
+            wait_until(lambda: client.llen("wixarchive:results"), "results left unstored")
+            stop(workers)
+            left = client.lrange("wixarchive:results", 0, -1)
+            moved.parent.mkdir()
+            for path in tmp_path.glob("a.*"):  # its -wal, its captures folder
+                path.rename(moved.parent / path.name)
+            with Archive.open(other) as archive:  # run 1 there: another site's
+                archive.start_run("https://other.example/")
+            refused = start_writer(urls, other, redis_server.url, "--no-media")
+            _, err = refused.communicate(timeout=60)
+            assert refused.returncode == 1, err
+            assert f"another archive, {first.resolve()}, no longer there" in err, err
+            assert "redis-cli -u " in err and " del wixarchive:results " in err, err
+            assert client.lrange("wixarchive:results", 0, -1) == left, "Redis was touched"
+            writer = start_writer(urls, moved, redis_server.url, "--no-media")
+            out, err = run_to_end(writer, [start_worker(redis_server.url)])
+        finally:
+            stop([writer, *workers])
+        assert writer.returncode == 0, err
+    assert not first.exists(), "an archive was created at the old path"
+    assert_every_post_once(moved, servers)
+    assert len(runs(moved)) == 2
+
+
 def test_a_worker_runs_as_a_plain_scrapy_job(tmp_path: Path, redis_server: RedisServer):
     """As under Scrapyd: `scrapy crawl wixarchive -s REDIS_URL=...` is a worker too."""
     db = tmp_path / "archive.db"
