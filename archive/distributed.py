@@ -241,7 +241,11 @@ class RedisWriter:
         results: list[dict[str, Any] | None] = [None] * len(jobs)
 
         def finish(site: SiteCrawl, reason: str, message: str | None = None) -> None:
-            summary = self._finish(archive, site, reason, message)
+            try:
+                summary = self._finish(archive, site, reason, message)
+            except Exception:
+                active[site.job.url] = site  # its run not closed: closed as this writer gives up
+                raise
             results[site.index] = summary
             if on_result:
                 on_result(site.index, summary)
@@ -348,7 +352,8 @@ class RedisWriter:
         for site, (_archived, moved_to) in self.dead_moves.items():
             if run := dead_runs.get(site) or self.dead_result_runs.get(site):
                 archive.note_run(run, moved_note(moved_to))
-        self.gave_up = gave_up_reasons(self.server, self.db)  # closed by _queue_sites
+        # Closed by _queue_sites; kept when this claim is made again after a blip deleted it.
+        self.gave_up = gave_up_reasons(self.server, self.db) or self.gave_up
         self.server.delete(*p.every_key(self.server))
         self.server.set(p.CRAWL, self.crawl_id)  # no expiry: only a restart or flush drops it
         # Before any result: what this crawl leaves in Redis, even killed, is known as its own.
