@@ -395,12 +395,13 @@ class RedisWriter:
         reason = f"its writer through Redis (pid {os.getpid()}) gave up: {exc}"
         try:
             archive.wait_briefly()  # it waited the whole busy timeout once already
+            archive.close_dead_runs(self.gave_up)  # an earlier one's, if it failed before
             for site in active.values():
                 archive.close_unfinished(site.run_id, reason)
         except ArchiveError:
             with contextlib.suppress(redis.RedisError):
-                keep_gave_up(self.server, self.db,
-                             {site.run_id: reason for site in active.values()})
+                keep_gave_up(self.server, self.db, {
+                    **self.gave_up, **{site.run_id: reason for site in active.values()}})
 
     def _release(self) -> None:
         """The crawl's keys deleted but the results not stored, the moves they need and their
