@@ -16,6 +16,7 @@ died after sending it) is counted once. Nothing here imports Scrapy.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -35,6 +36,17 @@ import redis
 
 from archive import attachments, captures, lost_captures
 from archive.attachments import FILE_META, file_fetch_url
+from archive.distributed_left import (
+    DistributedError,
+    OtherArchives,
+    archive_identity,
+    dropped_words,
+    gave_up_reasons,
+    held_requests,
+    keep_gave_up,
+    left_in_redis,
+    refuse_other_archives,
+)
 from archive.distributed_sites import (
     SiteCrawl,
     SiteJob,
@@ -48,7 +60,7 @@ from archive.distributed_sites import (
 )
 from archive.site_match import archived_root, site_twins
 from archive.store import Archive, ArchiveError, post_request_headers
-from archive.words import counted, plural
+from archive.words import counted
 from crawler import settings as defaults  # plain constants, no Scrapy import
 from crawler.capture import MIRROR_META
 from crawler.discover.listings import listing_starts
@@ -94,14 +106,6 @@ CALLBACK_OF = {"robots": ("parse_robots", "on_robots_error"),
 PRIORITY = {"robots": 10, "media": -10}
 # crawler.media's constant (it imports Scrapy): where Wix serves images.
 WIX_MEDIA = "https://static.wixstatic.com/media/"
-
-
-class DistributedError(Exception):
-    """A distributed crawl cannot go on, phrased for the user (one line)."""
-
-
-class OtherArchives(DistributedError):
-    """The results left in Redis belong to another archive: refused, nothing touched."""
 
 
 class QueueLost(Exception):
@@ -199,6 +203,9 @@ class RedisWriter:
         self.dead_old_blog: dict[str, dict[str, str]] = {}
         # The run each site's results left in Redis name (a writer that gave up leaves no p.RUNS).
         self.dead_result_runs: dict[str, int] = {}
+        # Why the runs of a writer of this archive that gave up ended (p.GAVE_UP), by run id.
+        self.gave_up: dict[int, str] = {}
+        self.dropped = 0  # the downloads still running when this writer gave up: dropped
 
     def stop(self, signum: int | None = None) -> None:
         self.stopping = True
@@ -221,9 +228,10 @@ class RedisWriter:
         except OtherArchives:
             raise  # what is left in Redis is not this writer's: its message says so
         except (DistributedError, ArchiveError) as exc:
-            left = self._left_in_redis()
-            raise DistributedError(f"{exc}; {left}" if left else str(exc)) from None
-        if on_progress and (left := self._left_in_redis()):
+            dropped = dropped_words(self.dropped, STOP_GRACE) if self.dropped else None
+            said = [str(exc), *filter(None, [left_in_redis(self.server, self.url), dropped])]
+            raise DistributedError("; ".join(said)) from None
+        if on_progress and (left := left_in_redis(self.server, self.url)):
             on_progress(left)  # pushed as the crawl ended: rare
         return summaries
 
@@ -233,7 +241,11 @@ class RedisWriter:
         results: list[dict[str, Any] | None] = [None] * len(jobs)
 
         def finish(site: SiteCrawl, reason: str, message: str | None = None) -> None:
-            summary = self._finish(archive, site, reason, message)
+            try:
+                summary = self._finish(archive, site, reason, message)
+            except Exception:
+                active[site.job.url] = site  # its run not closed: closed as this writer gives up
+                raise
             results[site.index] = summary
             if on_result:
                 on_result(site.index, summary)
@@ -276,8 +288,9 @@ class RedisWriter:
                     finish(site, "redis lost", f"crawl interrupted: Redis at "
                            f"{p.shown(self.url)} was lost ({exc}); run again to resume")
                 raise DistributedError(f"lost Redis at {p.shown(self.url)}: {exc}") from None
-            except Exception:
-                self._wind_down(active)  # the archive busy or failing: given up
+            except Exception as exc:
+                self.dropped = self._wind_down(active)  # the archive busy or failing: given up
+                self._close_given_up(archive, active, exc)
                 raise
             finally:
                 self._release()
@@ -320,7 +333,7 @@ class RedisWriter:
             # Killed on this host (its key has not expired yet): take over at once.
             self.server.set(p.WRITER, json.dumps(me), ex=WRITER_SECONDS)
         self.me = json.dumps(me)
-        self._refuse_other_archives()
+        refuse_other_archives(self.server, self.url, archive, self.me.encode())
         # Capture files a killed writer (or crawl) left open: their complete records indexed,
         # a torn tail cut, then closed, as a crawl without Redis does as it starts
         # (crawler.capture.middleware); else `check` says for ever they were left open.
@@ -339,84 +352,64 @@ class RedisWriter:
         for site, (_archived, moved_to) in self.dead_moves.items():
             if run := dead_runs.get(site) or self.dead_result_runs.get(site):
                 archive.note_run(run, moved_note(moved_to))
+        # Closed by _queue_sites; kept when this claim is made again after a blip deleted it.
+        self.gave_up = gave_up_reasons(self.server, self.db) or self.gave_up
         self.server.delete(*p.every_key(self.server))
         self.server.set(p.CRAWL, self.crawl_id)  # no expiry: only a restart or flush drops it
         # Before any result: what this crawl leaves in Redis, even killed, is known as its own.
-        self.server.set(p.ARCHIVE, json.dumps(self._archive_identity()))
-
-    def _archive_identity(self) -> dict[str, str]:
-        """The archive this writer stores into: its resolved path (symbolic links, `..` and a
-        relative path all name one file) on this host (the same path on another host is another
-        file). Not an id kept inside the archive: that would need a schema change, and a copy
-        of the archive (a backup restored) would take results whose runs it may not hold."""
-        return {"archive": str(self.db.resolve()), "host": socket.gethostname()}
-
-    def _refuse_other_archives(self) -> None:
-        """Raise OtherArchives when the results (or moves) a writer left in Redis belong to
-        another archive, touching nothing but this writer's own key (given back). Left by a
-        writer without p.ARCHIVE (wixarchive before 2026-12-07), they are stored as then."""
-        owner = self.server.get(p.ARCHIVE)
-        if owner is None or json.loads(owner) == self._archive_identity():
-            return
-        left, moves = int(self.server.llen(p.RESULTS)), int(self.server.hlen(p.MOVES))
-        if not left and not moves:
-            return  # an ended crawl's key alone: nothing of another archive to store
-        theirs = json.loads(owner)
-        archive = theirs.get("archive", "?")
-        host = theirs.get("host")
-        where = f" on {host}" if host and host != socket.gethostname() else ""
-        what = counted(left, "result") if left else "site moves"
-        if self.server.get(p.WRITER) == self.me.encode():
-            self.server.delete(p.WRITER)
-        raise OtherArchives(
-            f"Redis at {p.shown(self.url)} holds {what} left unstored by a crawl of another "
-            f"archive, {archive}{where}: nothing done; store them first by crawling through "
-            f"this Redis with `--db {archive}`{where} (`crawl` or `run-due`), or give "
-            f"{self.db.name} another Redis database (e.g. redis://HOST:6379/1)")
+        self.server.set(p.ARCHIVE, json.dumps(archive_identity(self.db)))
 
     def _check_crawl(self) -> None:
         """Raise QueueLost when Redis no longer holds this crawl (see p.CRAWL)."""
         if self.server.get(p.CRAWL) != self.crawl_id:
             raise QueueLost
 
-    def _wind_down(self, active: dict[str, SiteCrawl]) -> None:
+    def _wind_down(self, active: dict[str, SiteCrawl]) -> int:
         """Give the crawl up on this writer's own failure (the archive busy past its timeout, or
         unwritable), as a stop ends it: nothing more is fetched, and the requests the workers
         hold are waited for (STOP_GRACE at most), their results joining those this writer could
         not store, which `_release` leaves in Redis for the next writer. Until 2026-12-07 the
-        writer deleted them with the crawl's keys: what the workers had fetched was lost."""
+        writer deleted them with the crawl's keys: what the workers had fetched was lost.
+        Returns how many requests the workers still held then, dropped (a long download: its
+        result, sent later, is refused); until 2026-12-08 nothing said so."""
         try:
             for url in active:
                 self._stop_site(url)  # what their earlier tries fetched comes as results
             deadline = time.monotonic() + STOP_GRACE
             while True:
                 self.empty_queue()  # the child requests of those completed since too
-                if not self.server.zcard(p.LEASES) or time.monotonic() >= deadline:
-                    return
+                if not (held := int(self.server.zcard(p.LEASES))):
+                    return 0
+                if time.monotonic() >= deadline:
+                    return held
                 self.server.set(p.WRITER, self.me, ex=WRITER_SECONDS)
                 time.sleep(POLL)
         except redis.RedisError:
-            pass  # lost: what is in Redis stays there, or went with it
+            return 0  # lost: what is in Redis stays there, or went with it
 
-    def _left_in_redis(self) -> str | None:
-        """The words saying how many results this writer leaves in Redis, if any."""
+    def _close_given_up(self, archive: Archive, active: dict[str, SiteCrawl],
+                        exc: Exception) -> None:
+        """Close the sites' runs saying why this writer gave up, if the archive lets it now;
+        else keep why in Redis (p.GAVE_UP) for the next writer of this archive, which closes
+        them so. Until 2026-12-08 the next command closed them as "killed or crashed"."""
+        reason = f"its writer through Redis (pid {os.getpid()}) gave up: {exc}"
         try:
-            left = int(self.server.llen(p.RESULTS))
-        except redis.RedisError:
-            return None
-        if not left:
-            return None
-        return (f"{counted(left, 'result')} the workers sent {plural(left, 'is', 'are')} left "
-                f"in Redis at {p.shown(self.url)}, stored first by the next crawl through it "
-                "(`crawl --redis` or `run-due --redis`)")
+            archive.wait_briefly()  # it waited the whole busy timeout once already
+            archive.close_dead_runs(self.gave_up)  # an earlier one's, if it failed before
+            for site in active.values():
+                archive.close_unfinished(site.run_id, reason)
+        except ArchiveError:
+            with contextlib.suppress(redis.RedisError):
+                keep_gave_up(self.server, self.db, {
+                    **self.gave_up, **{site.run_id: reason for site in active.values()}})
 
     def _release(self) -> None:
         """The crawl's keys deleted but the results not stored, the moves they need and their
-        archive (p.LEAVE_RESULTS): those stay for the next writer of that archive, which stores
-        them as it starts."""
+        archive (p.LEAVE_RESULTS), and why this writer gave up (p.GAVE_UP): those stay for the
+        next writer of that archive, which stores them as it starts."""
         try:
             self.server.delete(*[key for key in p.every_key(self.server)
-                                 if key not in (p.RESULTS, p.MOVES, p.ARCHIVE)])
+                                 if key not in (p.RESULTS, p.MOVES, p.ARCHIVE, p.GAVE_UP)])
             self.leave_results(keys=[p.RESULTS, p.MOVES, p.ARCHIVE])
             if self.server.get(p.CRAWL) in (self.crawl_id, None):  # not a next writer's
                 self.server.set(p.CRAWL, self.end_mark, ex=p.CRAWL_ENDED_SECONDS)
@@ -431,7 +424,7 @@ class RedisWriter:
         (CrawlLink), each command is sent again: Redis's time is read, the site's hashes set
         (HSET, the same values), its first request pushed (PUSH: see `_queue`)."""
         active = {} if active is None else active
-        archive.close_dead_runs()
+        archive.close_dead_runs(self.gave_up)
         capturing = bool(self.settings.get("WIXARCHIVE_CAPTURE", True))
         if capturing:
             self.lost_files = lost_captures.lost_files(archive.conn, self.captures.directory)
@@ -653,6 +646,8 @@ class RedisWriter:
                     if (pending.get(url, 0) > 0
                             and time.monotonic() < site.stopped_at + STOP_GRACE):
                         continue
+                    if pending.get(url, 0) > 0:  # past the grace: dropped
+                        site.dropped = held_requests(self.server)[url]
                     self._stop_site(url)  # a retry, or a lease reaped, queued since
                     del active[url]
                     finish(site, site.stop_reason)
@@ -660,6 +655,7 @@ class RedisWriter:
                     if stop_deadline is None or (time.monotonic() < stop_deadline
                                                  and self.server.zcard(p.LEASES)):
                         continue
+                    site.dropped = held_requests(self.server)[url]  # past the grace: dropped
                     del active[url]
                     finish(site, "shutdown", None)
                 elif stop_deadline is not None:
@@ -892,6 +888,8 @@ class RedisWriter:
                             time_limit=site.job.time_limit or 0)
         if message:
             summary.message = message
+        if site.dropped:
+            summary.message += f"; {dropped_words(site.dropped, STOP_GRACE)}"
         summary.started_at, summary.finished_at = site.started_at, _now()
         counts = {**summary.counts, "pages": summary.pages_fetched}
         archive.finish_run(site.run_id, status=summary.status, counts=counts,

@@ -119,6 +119,7 @@ class SiteCrawl:
     # Its known posts at an old blog URL by slug (old_blog_posts), read once when needed.
     old_blog: dict[str, str] | None = None
     unreachable: bool = False
+    dropped: int = 0  # the requests its workers still held past a stop's grace: dropped
     # Why its robots.txt could not be read (a worker's `robots_unreachable`, e.g. "HTTP 503 (4
     # tries)"): nothing else is fetched, as RFC 9309 asks and a crawl without Redis stops.
     robots_unreachable: str | None = None

@@ -28,7 +28,7 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -379,27 +379,47 @@ class Archive:
             (run["site_id"], run["id"])).fetchone()
         return bool(later_finished) or not is_locked(lock_path(self.path, run["site"]))
 
-    def close_dead_runs(self) -> int:
+    def run_site(self, run_id: int) -> str | None:
+        """The root of the site the run `run_id` crawled, None when the archive holds no such
+        run."""
+        row = self.conn.execute("SELECT s.url FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
+                                "WHERE r.id = ?", (run_id,)).fetchone()
+        return row[0] if row else None
+
+    def close_dead_runs(self, reasons: Mapping[int, str] | None = None) -> int:
         """Close every run left `running` by a process that is gone, as `interrupted`, ended at
         its last recorded progress (last_progress), with the posts it stored counted if it
-        counted none (closing_counts), and the notes it kept (note_run) before the reason."""
+        counted none (closing_counts), and the notes it kept (note_run) before the reason.
+        `reasons`: what ended some of them, by run id, when the caller knows (a Redis writer
+        that gave up said so in Redis: archive.distributed_left), said instead of "killed or
+        crashed"."""
         closed = 0
         for run in self.dead_runs():
-            reason = (f"its process (pid {run['pid']}) ended before the run was closed: killed "
-                      "or crashed" if run["pid"] is not None else
-                      "started by an older wixarchive that recorded no process; no crawl of its "
-                      "site holds its lock, or a later run of it finished: killed or crashed "
-                      "before the run was closed")
-            with self.transaction():
-                closed += self.conn.execute(
-                    "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?, counts = ?, "
-                    "errors = ? WHERE id = ? AND status = 'running'",
-                    (self.last_progress(run["id"]),
-                     json.dumps(self.closing_counts(run["id"], json.loads(run["counts"])),
-                                sort_keys=True),
-                     json.dumps([*json.loads(run["errors"]), reason], ensure_ascii=False),
-                     run["id"])).rowcount
+            reason = (reasons or {}).get(run["id"]) or (
+                f"its process (pid {run['pid']}) ended before the run was closed: killed "
+                "or crashed" if run["pid"] is not None else
+                "started by an older wixarchive that recorded no process; no crawl of its "
+                "site holds its lock, or a later run of it finished: killed or crashed "
+                "before the run was closed")
+            closed += self.close_unfinished(run["id"], reason)
         return closed
+
+    def close_unfinished(self, run_id: int, reason: str) -> int:
+        """Close the run, if still `running`, as close_dead_runs does, `reason` last among its
+        errors; returns 1 if it did, else 0."""
+        with self.transaction():
+            row = self.conn.execute("SELECT counts, errors FROM crawl_runs WHERE id = ? AND "
+                                    "status = 'running'", (run_id,)).fetchone()
+            if row is None:
+                return 0
+            return self.conn.execute(
+                "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?, counts = ?, "
+                "errors = ? WHERE id = ? AND status = 'running'",
+                (self.last_progress(run_id),
+                 json.dumps(self.closing_counts(run_id, json.loads(row["counts"])),
+                            sort_keys=True),
+                 json.dumps([*json.loads(row["errors"]), reason], ensure_ascii=False),
+                 run_id)).rowcount
 
     def closing_counts(self, run_id: int, counts: dict[str, int]) -> dict[str, int]:
         """The counts a dead run is closed with: its own, or, when it counted nothing (a crawl

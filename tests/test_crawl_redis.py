@@ -1011,18 +1011,23 @@ def _waiting_posts(client: Any) -> set[str]:
             for item in decode_message(raw).get("items", []) if item[0] == "post"}
 
 
-def writer_giving_up(db: Path, urls: list[str], redis_server: RedisServer
-                     ) -> tuple[str, set[str]]:
-    """A writer of `db` crawling `urls` with one worker, made to give up once 20 posts are
-    stored: the test holds the archive's write lock past its busy timeout (2 s). Its stderr,
+def writer_giving_up(db: Path, urls: list[str], redis_server: RedisServer, *extra: str,
+                     free_as_it_stops: bool = False) -> tuple[str, set[str]]:
+    """A writer of `db` crawling `urls` (with `extra` options) with one worker, made to give up
+    once 20 posts are stored: the test holds the archive's write lock past its busy timeout
+    (2 s), to the end, or (`free_as_it_stops`) until the writer stops the crawl. Its stderr,
     and the posts its results left waiting in Redis."""
     busy = {**os.environ, "WIXARCHIVE_BUSY_TIMEOUT_MS": "2000"}
-    writer = start_writer(urls, db, redis_server.url, "--no-media", env=busy)
+    writer = start_writer(urls, db, redis_server.url, "--no-media", *extra, env=busy)
     workers = [start_worker(redis_server.url)]
     try:
         wait_until(lambda: _has_runs(db) and len(versions_per_post(db)) >= 20,
                    "20 posts stored", writer)
-        with write_lock(db):
+        with write_lock(db) as free:
+            if free_as_it_stops:  # winding down: it waits for the requests the worker holds
+                wait_until(lambda: redis_server.client().exists("wixarchive:stopped"),
+                           "the writer stopping the crawl", writer)
+                free()
             wait_until(lambda: writer.poll() is not None, "the writer giving up")
             _, err = writer.communicate()
             return err, _waiting_posts(redis_server.client())
@@ -1137,6 +1142,136 @@ def test_results_a_killed_writer_left_are_refused_by_a_writer_of_another_archive
             stop([writer, *workers])
         assert writer.returncode == 0, err
     assert_every_post_once(first, servers)
+
+
+def test_run_due_with_no_site_due_stores_what_a_writer_that_gave_up_left(
+        tmp_path: Path, redis_server: RedisServer):
+    """A writer gives up on a busy archive (locked to its end: it cannot close its runs); its
+    error says to store the results it left by `crawl` or `run-due`, and (before, nothing said
+    so) that the download still running after its 15 s wind-down (a host that never answers)
+    was dropped. Before, `run-due --redis` with no site due started no writer: they waited in
+    Redis; and the runs were closed as "killed or crashed". Now run-due stores them in the run
+    that fetched them, and closes the runs saying their writer gave up and why."""
+    db = tmp_path / "archive.db"
+    client = redis_server.client()
+    with blogs(1, posts=200, post_seconds=0.02) as servers, \
+            HangingServer(loopback(9)) as hanging:
+        urls = [s.url for s in servers]
+        err, waiting = writer_giving_up(db, [*urls, hanging.url], redis_server, "--timeout",
+                                        "120")
+    left = client.llen("wixarchive:results")
+    assert waiting - set(versions_per_post(db)), f"nothing was left in Redis: {err}"
+    assert err.rstrip().endswith("; 1 download still running after 15 s (a large file, a slow "
+                                 "host) was dropped, fetched again by the next crawl"), err
+    assert {run["status"] for run in runs(db)} == {"running"}, (
+        "the writer closed its runs: the test proved nothing")
+    # run-due's one site, crawled just now, is due weekly: none is due.
+    with Archive.open(db) as archive:
+        weekly = archive.start_run("https://weekly.example/")
+        archive.finish_run(weekly, status="ok", counts={}, errors=[])
+    sites = tmp_path / "sites.toml"
+    sites.write_text('[[site]]\nurl = "https://weekly.example/"\nevery = "1w"\n')
+    due = subprocess.run([*WIXARCHIVE, "run-due", "--db", str(db), "--sites", str(sites),
+                          "--redis", redis_server.url],
+                         capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert due.returncode == 0, due.stderr
+    assert "not-due" in due.stdout, due.stdout
+    assert f"Stored {left} results a crawl of this archive left in Redis" in due.stdout, due.stdout
+    assert not client.llen("wixarchive:results")
+    given_up = [r for r in runs(db) if r["id"] != weekly]
+    with Archive.open(db, readonly=True) as archive:
+        first_versions = {url for (url,) in archive.conn.execute(
+            "SELECT p.url FROM posts p JOIN post_versions v ON v.post_id = p.id "
+            "WHERE v.version = 1 AND v.run_id IN (?, ?)", [r["id"] for r in given_up])}
+    assert waiting <= first_versions, "the results left were not stored in their run"
+    assert len(given_up) == 2
+    for run in given_up:
+        assert run["status"] == "interrupted", run
+        assert not any("killed or crashed" in error for error in run["errors"]), run
+        assert re.fullmatch(r"its writer through Redis \(pid \d+\) gave up: cannot write the "
+                            r"archive: .*busy.*", run["errors"][-1]), run["errors"]
+
+
+def test_a_writer_that_gave_up_closes_its_run_saying_so_when_the_archive_frees(
+        tmp_path: Path, redis_server: RedisServer):
+    """The archive is busy past its timeout, then free as the writer winds the crawl down: it
+    closes its run saying it gave up and why (before, the run stayed `running`, then was closed
+    by the next command as "killed or crashed"); nothing is left in Redis to say it again."""
+    db = tmp_path / "archive.db"
+    with blogs(1, posts=200, post_seconds=0.3) as servers:
+        err, _ = writer_giving_up(db, [s.url for s in servers], redis_server,
+                                  free_as_it_stops=True)
+    (run,) = runs(db)
+    assert "busy" in err and "left in Redis" in err, err
+    assert run["status"] == "interrupted", run
+    assert re.fullmatch(r"its writer through Redis \(pid \d+\) gave up: cannot write the "
+                        r"archive: .*busy.*", run["errors"][-1]), run["errors"]
+    assert not redis_server.client().exists("wixarchive:gave-up")
+
+
+def test_a_download_still_running_past_a_stops_grace_is_said_dropped(
+        tmp_path: Path, redis_server: RedisServer):
+    """Ctrl-C to `crawl --redis` while a worker's download goes on (a host that never
+    answers): the writer waits 15 s for it, then ends the site. Before, its line said nothing
+    of that download, dropped (its result, sent later, refused); now it says so."""
+    db = tmp_path / "archive.db"
+    with HangingServer(loopback(9)) as hanging:
+        worker = start_worker(redis_server.url)
+        writer = start_writer([hanging.url], db, redis_server.url, "--no-media", "--json")
+        try:
+            wait_until(lambda: hanging.first_connection is not None, "a download under way",
+                       writer)
+            writer.send_signal(signal.SIGINT)
+            out, err = writer.communicate(timeout=90)
+        finally:
+            stop([writer, worker])
+    summary = json.loads(out)
+    assert writer.returncode == 130, err
+    assert summary["message"].endswith(
+        "; 1 download still running after 15 s (a large file, a slow host) was dropped, "
+        "fetched again by the next crawl"), summary
+
+
+def test_results_left_for_an_archive_since_moved_are_stored_by_it_where_it_is_now(
+        tmp_path: Path, redis_server: RedisServer):
+    """a.db's writer is killed, leaving results in Redis; a.db is then moved (with its captures)
+    to another folder. Before, its writer there was refused, told to crawl with `--db` the old
+    path (which would create an empty archive there): they could be neither stored nor dropped
+    by any command. Now the moved archive, which holds the runs they belong to, stores them; an
+    unrelated archive is refused, told how to drop them if that archive is gone for good."""
+    first, other = tmp_path / "a.db", tmp_path / "b.db"
+    moved = tmp_path / "moved" / "a.db"
+    client = redis_server.client()
+    with blogs(1, posts=40, post_seconds=0.05) as servers:
+        urls = [s.url for s in servers]
+        writer = start_writer(urls, first, redis_server.url, "--no-media")
+        workers = [start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: servers[0].hits.total() >= 20, "20 pages fetched", writer)
+            os.killpg(writer.pid, signal.SIGKILL)
+            writer.wait()
+            wait_until(lambda: client.llen("wixarchive:results"), "results left unstored")
+            stop(workers)
+            left = client.lrange("wixarchive:results", 0, -1)
+            moved.parent.mkdir()
+            for path in tmp_path.glob("a.*"):  # its -wal, its captures folder
+                path.rename(moved.parent / path.name)
+            with Archive.open(other) as archive:  # run 1 there: another site's
+                archive.start_run("https://other.example/")
+            refused = start_writer(urls, other, redis_server.url, "--no-media")
+            _, err = refused.communicate(timeout=60)
+            assert refused.returncode == 1, err
+            assert f"another archive, {first.resolve()}, no longer there" in err, err
+            assert "redis-cli -u " in err and " del wixarchive:results " in err, err
+            assert client.lrange("wixarchive:results", 0, -1) == left, "Redis was touched"
+            writer = start_writer(urls, moved, redis_server.url, "--no-media")
+            out, err = run_to_end(writer, [start_worker(redis_server.url)])
+        finally:
+            stop([writer, *workers])
+        assert writer.returncode == 0, err
+    assert not first.exists(), "an archive was created at the old path"
+    assert_every_post_once(moved, servers)
+    assert len(runs(moved)) == 2
 
 
 def test_a_worker_runs_as_a_plain_scrapy_job(tmp_path: Path, redis_server: RedisServer):

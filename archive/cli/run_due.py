@@ -66,7 +66,8 @@ def print_json(outcomes: list[Outcome]) -> None:
               show_default=True, help="Sites crawled at once (each keeps its own politeness).")
 @click.option("--redis", "redis_url", metavar="URL",
               help="Queue the due sites in this Redis for `wixarchive worker`s and write what "
-                   "they send (see docs/distributed.md).")
+                   "they send; with none due, store the results a crawl of this archive left "
+                   "there (see docs/distributed.md).")
 @click.option("--refetch", is_flag=True,
               help="Fetch every post in full, whatever its sitemap lastmod, ETag or "
                    "Last-Modified say (as `crawl --refetch`).")
@@ -130,6 +131,9 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
         fail(missing_sites_file(exc, runner.sites_path))
     except ArchiveError as exc:
         fail_with(exc)
+    if runner.stored_left and not as_json and not quiet:
+        echo_unless_closed(f"Stored {counted(runner.stored_left, 'result')} a crawl of this "
+                           f"archive left in Redis, in the runs that fetched them (no site due).")
     if as_json:
         print_json(outcomes)
     elif not outcomes and not quiet:

@@ -231,6 +231,7 @@ class Runner:
                                       self.crawl_redis if redis_url else self.crawl_processes)
         self.redis_url = redis_url
         self._writer: Any = None  # the Redis writer of a crawl in progress (crawl_redis)
+        self.stored_left = 0  # results left in Redis stored with no site due (_store_left)
         self.verbose = verbose
         self.parallel = parallel
         self.refetch = refetch  # `run-due --refetch`: every post fetched in full
@@ -314,7 +315,37 @@ class Runner:
                 report: Callable[[Outcome], None] | None = None) -> list[Outcome]:
         """Crawl every selected site that is due (all of them with `force`), earliest first."""
         batch = self._plan(force=force, select_keys=select_keys, labels=labels, report=report)
+        if self.redis_url and not batch.locked and self.stop_signal is None:
+            self._store_left(batch)
         return self._crawl_batch(batch, report)
+
+    def _store_left(self, batch: Batch) -> None:
+        """`run-due --redis` with no site to crawl: the results a writer of this archive left
+        in Redis (it gave up, or was killed) are stored all the same, in the runs that fetched
+        them, by a writer with no site to crawl, as a crawl's writer stores them as it starts;
+        `stored_left` says how many. None left for this archive, a writer at work, or a Redis
+        it cannot reach: nothing done (nothing due is no error). Until 2026-12-08 they waited
+        for a site to be due, though the error that left them said to store them by `run-due`."""
+        import redis
+
+        from archive.distributed import DistributedError, RedisWriter
+        from archive.distributed_left import left_for
+
+        assert self.redis_url is not None
+        try:
+            writer = RedisWriter(self.db, self.redis_url)
+            left = left_for(writer.server, self.db)
+        except (DistributedError, redis.RedisError):
+            return
+        if not left:
+            return
+        try:
+            writer.crawl([])
+        except (DistributedError, ArchiveError) as exc:  # the archive busy: each left there
+            problem = CrawlNotRun(str(exc))
+            problem.outcomes = [o for o in batch.outcomes if o is not None]
+            raise problem from None
+        self.stored_left = left
 
     def _plan(self, *, force: bool = False, select_keys: Sequence[str] = (),
               labels: Sequence[str] = (), report: Callable[[Outcome], None] | None = None,

@@ -98,6 +98,10 @@ MOVES = f"{PREFIX}:moves"
 # stores into, set as it takes the crawl and kept while the results it did not store are
 # (LEAVE_RESULTS), so a writer of another archive leaves them to it (the writers alone read it).
 ARCHIVE = f"{PREFIX}:archive"
+# JSON {"archive": as ARCHIVE, "runs": {run id: why it ended}}: the runs of a writer that gave up
+# (the archive busy past its timeout) and could not close them itself, closed by the next writer
+# of that archive with that reason, not "killed or crashed" (the writers alone read it).
+GAVE_UP = f"{PREFIX}:gave-up"
 WRITER = f"{PREFIX}:writer"  # JSON: the writer's version, protocol, host and pid (expires)
 CRAWL = f"{PREFIX}:crawl"  # the running crawl's id, set by its writer (see above)
 CRAWL_ENDED = b"ended"  # CRAWL once the writer ended the crawl (expires)
@@ -209,7 +213,8 @@ def sent_key(message_id: str) -> str:
 def every_key(server: Any) -> list[Any]:
     """The crawl's keys in `server` (workers' registrations, the writer's and CRAWL aside)."""
     keys = [READY, WAITING, DUPEFILTER, LEASES, LEASE_DATA, LEASE_SEQ, REDOS, PENDING, RESULTS,
-            SITES, RUNS, STOPPED, RESTING, PACED, SITE_ROOTS, MOVES, ARCHIVE, OLD_QUEUE]
+            SITES, RUNS, STOPPED, RESTING, PACED, SITE_ROOTS, MOVES, ARCHIVE, GAVE_UP,
+            OLD_QUEUE]
     # Per site (queue: per lane; sent: per message, which expire anyway).
     for kind in ("queue", "known", "tokens", "last", "crawl-delay", "resume", "backoff",
                  "sitemaps", "listings", "sent"):
