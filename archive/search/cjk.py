@@ -173,9 +173,10 @@ _GLUED_TERM = re.compile(r'(?:(?P<column>\w+)\s*:\s*)?(?:"(?P<phrase>[^"\s]+)"|(
                          r'(?P<prefix>\*)?')
 
 
-# A column filter written with spaces around its colon (`title : berlin`, `title: berlin`),
-# which FTS5 reads as `title:berlin`: the colon's spaces taken out, outside quoted phrases.
-_COLUMN_SPACED = re.compile(r'("(?:[^"]|"")*"?)|(?<![^\s(])(\w+)\s*:\s*')
+# A column filter written with spaces around its colon (`title : berlin`, `title: berlin`) or
+# its name quoted (`"title":berlin`), which FTS5 reads as `title:berlin`: written so, outside
+# quoted phrases.
+_COLUMN_SPACED = re.compile(r'(?<![^\s(])(?:"(\w+)"|(\w+))\s*:\s*|("(?:[^"]|"")*"?)')
 
 
 def glued_syntax(text: str) -> Glued | None:
@@ -186,7 +187,7 @@ def glued_syntax(text: str) -> Glued | None:
     terms: list[GluedTerm] = []
     excluded: list[GluedTerm] = []
     if ":" in text:
-        text = _COLUMN_SPACED.sub(lambda found: found[1] or f"{found[2]}:", text)
+        text = _COLUMN_SPACED.sub(lambda found: found[3] or f"{found[1] or found[2]}:", text)
     pieces = text.split()
     at = 0
     while at < len(pieces):
