@@ -150,8 +150,10 @@ def combined_condition(conn: sqlite3.Connection, text: str, bigrams: bool, marke
         # search widens them, where cjk_syntax reads the widened expression.
         syntax = cjk_syntax.parse(widen_syntax(conn, match), widened=True) or syntax
     if syntax is not None:
-        # A Hebrew or Arabic word in posts_unmarked too, as the ranked search reads it.
-        sql, params = syntax.condition("id", marked and any(
+        # A Hebrew or Arabic word in posts_unmarked too, as the ranked search reads it. The
+        # table's `posts.id`: a bare `id` inside the check of a field (`tags:東京`, posts f)
+        # was f's own, and the box listed the posts with 東京 in their body too.
+        sql, params = syntax.condition("posts.id", marked and any(
             SCRIPT.search(word) for word in syntax.main_words))
     elif marked and SCRIPT.search(text):
         # Its words widened as the ranked search widens them (میخواهم: می‌خواهم too).
