@@ -31,7 +31,7 @@ import re
 import sqlite3
 from typing import Any
 
-from archive.schema import FTS_TABLE
+from archive.schema import FTS_COLUMNS, FTS_TABLE
 from archive.search import cjk_syntax, unmarked
 from archive.search.bigrams import CJK_RUN, normalize
 from archive.search.casefold import widen_syntax
@@ -56,6 +56,9 @@ COMBINED = "_wxa_search"
 _LEFT_OUT_OR_PHRASE = re.compile(LEFT_OUT + r'|"(?:[^"]|"")*"?')
 # A search's words at spaces, a phrase (`-"rye bread"` too) one of them.
 _WORD = re.compile(r'-?"(?:[^"]|"")*"?|[^\s"]+')
+# A word that is a column filter leaving columns out (`-title:garden`, `-{title}:garden`): FTS5
+# syntax to find posts with, no word left out.
+_COLUMNS_LEFT_OUT = re.compile(r"-\^?\{?(?i:" + "|".join(FTS_COLUMNS) + r")\b[^:\s]*:")
 
 
 def needs_raw_mode(text: str) -> bool:
@@ -122,7 +125,8 @@ def _leaves_out_only(text: str) -> bool:
     """Whether every word of a search without FTS5 syntax leaves a word out (`-compost`), a
     phrase one word (`" -compost"` is the word to find)."""
     words = [word for word in _WORD.findall(text) if any(ch.isalnum() for ch in word)]
-    return bool(words) and all(left_out_word(word) is not None for word in words)
+    return bool(words) and all(left_out_word(word) is not None
+                               and not _COLUMNS_LEFT_OUT.match(word) for word in words)
 
 
 def combined(text: str, bigrams: bool, marked: bool) -> bool:
