@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from search_hits import table_search
@@ -400,6 +400,62 @@ def test_fts_syntax_finds_words_written_against_cjk_text_after_those_standing_fr
     assert titles(path, typed, offset=len(free)) == found[len(free):]
     with Archive.open(path, readonly=True) as archive:
         assert count(archive, SearchQuery(typed)) == len(found)
+
+
+@pytest.fixture(scope="module")
+def berlin_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("glued") / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles(BERLIN_SYNTAX)
+    return path
+
+
+@pytest.mark.parametrize("typed", ["berlin", "BERLIN", "berlin*", '"berlin"', "berlin -walk",
+                                   "berlin NOT walk", "title:berlin", '"title":berlin',
+                                   "berlin tokyo", "walk"])
+def test_the_table_search_box_finds_words_written_against_cjk_text_as_the_ranked_search(
+        berlin_db: Path, typed: str) -> None:
+    """The box read a search without CJK text in the main index alone, which holds `berlin` of
+    *東京でberlinと* only inside that whole token: until 2026-12-07 it listed the posts holding
+    the word standing free, and those written against CJK text only beside a CJK word
+    (`berlin 東京`): a Japanese post writing *iPhoneで* was missed by `iphone`."""
+    pytest.importorskip("datasette")
+    expected = sorted(titles(berlin_db, typed))
+    found, page = table_search(berlin_db, typed)
+    assert found == expected != []
+    # The box shows the search as typed (Datasette writes a quote &#34;).
+    assert f'name="_search" value="{typed.replace(chr(34), "&#34;")}"' in page
+
+
+def test_the_table_search_box_lists_a_word_written_against_cjk_text_with_its_pages(
+        berlin_db: Path) -> None:
+    """Its JSON, CSV and next pages read the same posts (the query moved to COMBINED)."""
+    pytest.importorskip("datasette")
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    every = ["Alone", "Both", "Glued", "Glued walk", "Trip", "Walk", "東京でberlinと"]
+    assert table_search(berlin_db, "berlin")[0] == every
+    client = Client(make_datasette(berlin_db))
+    try:
+        first = client.get("/archive/posts.json?_col=title&_size=4&_search=berlin").json()
+        assert f"{COMBINED}=berlin" in first["next_url"]
+        following = urlsplit(first["next_url"])
+        second = client.get(f"{following.path}?{following.query}").json()
+        csv = client.get("/archive/posts.csv?_col=title&_search=berlin").text
+    finally:
+        client.close()
+    assert sorted(row[1] for row in first["rows"] + second["rows"]) == every
+    assert sorted(line.split(",")[1] for line in csv.splitlines()[1:]) == every
+
+
+def test_the_table_search_box_reads_an_archive_without_words_against_cjk_text_as_before(
+        db: Path, web: Any) -> None:
+    """No post holds the word against CJK text: Datasette's own search (raw mode), as before."""
+    page = web.get("/archive/posts?_search=" + quote("tokyo")).text
+    assert f'name="{COMBINED}"' not in page
+    assert table_titles(web, "tokyo") == ["Tokyo in spring"]
 
 
 def test_filters_apply_to_cjk_queries(db: Path) -> None:

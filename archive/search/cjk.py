@@ -139,6 +139,18 @@ def count_glued(conn: sqlite3.Connection, terms: Sequence[GluedTerm],
     return conn.execute(sql, params).fetchone()[0]
 
 
+def glued_posts(conn: sqlite3.Connection, glued: Glued) -> tuple[str, list[str]] | None:
+    """The SELECT of the ids of the posts `top_glued` finds for `glued` (whichever index found
+    them otherwise), and its parameters; None when no post holds a word of it against CJK text
+    (one seek: an archive without such text, most of them)."""
+    match = _any_of(glued.terms)
+    if conn.execute(f"SELECT 1 FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ? LIMIT 1",
+                    (match,)).fetchone() is None:
+        return None
+    return _matching(conn, "c.rowid", match, (), glued.terms if len(glued.terms) > 1 else (),
+                     (), glued.excluded)
+
+
 def _any_of(terms: Sequence[GluedTerm]) -> str:
     """The posts_cjk MATCH expression of the posts holding any of `terms` against CJK text
     (each is then checked in either index, one alone by that match)."""
