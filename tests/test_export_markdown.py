@@ -936,3 +936,27 @@ def test_jekyll_posts_hold_every_post_of_a_flat_export_dated_by_its_month_or_yea
     built = {re.search(r"<h1>(.*?)</h1>", path.read_text()).group(1)  # type: ignore[union-attr]
              for path in (site / "_site").rglob("*.html")}
     assert built == {"June", "Year", "Day"}
+
+
+def test_a_flat_export_names_the_undated_posts_jekylls_posts_folder_skips(
+        tmp_path: Path) -> None:
+    """An undated post of a `--flat` export is `<slug>.md`, which Jekyll's `_posts` skips
+    without a word: until 2026-12-07 the export said nothing either. It names each such file,
+    and how to publish them (a collection); a bundles export, which a collection holds whole,
+    names none."""
+    db = tmp_path / "blogs.db"
+    with Archive.open(db) as archive:
+        save(archive, f"{SITE}/post/dated", "Dated.", title="Dated", published="2024-05-01")
+        for slug in ("menu", "about"):
+            save(archive, f"{SITE}/post/{slug}", "Undated.", title=slug.title())
+    flat = export(db, tmp_path / "_posts", "--flat")
+    assert sorted(flat["undated_files"]) == ["ann.wixsite.com-yoga/about.md",
+                                             "ann.wixsite.com-yoga/menu.md"]
+    assert all((tmp_path / "_posts" / name).is_file() for name in flat["undated_files"])
+    (note,) = [line for line in flat["stderr"].splitlines() if "without a date" in line]
+    assert note.startswith("Note: 2 posts without a date, written as <site>/<slug>.md, which "
+                           "Jekyll's _posts skips")
+    assert "ann.wixsite.com-yoga/about.md" in note and "ann.wixsite.com-yoga/menu.md" in note
+    assert "export without --flat into a collection" in note
+    bundles = export(db, tmp_path / "_wix")
+    assert bundles["undated_files"] == [] and "without a date" not in bundles["stderr"]

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 from outputs import POST, REPO, build_outputs_archive
 from outputs import wixarchive as run
 
+from archive.export.wxr import NS
 from archive.schema import CJK_COLUMNS, UNMARKED_COLUMNS
 
 PAGE = REPO / "docs" / "fields.md"
@@ -265,6 +267,12 @@ def test_every_export_of_a_recovered_post_says_where_its_text_came_from(crawled:
         wixarchive("export", str(page), db=db)
         said = re.findall(r'text recovered from <a href="([^"]+)">', page.read_text("utf-8"))
         assert sorted(said) == sorted(filter(None, cited.values()))
+        # The WordPress export, as a custom field of the post (until 2026-12-07 it said none).
+        wxr = etree.fromstring(wixarchive("export", "--format", "wxr", "-", db=db).encode())
+        meta = {item.findtext("link"): [value.text for value in item.xpath(
+            "wp:postmeta[wp:meta_key='recovered_from']/wp:meta_value", namespaces=NS)]
+            for item in wxr.iter("item") if item.findtext("wp:post_type", namespaces=NS) == "post"}
+        assert meta == {url: [capture] if capture else [] for url, capture in cited.items()}
         if recovered:
             recovered_cited = cited
     # Re-extracted (as by a later extractor: the posts' stored text made to differ), each

@@ -143,8 +143,34 @@ def test_the_next_crawl_of_a_frequent_site_is_shown_to_the_second(tmp_path: Path
     sites_file.add(tmp_path / "archive.sites.toml", {"url": FINE, "every": "1m"})
     result = CliRunner().invoke(main, ["run-due", "--db", str(db)],
                                 env={"WIXARCHIVE_NOW": "2026-12-05T18:49:42Z"})
-    assert result.output == (f"not-due     {FINE}  next crawl 2026-12-05 18:50:37 UTC "
-                             "(every 1m)\n")
+    site, total = result.output.splitlines()
+    assert site == f"not-due     {FINE}  next crawl 2026-12-05 18:50:37 UTC (every 1m)"
+    assert re.fullmatch(r"Total: 1 site \(1 not-due\), in \d+\.\d s, "
+                        r"finished 2026-12-05T18:49:4[2-9]\+00:00", total), total
+
+
+def test_a_run_due_log_says_when_each_run_finished(tmp_path: Path):
+    """`run-due >> log` from cron: no line said when it was written (and a one-site run printed
+    no total), so a log of hourly runs could not tell them apart. The total, one site's too,
+    ends with the run's time as the other outputs write one; the site lines are as before,
+    `--quiet` prints nothing when all is well, and `--json` is the array it was."""
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        record(archive, FINE, "ok", 3)
+    sites_file.add(tmp_path / "archive.sites.toml", {"url": FINE, "every": "1w"})
+    log = []
+    for now in ("2026-05-04T04:00:00Z", "2026-05-04T05:00:00Z"):
+        run = CliRunner().invoke(main, ["run-due", "--db", str(db)], env={"WIXARCHIVE_NOW": now})
+        assert run.exit_code == 0, run.output
+        log += run.output.splitlines()
+    finished = [line.split(", finished ")[-1] for line in log[1::2]]
+    assert re.fullmatch(r"2026-05-04T04:00:\d\d\+00:00", finished[0]), log
+    assert re.fullmatch(r"2026-05-04T05:00:\d\d\+00:00", finished[1]), log
+    assert log[0] == log[2] == f"not-due     {FINE}  next crawl 2026-05-10 03:00:00 UTC (every 1w)"
+    env = {"WIXARCHIVE_NOW": "2026-05-04T04:00:00Z"}
+    assert CliRunner().invoke(main, ["run-due", "--db", str(db), "-q"], env=env).output == ""
+    printed = CliRunner().invoke(main, ["run-due", "--db", str(db), "--json"], env=env).output
+    assert [record["status"] for record in json.loads(printed)] == ["not-due"]
 
 
 def wixarchive(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -12,9 +12,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
+from search_hits import table_search
 from test_search_marks import undo_v19
 
 from archive import schema
@@ -139,6 +140,10 @@ def test_a_quoted_cjk_word_is_searched_like_the_plain_word(db: Path) -> None:
     ("title:京都 OR body:北京", {"京都の紅葉", "烤鸭"}),
     ("Title:東京", {"東京タワーの夜景"}),  # a column's name in any case, as FTS5 reads it
     ("TITLE:京都 OR Body:北京", {"京都の紅葉", "烤鸭"}),
+    # Its name quoted, as FTS5 reads it too (until 2026-12-07 the main index ran these, where
+    # 東京 matches only a whole run: `"title":東京` found no post).
+    ('"title":東京', {"東京タワーの夜景"}),
+    ('"Title" : 京都 OR {"body"}:北京', {"京都の紅葉", "烤鸭"}),
     ("浅草* OR 烤*", {"先週の旅行", "烤鸭"}),
     ('"東京タワー" OR "紅葉"', {"東京タワーの夜景", "京都の紅葉"}),
     ("NEAR(東京 行, 3)", {"先週の旅行"}),  # 東京に行きました
@@ -204,6 +209,8 @@ def fields_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("author:東京", {"日記"}),
     ("body:東京", {"夜景"}),
     ("{tags author}: 東京", {"旅の記録", "日記"}),
+    ('{"tags" author}: 東京', {"旅の記録", "日記"}),
+    ('-"title": 東京', {"旅の記録", "夜景", "日記"}),
     ("-{tags title}: 東京", {"夜景", "日記"}),
     ("tags:東京 OR title:春", {"旅の記録", "東京の春"}),
     ("東京 NOT tags:東京", {"夜景", "日記", "東京の春"}),
@@ -225,6 +232,16 @@ def test_a_column_filter_on_a_cjk_word_keeps_to_that_field(fields_db: Path, quer
 
 def test_a_tag_column_filter_agrees_with_the_tag_option(fields_db: Path) -> None:
     assert titles(fields_db, "tags:東京") == titles(fields_db, "東京", tag="東京")
+
+
+@pytest.mark.parametrize("query", ["tags:東京", '"tags":東京', "author:東京", "body:東京",
+                                   "{tags author}: 東京", "tags:(東京 OR 旅行)"])
+def test_the_table_search_box_keeps_a_cjk_word_to_the_field_filtered(fields_db: Path,
+                                                                      query: str) -> None:
+    """Until 2026-12-07 the box listed every post with 東京 in the fields the bigram index
+    holds together (`tags:東京`: the posts with 東京 in their body or author too)."""
+    pytest.importorskip("datasette")
+    assert table_search(fields_db, query)[0] == sorted(titles(fields_db, query)) != []
 
 
 def test_fts_syntax_read_nowhere_else_stays_the_main_indexs(db: Path) -> None:
@@ -360,6 +377,9 @@ BERLIN_SYNTAX = [
     ("title: berlin", set(), {"東京でberlinと"}),
     ("Title:berlin", set(), {"東京でberlinと"}),  # and a column's name in any case
     ("TITLE : berlin", set(), {"東京でberlinと"}),
+    # Its name quoted (until 2026-12-07 they missed *東京でberlinと*).
+    ('"title":berlin', set(), {"東京でberlinと"}),
+    ('"Title" : berlin*', set(), {"東京でberlinと"}),
     ("berlin NOT title : walk", {"Alone", "Both", "Trip"}, {"Glued", "東京でberlinと"})])
 def test_fts_syntax_finds_words_written_against_cjk_text_after_those_standing_free(
         tmp_path: Path, typed: str, free: set[str], glued: set[str]) -> None:
@@ -380,6 +400,62 @@ def test_fts_syntax_finds_words_written_against_cjk_text_after_those_standing_fr
     assert titles(path, typed, offset=len(free)) == found[len(free):]
     with Archive.open(path, readonly=True) as archive:
         assert count(archive, SearchQuery(typed)) == len(found)
+
+
+@pytest.fixture(scope="module")
+def berlin_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("glued") / "archive.db"
+    with Archive.open(path) as archive:
+        archive.save_articles(BERLIN_SYNTAX)
+    return path
+
+
+@pytest.mark.parametrize("typed", ["berlin", "BERLIN", "berlin*", '"berlin"', "berlin -walk",
+                                   "berlin NOT walk", "title:berlin", '"title":berlin',
+                                   "berlin tokyo", "walk"])
+def test_the_table_search_box_finds_words_written_against_cjk_text_as_the_ranked_search(
+        berlin_db: Path, typed: str) -> None:
+    """The box read a search without CJK text in the main index alone, which holds `berlin` of
+    *東京でberlinと* only inside that whole token: until 2026-12-07 it listed the posts holding
+    the word standing free, and those written against CJK text only beside a CJK word
+    (`berlin 東京`): a Japanese post writing *iPhoneで* was missed by `iphone`."""
+    pytest.importorskip("datasette")
+    expected = sorted(titles(berlin_db, typed))
+    found, page = table_search(berlin_db, typed)
+    assert found == expected != []
+    # The box shows the search as typed (Datasette writes a quote &#34;).
+    assert f'name="_search" value="{typed.replace(chr(34), "&#34;")}"' in page
+
+
+def test_the_table_search_box_lists_a_word_written_against_cjk_text_with_its_pages(
+        berlin_db: Path) -> None:
+    """Its JSON, CSV and next pages read the same posts (the query moved to COMBINED)."""
+    pytest.importorskip("datasette")
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    every = ["Alone", "Both", "Glued", "Glued walk", "Trip", "Walk", "東京でberlinと"]
+    assert table_search(berlin_db, "berlin")[0] == every
+    client = Client(make_datasette(berlin_db))
+    try:
+        first = client.get("/archive/posts.json?_col=title&_size=4&_search=berlin").json()
+        assert f"{COMBINED}=berlin" in first["next_url"]
+        following = urlsplit(first["next_url"])
+        second = client.get(f"{following.path}?{following.query}").json()
+        csv = client.get("/archive/posts.csv?_col=title&_search=berlin").text
+    finally:
+        client.close()
+    assert sorted(row[1] for row in first["rows"] + second["rows"]) == every
+    assert sorted(line.split(",")[1] for line in csv.splitlines()[1:]) == every
+
+
+def test_the_table_search_box_reads_an_archive_without_words_against_cjk_text_as_before(
+        db: Path, web: Any) -> None:
+    """No post holds the word against CJK text: Datasette's own search (raw mode), as before."""
+    page = web.get("/archive/posts?_search=" + quote("tokyo")).text
+    assert f'name="{COMBINED}"' not in page
+    assert table_titles(web, "tokyo") == ["Tokyo in spring"]
 
 
 def test_filters_apply_to_cjk_queries(db: Path) -> None:
@@ -520,7 +596,8 @@ def test_the_posts_table_search_box_finds_words_inside_cjk_text(web: Any, query:
     "東京 OR 北京", "東京 NOT タワー", "(東京 OR 紅葉) AND 京都", "title:京都 OR body:北京",
     "浅草* OR 烤*", "NEAR(東京 行, 3)", "서울 OR 北京", "東京 OR tokyo", "tea OR 北京",
     "tokyo NOT 東京", "(東京 OR kyoto) AND title:spring", "iPhone15 OR 烤鸭", "tow* OR 紅葉",
-    "東京 -浅草寺", "tower -東京", "Title:東京", "TITLE:tokyo OR 紅葉", "Title:spring"])
+    "東京 -浅草寺", "tower -東京", "Title:東京", "TITLE:tokyo OR 紅葉", "Title:spring",
+    '"title":東京', '"Title" : 京都 OR {"body"}:北京'])
 def test_the_table_search_box_reads_fts_syntax_over_cjk_words_as_the_ranked_search(
         db: Path, web: Any, query: str) -> None:
     """Its MATCH was one index's: `東京 OR 北京` asked for the word "or" too (no post), and

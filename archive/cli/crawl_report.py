@@ -22,12 +22,13 @@ SHOWN_PROBLEMS = 5  # sites named on stderr; the rest counted
 
 
 def total_line(sites: Sequence[tuple[str, Mapping[str, int]]], seconds: float,
-               note: str = "") -> str | None:
+               note: str = "", finished: str | None = None) -> str | None:
     """One line for the whole command: its sites by status, the posts of those crawled, the
-    time since the command started (Scrapy's start-up included). `sites`: (status, counts)
-    of each site, the sites file's wrong entries and a list's lines that are no site URL left
-    out (`note` names them). None for fewer than two sites: the site's own line says it all."""
-    if len(sites) < 2:
+    time since the command started (Scrapy's start-up included) and, given, when it finished
+    (`finished`). `sites`: (status, counts) of each site, the sites file's wrong entries and a
+    list's lines that are no site URL left out (`note` names them). None for no site, and for
+    one without `finished`: the site's own line says all else."""
+    if len(sites) < (1 if finished else 2):
         return None
     by_status: dict[str, int] = {}
     for status, _ in sites:
@@ -43,7 +44,7 @@ def total_line(sites: Sequence[tuple[str, Mapping[str, int]]], seconds: float,
         more += f", {total['deleted']} deleted" if total["deleted"] else ""
         text += (f", {counted(posts, 'post')}: {total['new']} new, {total['changed']} changed, "
                  f"{total['unchanged']} unchanged{more}")
-    return f"{text}, in {seconds:.1f} s{note}"
+    return f"{text}, in {seconds:.1f} s" + (f", finished {finished}" if finished else "") + note
 
 
 def problems_line(problems: Sequence[tuple[str, str]], *, as_json: bool = False) -> str | None:

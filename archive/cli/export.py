@@ -348,6 +348,7 @@ def command(out: str, fmt: str | None, sites_wanted: tuple[str, ...], lang: str 
         _in_the_way_error(summary["in_the_way"], fmt)
     if fmt == "markdown":
         _earlier_layout_note(summary["earlier_layout"], out)
+        _undated_note(summary["undated_files"])
     if fmt == "wacz" and not as_json:  # --json: the counts are in the summary
         from archive.export.wacz import note
 
@@ -427,6 +428,19 @@ def _earlier_layout_note(earlier: int, out: str) -> None:
                    "left in place; Hugo would publish both: delete those files and the "
                    "<site>/images/ and <site>/files/ folders, or export with --flat",
                    err=True)
+
+
+def _undated_note(undated: list[str]) -> None:
+    """The posts of a --flat export that Jekyll's _posts leaves out: no date to name their
+    files by (stderr, --json too)."""
+    if undated:
+        shown = ", ".join(undated[:5]) + (
+            f" and {len(undated) - 5} more (--json lists them all)" if len(undated) > 5 else "")
+        click.echo(f"Note: {counted(len(undated), 'post')} without a date, written as "
+                   f"<site>/<slug>.md, which Jekyll's _posts skips (it takes "
+                   f"<YYYY-MM-DD>-<slug>.md only): {shown}; to publish them with Jekyll, "
+                   "export without --flat into a collection (docs/datasette-and-exports.md, "
+                   "\"Jekyll\")", err=True)
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -84,8 +85,8 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
             now_text: str | None) -> None:
     """Crawl the sites of the sites file that are due, then exit: made for cron.
 
-    Prints one line per site, named as in the sites file, then, for two sites or more, a
-    total (not with --quiet): ok, partial, failed, timeout or interrupted for the sites
+    Prints one line per site, named as in the sites file, then a total saying when the run
+    finished (not with --quiet): ok, partial, failed, timeout or interrupted for the sites
     crawled (with counts), not-due (with the next time), busy (another process is crawling it: each
     site has a lock, so runs never overlap; a lock left by a killed process is taken over),
     skipped (not crawled, and no run recorded: --redis could not reach Redis, or a stop came
@@ -107,8 +108,8 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     check_redis_url(redis_url)
     check_crawl_environment()
     start = parse_now(now_text)
-    runner = Runner(db, resolve_sites(sites_path, db),
-                    clock=offset_clock(start) if start else system_clock, verbose=verbose,
+    clock = offset_clock(start) if start else system_clock
+    runner = Runner(db, resolve_sites(sites_path, db), clock=clock, verbose=verbose,
                     parallel=parallel, redis_url=redis_url, refetch=refetch)
     install_signal_handlers(runner)
 
@@ -139,19 +140,23 @@ def command(db: Path, sites_path: Path | None, select_keys: tuple[str, ...],
     elif not outcomes and not quiet:
         echo_unless_closed(f"No sites selected in {runner.sites_path}.")
     elif not quiet:  # --quiet prints nothing when all is well: cron mails nothing
-        show_total(outcomes, time.monotonic() - started)
+        # As every other output writes a time (2026-12-06T01:46:04+00:00): the lines of a
+        # `run-due >> log` carry none, and this one dates the run's.
+        show_total(outcomes, time.monotonic() - started,
+                   clock().astimezone(UTC).isoformat(timespec="seconds"))
     if line := problems_line([(o.url, o.status) for o in outcomes
                               if o.status in FAILED_OR_TIMED_OUT], as_json=as_json):
         echo_unless_closed(line, err=True)
     sys.exit(exit_status(outcomes, runner.stop_signal))
 
 
-def show_total(outcomes: list[Outcome], seconds: float) -> None:
+def show_total(outcomes: list[Outcome], seconds: float, finished: str) -> None:
     """As `crawl` ends: the sites by status (not-due, busy… included), the posts of those
-    crawled, and the time since the command started."""
+    crawled, and the time since the command started; and when it `finished`, for one site
+    too."""
     invalid = sum(o.status == "invalid" for o in outcomes)
     note = f"; {counted(invalid, 'entry', 'entries')} of the sites file skipped" if invalid else ""
     line = total_line([(o.status, o.counts) for o in outcomes if o.status != "invalid"],
-                      seconds, note)
+                      seconds, note, finished)
     if line:
         echo_unless_closed(line)

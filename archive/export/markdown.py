@@ -90,8 +90,14 @@ def file_stem(post: dict[str, Any]) -> str:
     its month or year alone by that one's first day, as its front matter `date` (Jekyll takes
     a file of `_posts` only as <YYYY-MM-DD>-<slug>: `june.md` was no post)."""
     base = safe_name(slug(post["url"]), "post")
+    date = _file_date(post)
+    return f"{date}-{base}" if date else base
+
+
+def _file_date(post: dict[str, Any]) -> str | None:
+    """The <YYYY-MM-DD> a post's file is named by; None for an undated post."""
     date = (_generator_date(post.get("published")) or "")[:10]
-    return f"{date}-{base}" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else base
+    return date if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else None
 
 
 def body(post: dict[str, Any]) -> str:
@@ -340,6 +346,8 @@ class Written:
     images: int
     files: int
     earlier_layout: int  # flat files of an export before bundles (no manifest lists them)
+    # Flat: the files of undated posts (<site>/<slug>.md), which Jekyll's _posts skips.
+    undated: list[str]
 
 
 def link_key(url: str) -> str | None:
@@ -509,6 +517,7 @@ def write(posts: Iterable[dict[str, Any]], out: Folder,
     post id, then a counter, appended.
     """
     count = images = files = earlier = 0
+    undated: list[str] = []
     pages = Pages(out, flat)
     try:
         for name in names:
@@ -527,10 +536,12 @@ def write(posts: Iterable[dict[str, Any]], out: Folder,
             if not out.write_text(out.root / page, text, earlier=earlier_mark(post)):
                 continue
             count += 1
+            if flat and _file_date(post) is None:
+                undated.append(page)
             if not flat:  # the same post as the flat layout wrote it, unlisted
                 flat_page = f"{directory}.md"
                 earlier += ((out.root / flat_page).is_file()
                             and not out.manifest.listed(flat_page))
     finally:
         pages.close()
-    return Written(count, images, files, earlier)
+    return Written(count, images, files, earlier, undated)

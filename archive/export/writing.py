@@ -352,4 +352,4 @@ def _write_markdown(archive: Any, files: ArchivedFiles, sites: list[dict[str, An
     return {"layout": "flat" if flat else "bundles", "posts": written.posts,
             "images": written.images, "files": written.files,
             **written_to.changes.summary(), "earlier_layout": written.earlier_layout,
-            **files.summary()}
+            "undated_files": written.undated, **files.summary()}

@@ -390,6 +390,15 @@ def _item(w: _Writer, post: dict[str, Any], head: Head, thumbnail_id: int | None
             with w.node(_q("wp", "postmeta")):
                 w.leaf(_q("wp", "meta_key"), "_thumbnail_id", cdata=True)
                 w.leaf(_q("wp", "meta_value"), thumbnail_id, cdata=True)
+        if (recovered := post.get("recovered")) \
+                and (capture := safe_url(recovered.get("capture_url"))):
+            # Where its text came from (`wixarchive recover`: the web archive's capture, what
+            # a citation names), as the other exports say it, named as in the Markdown front
+            # matter: a custom field the importer keeps with the post (the editor's Custom
+            # Fields), not shown to its readers.
+            with w.node(_q("wp", "postmeta")):
+                w.leaf(_q("wp", "meta_key"), "recovered_from", cdata=True)
+                w.leaf(_q("wp", "meta_value"), capture, cdata=True)
 
 
 # The extractor shows a video where the post has it: a paragraph holding only a link to the

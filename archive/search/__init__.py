@@ -396,6 +396,23 @@ class _Ranked:
         return [(FTS_TABLE, self.match), *[(UNMARKED_TABLE, self.match)] * self.unmarked]
 
 
+def glued_terms(conn: sqlite3.Connection, text: str) -> cjk.Glued | None:
+    """The words of `text`, a query with no CJK word, that the ranked search also looks up
+    where they are written against CJK text (`berlin` of 東京でberlinと), spelled as it spells
+    them (strasse: straße); None for a query it looks up no such words of (FTS5 syntax one
+    lookup per word cannot keep, a malformed query)."""
+    try:
+        plain = plain_query(text)
+    except SearchError:
+        return None
+    variants = casefold.archive_variants(conn)
+    phrases = casefold.word_phrases(conn, [*plain.words, *plain.excluded],
+                                    variants) if plain else {}
+    glued = _glued_words(text, None, plain)
+    return None if glued is None or not glued.terms else cjk.Glued(
+        _spelled(variants, glued.terms, phrases), _spelled(variants, glued.excluded, phrases))
+
+
 def _glued_words(text: str, words: list[str] | None, plain: PlainQuery | None,
                  ) -> cjk.Glued | None:
     """The words of a query without CJK words to look up where they are written against CJK

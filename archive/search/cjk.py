@@ -139,6 +139,18 @@ def count_glued(conn: sqlite3.Connection, terms: Sequence[GluedTerm],
     return conn.execute(sql, params).fetchone()[0]
 
 
+def glued_posts(conn: sqlite3.Connection, glued: Glued) -> tuple[str, list[str]] | None:
+    """The SELECT of the ids of the posts `top_glued` finds for `glued` (whichever index found
+    them otherwise), and its parameters; None when no post holds a word of it against CJK text
+    (one seek: an archive without such text, most of them)."""
+    match = _any_of(glued.terms)
+    if conn.execute(f"SELECT 1 FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ? LIMIT 1",
+                    (match,)).fetchone() is None:
+        return None
+    return _matching(conn, "c.rowid", match, (), glued.terms if len(glued.terms) > 1 else (),
+                     (), glued.excluded)
+
+
 def _any_of(terms: Sequence[GluedTerm]) -> str:
     """The posts_cjk MATCH expression of the posts holding any of `terms` against CJK text
     (each is then checked in either index, one alone by that match)."""
@@ -173,9 +185,10 @@ _GLUED_TERM = re.compile(r'(?:(?P<column>\w+)\s*:\s*)?(?:"(?P<phrase>[^"\s]+)"|(
                          r'(?P<prefix>\*)?')
 
 
-# A column filter written with spaces around its colon (`title : berlin`, `title: berlin`),
-# which FTS5 reads as `title:berlin`: the colon's spaces taken out, outside quoted phrases.
-_COLUMN_SPACED = re.compile(r'("(?:[^"]|"")*"?)|(?<![^\s(])(\w+)\s*:\s*')
+# A column filter written with spaces around its colon (`title : berlin`, `title: berlin`) or
+# its name quoted (`"title":berlin`), which FTS5 reads as `title:berlin`: written so, outside
+# quoted phrases.
+_COLUMN_SPACED = re.compile(r'(?<![^\s(])(?:"(\w+)"|(\w+))\s*:\s*|("(?:[^"]|"")*"?)')
 
 
 def glued_syntax(text: str) -> Glued | None:
@@ -186,7 +199,7 @@ def glued_syntax(text: str) -> Glued | None:
     terms: list[GluedTerm] = []
     excluded: list[GluedTerm] = []
     if ":" in text:
-        text = _COLUMN_SPACED.sub(lambda found: found[1] or f"{found[2]}:", text)
+        text = _COLUMN_SPACED.sub(lambda found: found[3] or f"{found[1] or found[2]}:", text)
     pieces = text.split()
     at = 0
     while at < len(pieces):

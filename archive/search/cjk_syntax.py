@@ -228,6 +228,14 @@ def _condition(tree: Tree, post_id: str, marked: bool) -> tuple[str, list[str]]:
     return "(" + joined.join(sql for sql, _ in parts) + ")", [p for _, ps in parts for p in ps]
 
 
+def _column_name(part: str) -> str:
+    """A part as the column it names before a colon: FTS5 reads the name in any case, bare or
+    quoted (`"title":東京`, `{"title" body}:東京`, as `title:東京`)."""
+    if len(part) > 1 and part.startswith('"') and part.endswith('"'):
+        part = part[1:-1].replace('""', '"')
+    return part.lower()
+
+
 class _Parser:
     """Recursive descent over FTS5's precedence: words side by side bind tighter than NOT, NOT
     than AND, AND than OR."""
@@ -316,13 +324,13 @@ class _Parser:
             end = self.parts.index("}", start) if "}" in self.parts[start:start + 8] else -1
             names = self.parts[start + 1:end]
             after = end + 1
-        elif (self.peek(negated) or "").lower() in _CJK_COLUMN:
+        elif _column_name(self.peek(negated) or "") in _CJK_COLUMN:
             names, after = [self.parts[start]], start + 1
         else:
             if negated:
                 raise Unsupported("'-' before no column filter")
             return self.columns
-        names = [name.lower() for name in names]  # FTS5 reads a column's name in any case
+        names = [_column_name(name) for name in names]
         if not names or after >= len(self.parts) or self.parts[after] != ":" \
                 or any(name not in _CJK_COLUMN for name in names):
             if negated or self.peek(negated) == "{":

@@ -21,7 +21,9 @@ words' marks taken out: every post holding one of those words is in that index.
 
 FTS5 syntax whose words are in two indexes (`東京 OR tokyo`, `東京 OR 北京`, `שלום OR garden` in
 an archive holding marks) is moved to its own argument and found as the ranked search finds it
-(archive/web/table_search.py's `combined`).
+(archive/web/table_search.py's `combined`); so is a search without CJK text when a post holds a
+word of it written against CJK text (`berlin` of 東京でberlinと: `finds_glued_words`), which
+the main index holds only inside that whole token.
 
 A CJK table search is all of its words (Datasette's escaped mode quotes FTS operators as
 words), so this splits the text at spaces and quotes alike, but for a word starting with `-`,
@@ -69,6 +71,7 @@ from archive.web.table_search import (
     COMBINED,
     combined,
     combined_condition,
+    finds_glued_words,
     needs_raw_mode,
     table_match,
 )
@@ -148,40 +151,54 @@ class CjkTableSearch:
         if scope.get("type") == "http":
             table = self._posts_table(scope.get("path", ""))
             if table is not None:
-                bigrams, html, unmarked, marked = table
+                name, (bigrams, html, unmarked, marked) = table
                 query_string = counted_facets(scope["query_string"], TABLES[POSTS][2],
                                               DEFAULT_FACETED)
+                glued = bigrams and await self._finds_glued_words(name, query_string, marked)
                 scope = dict(scope, query_string=steer(query_string, bigrams, html, unmarked,
-                                                       marked))
+                                                       marked, glued))
         await self.app(scope, receive, send)
 
-    def _posts_table(self, path: str) -> tuple[bool, bool, bool, bool] | None:
-        """(the archive has the bigram index, the request is for the HTML page, the archive has
-        the mark-free index's columns, and a post written with marks) when `path` is an
+    async def _finds_glued_words(self, name: str, query_string: bytes, marked: bool) -> bool:
+        """Whether `_search`, without CJK text, finds a post holding one of its words written
+        against CJK text (table_search.finds_glued_words): one seek in the bigram index, in
+        Datasette's database thread."""
+        args = parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
+        search = next((value for key, value in args if key == "_search"), "")
+        if not search.strip() or CJK_RUN.search(normalize(search)) \
+                or (marked and _hebrew_arabic_words(search)) or combined(search, True, marked):
+            return False
+        return await self.datasette.get_database(name).execute_fn(
+            lambda conn: finds_glued_words(conn, search))
+
+    def _posts_table(self, path: str) -> tuple[str, tuple[bool, bool, bool, bool]] | None:
+        """The archive's name, and (it has the bigram index, the request is for the HTML page,
+        it has the mark-free index's columns, and a post written with marks) when `path` is an
         archive's posts table, else None."""
         bare = path.removesuffix(".json").removesuffix(".csv")
         for name in archive_names(self.datasette):
             if bare == self.datasette.urls.table(name, POSTS):
-                return (has_bigram_index(self.datasette, name), bare == path,
-                        has_unmarked_columns(self.datasette, name),
-                        holds_marks(self.datasette, name))
+                return name, (has_bigram_index(self.datasette, name), bare == path,
+                              has_unmarked_columns(self.datasette, name),
+                              holds_marks(self.datasette, name))
         return None
 
 
 def steer(query_string: bytes, bigrams: bool, html: bool, unmarked: bool = False,
-          marked: bool = False) -> bytes:
+          marked: bool = False, glued: bool = False) -> bytes:
     """The query string with the bigram index chosen exactly when `_search` holds CJK text (an
     archive with the bigram index), else the mark-free index when it holds Hebrew or Arabic
     text (`marked`: an archive holding a post written with marks), and the bigram columns, the
     mark-free ones (`unmarked`: the archive has them) and, on the HTML page, the bodies left out
-    unless it chooses its columns itself."""
+    unless it chooses its columns itself. `glued`: `_search` finds a post holding a word of it
+    written against CJK text, which is looked up in both indexes (COMBINED)."""
     args = parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True)
     search = next((value for key, value in args if key == "_search"), "")
     kept = list(args)
     if any(key == "_search" for key, _ in args):
         # A search typed in the box: a COMBINED one the form carried over is done with.
         kept = [arg for arg in kept if arg[0] != COMBINED]
-        if combined(search, bigrams, marked):  # two indexes: done by cjk_search_filters
+        if glued or combined(search, bigrams, marked):  # two indexes: cjk_search_filters
             kept = [arg for arg in kept if arg[0] not in ("_search", "_fts_table", "_searchmode")]
             kept.append((COMBINED, search))
             search = ""

@@ -31,8 +31,8 @@ import re
 import sqlite3
 from typing import Any
 
-from archive.schema import FTS_TABLE
-from archive.search import cjk_syntax, unmarked
+from archive.schema import CJK_TABLE, FTS_COLUMNS, FTS_TABLE
+from archive.search import cjk, cjk_syntax, glued_terms, unmarked
 from archive.search.bigrams import CJK_RUN, normalize
 from archive.search.casefold import widen_syntax
 from archive.search.marks import SCRIPT, strip
@@ -56,6 +56,9 @@ COMBINED = "_wxa_search"
 _LEFT_OUT_OR_PHRASE = re.compile(LEFT_OUT + r'|"(?:[^"]|"")*"?')
 # A search's words at spaces, a phrase (`-"rye bread"` too) one of them.
 _WORD = re.compile(r'-?"(?:[^"]|"")*"?|[^\s"]+')
+# A word that is a column filter leaving columns out (`-title:garden`, `-{title}:garden`): FTS5
+# syntax to find posts with, no word left out.
+_COLUMNS_LEFT_OUT = re.compile(r"-\^?\{?(?i:" + "|".join(FTS_COLUMNS) + r")\b[^:\s]*:")
 
 
 def needs_raw_mode(text: str) -> bool:
@@ -122,7 +125,8 @@ def _leaves_out_only(text: str) -> bool:
     """Whether every word of a search without FTS5 syntax leaves a word out (`-compost`), a
     phrase one word (`" -compost"` is the word to find)."""
     words = [word for word in _WORD.findall(text) if any(ch.isalnum() for ch in word)]
-    return bool(words) and all(left_out_word(word) is not None for word in words)
+    return bool(words) and all(left_out_word(word) is not None
+                               and not _COLUMNS_LEFT_OUT.match(word) for word in words)
 
 
 def combined(text: str, bigrams: bool, marked: bool) -> bool:
@@ -150,19 +154,50 @@ def combined_condition(conn: sqlite3.Connection, text: str, bigrams: bool, marke
         # search widens them, where cjk_syntax reads the widened expression.
         syntax = cjk_syntax.parse(widen_syntax(conn, match), widened=True) or syntax
     if syntax is not None:
-        # A Hebrew or Arabic word in posts_unmarked too, as the ranked search reads it.
-        sql, params = syntax.condition("id", marked and any(
+        # A Hebrew or Arabic word in posts_unmarked too, as the ranked search reads it. The
+        # table's `posts.id`: a bare `id` inside the check of a field (`tags:東京`, posts f)
+        # was f's own, and the box listed the posts with 東京 in their body too.
+        sql, params = syntax.condition("posts.id", marked and any(
             SCRIPT.search(word) for word in syntax.main_words))
     elif marked and SCRIPT.search(text):
         # Its words widened as the ranked search widens them (میخواهم: می‌خواهم too).
         select, params = unmarked.matching(widen_syntax(conn, table_match(strip(text))))
         sql = f"id IN ({select})"
+    elif bigrams and (glued := _with_glued_words(conn, text)) is not None:
+        sql, params = glued
     else:  # the archive changed since the page was made: the main index
         sql, params = f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)", [
             table_match(text)]
-    # Datasette binds its parameters by name: each ? becomes one (the SQL of both modules
+    # Datasette binds its parameters by name: each ? becomes one (the SQL of these modules
     # holds no string literal, so every ? is a parameter).
     pieces = sql.split("?")
     named = "".join(piece + (f":wxa_m{n}" if n < len(params) else "")
                     for n, piece in enumerate(pieces))
     return named, {f"wxa_m{n}": param for n, param in enumerate(params)}
+
+
+def finds_glued_words(conn: sqlite3.Connection, text: str) -> bool:
+    """Whether a table search without CJK text finds a post holding one of its words written
+    against CJK text (`berlin` of 東京でberlinと, which the main index holds only inside that
+    whole token): it is then `combined`, as the ranked search finds such posts too."""
+    return _with_glued_words(conn, text) is not None
+
+
+def _with_glued_words(conn: sqlite3.Connection, text: str) -> tuple[str, list[str]] | None:
+    """The posts a table search without CJK text finds in the main index (its MATCH
+    expression, widened), or holding its words where one is written against CJK text, as the
+    ranked search finds them (archive/search/cjk.py); a word left out, wherever it is written.
+    An SQL condition on the posts table's `id` and its parameters; None when no post holds one
+    of its words so."""
+    glued = glued_terms(conn, text)
+    found = cjk.glued_posts(conn, glued) if glued is not None else None
+    if glued is None or found is None:
+        return None
+    select, params = found
+    sql = (f"(id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?) "
+           f"OR id IN ({select}))")
+    params = [widen_syntax(conn, table_match(text)), *params]
+    if glued.excluded:  # `berlin -walk` lists no post writing 東京でwalkと
+        sql += f" AND id NOT IN (SELECT rowid FROM {CJK_TABLE} WHERE {CJK_TABLE} MATCH ?)"
+        params.append(" OR ".join(term.cjk() for term in glued.excluded))
+    return sql, params
