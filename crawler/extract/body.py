@@ -88,7 +88,11 @@ _BREAKING_BLOCKS = frozenset({"p", "div", "section", "header", "footer", "figcap
 # A <figcaption> written outside any <figure>: its tags, to become a paragraph's.
 _CAPTION_TAGS = re.compile(r"<(/?)figcaption\b")
 _SPECIAL_HOOKS = frozenset({"divider-single", *_VIDEO_HOOKS, "buttonViewer", "linkPreviewViewer",
-                            "fileUploadViewer"})
+                            "fileUploadViewer", "audio-container"})
+# The audio player's parts that are no words of the post: its times ("0:00 / 3:35" in <time>s),
+# play, volume and menu buttons and its seek slider.
+_AUDIO_CHROME = etree.XPath("descendant::*[time] | descendant::input | descendant::*[@role="
+                            "'slider']")
 
 
 @dataclass
@@ -464,14 +468,16 @@ class _Walker:
             self.md.append(_md_escape(description))
 
     def linked_paragraph(self, text: str, href: str | None) -> None:
-        """`text` as a paragraph of the HTML and the Markdown, a link to `href` when given."""
-        label = escape(text, quote=False)
+        """`text` as a paragraph of the HTML and the Markdown, a link to `href` when given; its
+        newlines line breaks."""
+        label = escape(text, quote=False).replace("\n", "<br>")
+        markdown = "  \n".join(map(_md_escape, text.split("\n")))
         if href:
             self.html.append(f'<p><a href="{escape(href)}">{label}</a></p>')
-            self.md.append(f"[{_md_escape(text)}]({markdown_url(href)})")
+            self.md.append(f"[{markdown}]({markdown_url(href)})")
         else:
             self.html.append(f"<p>{label}</p>")
-            self.md.append(_md_escape(text))
+            self.md.append(markdown)
 
     def file_card(self, el: etree._Element) -> None:
         """Ricos's file block: a card of the file's name, its extension beside it (".pdf") and
@@ -484,6 +490,30 @@ class _Walker:
         name = texts[0] + (texts[1] if len(texts) > 1 and texts[1].startswith(".") else "")
         self.blocks.append(name)
         self.linked_paragraph(name, self.link(next(iter(el.xpath(".//a/@href")), None)))
+
+    def audio(self, el: etree._Element) -> None:
+        """Ricos's audio block (plugin-audio, Wix's own player): the track's name and its
+        author's, lines of one paragraph linked to the file once the player names it; the
+        player's times, buttons and slider are its chrome, not the post's words."""
+        chrome = set(_AUDIO_CHROME(el))
+        texts: list[str] = []
+
+        def read(node: etree._Element) -> None:
+            texts.append(node.text or "")
+            for child in node:
+                if isinstance(child.tag, str) and child.tag not in _SKIP and child not in chrome:
+                    read(child)
+                texts.append(child.tail or "")
+
+        read(el)
+        lines = [" ".join(text.split()) for text in texts if text.strip()]
+        href = self.link(next(iter(el.xpath(".//audio/@src | .//source/@src | .//a/@href")),
+                              None))
+        if lines:
+            self.blocks.append("\n".join(lines))
+            self.linked_paragraph("\n".join(lines), href)
+        elif href:  # no name shown: the file's address keeps its place, as a video's does
+            self.linked_paragraph(href, href)
 
     def button(self, el: etree._Element) -> None:
         """Ricos's call-to-action button: a link in the HTML and Markdown, not body prose
@@ -640,6 +670,8 @@ class _Walker:
                 self.block(child, "p")
             elif hook == "buttonViewer":
                 self.button(child)
+            elif hook == "audio-container":
+                self.audio(child)
             else:
                 self.container(child, depth)
 
