@@ -47,3 +47,28 @@ def test_an_audio_block_is_its_track_and_author_without_the_players_times(player
     markdown = "Morning birds  \nAda Gardener"
     assert (f"[{markdown}]({_MP3})" if player else markdown) in article.body_markdown
     assert "0:00" not in article.body_markdown
+
+
+def _html_block(frame: str) -> str:
+    # plugin-html's HtmlComponent: an embed's markup (an HTML block, or a social post embedded
+    # by its link: Instagram, X, TikTok) is written into a sandboxed frame by script; an
+    # address embedded as such is the frame's own src
+    return ('<div data-hook="HtmlComponent" class="htmlComponent" style="width:350px;'
+            f'height:550px">{frame}</div>')
+
+
+def test_an_html_blocks_sandbox_frame_is_not_a_link_of_the_post():
+    """The frame's src, the sandbox's one empty page for every embed, was a link in the body
+    (`<https://www.filesusr.com/html/…_v1.html>`), leading a reader nowhere."""
+    article = _post_with(_html_block(
+        '<iframe src="https://www.filesusr.com/html/db9376e69cfa487ea0fa0b912ae51a4f_v1.html" '
+        'style="background-color:transparent" title="remote content"></iframe>'))
+    assert article.body_html == "<p>Before.</p>\n<p>After.</p>"
+    assert "filesusr" not in article.body_markdown
+
+
+def test_an_html_block_embedding_an_address_keeps_it_as_a_link():
+    form = "https://forms.example.org/f/123"
+    article = _post_with(_html_block(f'<iframe src="{form}" title="remote content"></iframe>'))
+    assert f'<p><a href="{form}" rel="noopener noreferrer">{form}</a></p>' in article.body_html
+    assert f"<{form}>" in article.body_markdown

@@ -91,6 +91,9 @@ _SPECIAL_HOOKS = frozenset({"divider-single", *_VIDEO_HOOKS, "buttonViewer", "li
                             "fileUploadViewer", "audio-container"})
 # The audio player's parts that are no words of the post: its times ("0:00 / 3:35" in <time>s),
 # play, volume and menu buttons and its seek slider.
+# The page Ricos's HTML block loads in its sandbox frame and then writes the embed's markup into
+# (plugin-html's IframeHtml, HtmlSrcPath): the same empty page for every embed, not the embed.
+_HTML_SANDBOX_PAGE = re.compile(r"/html/[0-9a-f]{32}_v\d+\.html(?:[?#]|$)")
 _AUDIO_CHROME = etree.XPath("descendant::*[time] | descendant::input | descendant::*[@role="
                             "'slider']")
 
@@ -579,7 +582,8 @@ class _Walker:
 
     def video(self, el: etree._Element) -> None:
         sources = "@src | .//iframe/@src | .//video/@src | .//source/@src | .//a/@href"
-        urls = [self.link(src) for src in el.xpath(sources)]
+        urls = [None if src and _HTML_SANDBOX_PAGE.search(src) else self.link(src)
+                for src in el.xpath(sources)]
         if not any(urls):
             # A YouTube video before a click is only react-player's preview: its thumbnail
             # names the video, which the page shows there (a link keeps its place in the body).
