@@ -72,3 +72,69 @@ def test_an_html_block_embedding_an_address_keeps_it_as_a_link():
     article = _post_with(_html_block(f'<iframe src="{form}" title="remote content"></iframe>'))
     assert f'<p><a href="{form}" rel="noopener noreferrer">{form}</a></p>' in article.body_html
     assert f"<{form}>" in article.body_markdown
+
+
+def _text(value: str) -> dict:
+    return {"type": "TEXT", "id": "", "nodes": [], "textData": {"text": value, "decorations": []}}
+
+
+def _item(key: str, title: str, answer: str) -> dict:
+    return {"type": "COLLAPSIBLE_ITEM", "id": f"i{key}", "nodes": [
+        {"type": "COLLAPSIBLE_ITEM_TITLE", "id": f"t{key}", "nodes": [
+            {"type": "PARAGRAPH", "id": f"q{key}", "nodes": [_text(title)]}]},
+        {"type": "COLLAPSIBLE_ITEM_BODY", "id": f"b{key}", "nodes": [
+            {"type": "PARAGRAPH", "id": f"a{key}", "nodes": [_text(answer)]}]}]}
+
+
+_QUESTIONS = [("1", "How often to water?", "Once a week."),
+              ("2", "In winter?", "Every other week, <less> in the cold.")]
+
+
+def _pair(key: str, title: str, answer: str | None) -> str:
+    # CollapsibleListPair: the expand button and the title's inner viewer, then the answer's
+    # inner viewer only while the item is expanded; every block has the id viewer-<node id>
+    shown = f'<div class="content"><p id="viewer-a{key}">{answer}</p></div>' if answer else ""
+    return (f'<div><div class="titleContainer"><div role="button" tabindex="-1" '
+            f'data-hook="ExpandCollapseButton_{int(key) - 1}"><svg role="button" '
+            f'aria-label="Expand"></svg></div><div class="title"><p id="viewer-q{key}">{title}'
+            f"</p></div></div>{shown}</div>")
+
+
+def _faq_post(first_expanded: bool, with_document: bool = True):
+    import json
+    pairs = "".join(_pair(key, title, answer if first_expanded and key == "1" else None)
+                    for key, title, answer in _QUESTIONS)
+    document = {"nodes": [{"type": "COLLAPSIBLE_LIST", "id": "c1", "nodes": [
+        _item(*question) for question in _QUESTIONS]}]}
+    page = {"data": {"postPage": {"post": {"id": "ac85", "richContent": document}}}}
+    warmup = {"appsWarmupData": {"14bcded7-0066-7c35-14d7-466cb3f09103": {
+        "OldPostPageWarmupData-faq": json.dumps(page)}}}
+    script = (f'<script type="application/json" id="wix-warmup-data">{json.dumps(warmup)}'
+              "</script>") if with_document else ""
+    return extract_article(
+        '<html><head><meta name="generator" content="Wix.com Website Builder">'
+        '<meta property="og:type" content="article"><title>FAQ</title></head><body>'
+        '<article data-hook="post"><h1 data-hook="post-title">FAQ</h1>'
+        '<div data-hook="post-description"><p id="viewer-p0">Before.</p>'
+        f'<div id="viewer-c1">{pairs}</div><p id="viewer-p9">After.</p></div></article>'
+        f"{script}</body></html>", "https://www.site.com/post/faq")
+
+
+@pytest.mark.parametrize("first_expanded", [True, False])
+def test_a_collapsible_lists_collapsed_answers_come_from_the_posts_document(first_expanded):
+    """Ricos renders an item's answer only while it is expanded: the archive kept the
+    questions alone ("In winter?" with no answer) though the page embeds every answer."""
+    article = _faq_post(first_expanded)
+    assert article.body_text.split("\n\n") == [
+        "Before.", "How often to water?", "Once a week.", "In winter?",
+        "Every other week, <less> in the cold.", "After."]
+    assert "<p>Every other week, &lt;less&gt; in the cold.</p>" in article.body_html
+    assert "In winter?\n\nEvery other week, &lt;less> in the cold." in article.body_markdown
+    assert any("collapsed answers" in warning for warning in article.warnings)
+
+
+def test_a_collapsible_list_without_the_document_keeps_what_the_html_shows():
+    article = _faq_post(True, with_document=False)
+    assert article.body_text.split("\n\n") == [
+        "Before.", "How often to water?", "Once a week.", "In winter?", "After."]
+    assert not any("collapsed answers" in warning for warning in article.warnings)

@@ -112,3 +112,61 @@ def _wrapped(tag: str, children: list[Any], out: list[str], depth: int) -> None:
     out.append(f"<{tag}>")
     _nodes(children, out, depth + 1)
     out.append(f"</{tag}>")
+
+
+def collapsible_items(content: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each collapsible-list item of the document, in order: the id of its title's last block
+    and its answer's nodes. Ricos's viewer renders an item's answer only while it is expanded
+    (plugin-collapsible-list's CollapsibleListPair), so the served HTML lacks the collapsed
+    ones; the document has them all."""
+    items: list[tuple[str, list[dict[str, Any]]]] = []
+
+    def visit(nodes: Any, depth: int) -> None:
+        for node in nodes if isinstance(nodes, list) and depth <= _MAX_DEPTH else ():
+            children = _dict(node).get("nodes")
+            if _dict(node).get("type") != "COLLAPSIBLE_ITEM":
+                visit(children, depth + 1)
+                continue
+            parts = {_dict(part).get("type"): _dict(part).get("nodes")
+                     for part in children if isinstance(part, dict)} \
+                if isinstance(children, list) else {}
+            title, answer = parts.get("COLLAPSIBLE_ITEM_TITLE"), parts.get("COLLAPSIBLE_ITEM_BODY")
+            if isinstance(title, list) and title and isinstance(answer, list):
+                anchor = _dict(title[-1]).get("id")
+                if isinstance(anchor, str) and anchor:
+                    items.append((anchor, [n for n in answer if isinstance(n, dict)]))
+
+    visit(content.get("nodes"), 0)
+    return items
+
+
+def add_collapsed_answers(body: etree._Element, html: str | bytes) -> int:
+    """Put into the rendered `body` the collapsible-list answers it lacks, each after its
+    item's title, read from the page's Ricos document; the number added.
+
+    Ricos gives every block it renders the id `viewer-<node id>` (all 174 nodes of the
+    documents of the 3 real posts that carry one), so an answer none of whose blocks' ids is
+    in the HTML was not rendered, and its title's id says where it goes. The page is searched
+    for the document only when it names a collapsible item at all."""
+    if not isinstance(html, str):
+        html = bytes(html)
+        if b"COLLAPSIBLE_ITEM_BODY" not in html:
+            return 0
+    elif "COLLAPSIBLE_ITEM_BODY" not in html:
+        return 0
+    content = find_rich_content(html.encode("utf-8", "replace") if isinstance(html, str)
+                                else html)
+    if content is None:
+        return 0
+    rendered = {el.get("id"): el for el in body.iter(etree.Element) if el.get("id")}
+    added = 0
+    for anchor_id, answer in collapsible_items(content):
+        ids = [node.get("id") for node in answer if isinstance(node.get("id"), str)]
+        anchor = rendered.get(f"viewer-{anchor_id}")
+        if anchor is None or not ids or any(f"viewer-{i}" in rendered for i in ids):
+            continue
+        markup = rich_content_html({"nodes": answer}).find(".//div")
+        if markup is not None and len(markup):
+            anchor.addnext(markup)
+            added += 1
+    return added
