@@ -138,3 +138,25 @@ def test_a_collapsible_list_without_the_document_keeps_what_the_html_shows():
     assert article.body_text.split("\n\n") == [
         "Before.", "How often to water?", "Once a week.", "In winter?", "After."]
     assert not any("collapsed answers" in warning for warning in article.warnings)
+
+
+_IMAGE = "https://static.wixstatic.com/media/a1b2c3_5~mv2.jpg"
+
+
+@pytest.mark.parametrize("description", [
+    "This image contains a spoiler", "The finished room, before the reveal"])
+def test_a_spoiler_cover_over_an_image_is_not_body_text(description):
+    """plugin-spoiler's BlockSpoilerComponent: its cover (an icon, a description and the
+    reveal button) sits before the blurred image. The description was a paragraph of the body
+    ("This image contains a spoiler"); the image is what the post holds there."""
+    article = _post_with(
+        '<div class="spoilerWrapper"><div class="spoilerContainer" style="width:100%"><svg>'
+        f'</svg><span dir="auto" style="display:block;max-width:89%">{description}</span>'
+        '<button class="revealSpoilerBtn" data-hook="revealSpoilerBtn"><span dir="auto">'
+        'Reveal Image</span></button></div><div class="hideBlock largeBlur" role="button" '
+        f'tabindex="0"><figure data-hook="figure-IMAGE"><img src="{_IMAGE}" alt="Room"></figure>'
+        '<div role="none" class="overlay"></div></div></div>')
+    assert article.body_text == "Before.\n\nAfter."
+    assert article.body_html == (f'<p>Before.</p>\n<figure><img src="{_IMAGE}" alt="Room">'
+                                 "</figure>\n<p>After.</p>")
+    assert article.images == [_IMAGE]

@@ -781,8 +781,21 @@ def _has_own_text(el: etree._Element, or_inline_child: bool = False) -> bool:
     return False
 
 
+# The cover Ricos lays over an image, gallery or video marked as a spoiler (plugin-spoiler's
+# SpoilerContainer: an icon, a description, "This image contains a spoiler" unless the author
+# wrote one, and the reveal button); the medium under it is the post's. A cover holding media
+# is not this one (the small cover is the icon alone, inside the block's wrapper).
+_SPOILER_COVERS = etree.XPath(
+    "descendant::button[@data-hook='revealSpoilerBtn']/parent::*[not(descendant::img or "
+    "descendant::figure or descendant::video or descendant::iframe or descendant::wow-image)]")
+
+
 def extract_body(body: etree._Element, base: str | None) -> Body:
-    """Walk the body element. Nested lists are detached from their items while walking."""
+    """Walk the body element. Nested lists are detached from their items while walking, and
+    spoiler covers before."""
+    for cover in _SPOILER_COVERS(body):
+        if cover is not body:
+            _detach(cover)
     walker = _Walker(base)
     walker.pre_wrap = is_pre_wrap(body)
     walker.walk(body)
