@@ -160,3 +160,47 @@ def test_a_spoiler_cover_over_an_image_is_not_body_text(description):
     assert article.body_html == (f'<p>Before.</p>\n<figure><img src="{_IMAGE}" alt="Room">'
                                  "</figure>\n<p>After.</p>")
     assert article.images == [_IMAGE]
+
+
+def _poll_document(options: list[str]) -> dict:
+    return {"nodes": [{"type": "POLL", "id": "poll1", "nodes": [], "pollData": {
+        "poll": {"id": "9f1c", "title": "Which brush?",
+                 "options": [{"id": f"o{n}", "title": title} for n, title in enumerate(options)]},
+        "layout": {"poll": {"type": "LIST"}}, "design": {}}}]}
+
+
+def _poll_option(title: str, percent: str | None) -> str:
+    # plugin-social-polls's PollListOption in view mode: a TextField <p> holding the progress
+    # bar, the percentage once the results have loaded, and the option's title; then the
+    # voters' line (VotedUsers)
+    result = (f'<span class="progress" style="width:{percent}"></span>'
+              f'<span class="progress_value">{percent}</span>') if percent else \
+        '<span class="progress" style="width:0%"></span>'
+    votes = ('<div class="container" role="button" tabindex="-1"><ul class="avatar_list"></ul>'
+             "<span>3 votes</span></div>") if percent else ""
+    return (f'<li class="option"><div class="option list cta" role="button" tabindex="0"><div '
+            f'class="title"><p class="text">{result}<span class="value">{title}</span></p></div>'
+            f'<div class="check"><svg></svg></div></div>{votes}</li>')
+
+
+@pytest.mark.parametrize("results", [False, True])
+def test_a_poll_is_its_question_and_every_option_from_the_posts_document(results):
+    """The viewer shows a poll's first four options only ("See all options"), and once its
+    results load a percentage run into each option and the votes under it ("60%Flat",
+    "3 votes"). The poll of the post's document is its question and all its options."""
+    import json
+    options = ["Flat", "Round", "Angled", "Fan", "Mop"]
+    shown = "".join(_poll_option(title, "20%" if results else None) for title in options[:4])
+    page = {"data": {"postPage": {"post": {"richContent": _poll_document(options)}}}}
+    warmup = {"appsWarmupData": {"blog": {"OldPostPageWarmupData-poll": json.dumps(page)}}}
+    article = _post_with(
+        '<div id="viewer-poll1"><div class="container"><div class="background_overlay"></div>'
+        '<div class="header"><p class="text title"><span class="value">Which brush?</span></p>'
+        f'</div><ul class="options list">{shown}</ul><button class="see_more">See All Options'
+        "</button></div></div>"
+        f'<script type="application/json" id="wix-warmup-data">{json.dumps(warmup)}</script>')
+    assert article.body_text.split("\n\n") == [
+        "Before.", "Which brush?", *options, "After."]
+    assert "<p>Which brush?</p>\n<ul>\n<li>Flat</li>" in article.body_html
+    assert "- Mop" in article.body_markdown and "%" not in article.body_markdown
+    assert any("a poll read from" in warning for warning in article.warnings)

@@ -140,25 +140,47 @@ def collapsible_items(content: dict[str, Any]) -> list[tuple[str, list[dict[str,
     return items
 
 
-def add_collapsed_answers(body: etree._Element, html: str | bytes) -> int:
-    """Put into the rendered `body` the collapsible-list answers it lacks, each after its
-    item's title, read from the page's Ricos document; the number added.
+# What the served HTML of a Ricos body shows incompletely, named in the document's JSON: a
+# collapsible item's answer, a poll's data.
+_INCOMPLETE_MARKS = ("COLLAPSIBLE_ITEM_BODY", "pollData")
+COLLAPSED_ANSWERS_NOTE = ("collapsed answers of a collapsible list read from the page's "
+                          "embedded post data (warmup data): its HTML shows only their titles")
+POLLS_NOTE = ("a poll read from the page's embedded post data (warmup data): its question and "
+              "every option, without the HTML's results")
+
+
+def complete_from_document(body: etree._Element, html: str | bytes) -> list[str]:
+    """Complete the rendered `body` from the page's Ricos document where its viewer renders
+    less than the post holds; a note for each kind of completion made.
 
     Ricos gives every block it renders the id `viewer-<node id>` (all 174 nodes of the
-    documents of the 3 real posts that carry one), so an answer none of whose blocks' ids is
-    in the HTML was not rendered, and its title's id says where it goes. The page is searched
-    for the document only when it names a collapsible item at all."""
-    if not isinstance(html, str):
-        html = bytes(html)
-        if b"COLLAPSIBLE_ITEM_BODY" not in html:
-            return 0
-    elif "COLLAPSIBLE_ITEM_BODY" not in html:
-        return 0
-    content = find_rich_content(html.encode("utf-8", "replace") if isinstance(html, str)
-                                else html)
+    documents of the 3 real posts that carry one), which places a node of the document in the
+    HTML. A collapsible list's answers none of whose blocks is in the HTML (the viewer renders
+    an answer only while it is expanded) are put after their item's title; a poll (shown with
+    its first four options only, and once its results load, percentages and vote counts in
+    them) becomes its question and all its options. The page is searched for the document only
+    when it names one of those at all."""
+    if isinstance(html, str):  # a page is searched as it came: no copy of it for most pages
+        if not any(mark in html for mark in _INCOMPLETE_MARKS):
+            return []
+        raw = html.encode("utf-8", "replace")
+    else:
+        raw = bytes(html)
+        if not any(mark.encode() in raw for mark in _INCOMPLETE_MARKS):
+            return []
+    content = find_rich_content(raw)
     if content is None:
-        return 0
+        return []
     rendered = {el.get("id"): el for el in body.iter(etree.Element) if el.get("id")}
+    notes = []
+    if _add_collapsed_answers(rendered, content):
+        notes.append(COLLAPSED_ANSWERS_NOTE)
+    if _replace_polls(rendered, content):
+        notes.append(POLLS_NOTE)
+    return notes
+
+
+def _add_collapsed_answers(rendered: dict[str, etree._Element], content: dict[str, Any]) -> int:
     added = 0
     for anchor_id, answer in collapsible_items(content):
         ids = [node.get("id") for node in answer if isinstance(node.get("id"), str)]
@@ -170,3 +192,44 @@ def add_collapsed_answers(body: etree._Element, html: str | bytes) -> int:
             anchor.addnext(markup)
             added += 1
     return added
+
+
+def _replace_polls(rendered: dict[str, etree._Element], content: dict[str, Any]) -> int:
+    replaced = 0
+    for node_id, title, options in polls(content):
+        block = rendered.get(f"viewer-{node_id}")
+        if block is None or not options:
+            continue
+        for child in list(block):
+            block.remove(child)
+        block.text = None
+        if title:
+            etree.SubElement(block, "p").text = title
+        items = etree.SubElement(block, "ul")
+        for option in options:
+            etree.SubElement(items, "li").text = option
+        replaced += 1
+    return replaced
+
+
+def polls(content: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """Each poll of the document: its node's id, its question and its options' titles."""
+    found: list[tuple[str, str, list[str]]] = []
+
+    def text(value: Any) -> str:
+        return " ".join(value.split()) if isinstance(value, str) else ""
+
+    def visit(nodes: Any, depth: int) -> None:
+        for node in nodes if isinstance(nodes, list) and depth <= _MAX_DEPTH else ():
+            node = _dict(node)
+            poll = _dict(_dict(node.get("pollData")).get("poll"))
+            options = poll.get("options")
+            if node.get("type") == "POLL" and isinstance(node.get("id"), str) and \
+                    isinstance(options, list):
+                titles = [text(_dict(option).get("title")) for option in options]
+                found.append((node["id"], text(poll.get("title")), [t for t in titles if t]))
+            else:
+                visit(node.get("nodes"), depth + 1)
+
+    visit(content.get("nodes"), 0)
+    return found
