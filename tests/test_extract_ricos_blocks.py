@@ -204,3 +204,47 @@ def test_a_poll_is_its_question_and_every_option_from_the_posts_document(results
     assert "<p>Which brush?</p>\n<ul>\n<li>Flat</li>" in article.body_html
     assert "- Mop" in article.body_markdown and "%" not in article.body_markdown
     assert any("a poll read from" in warning for warning in article.warnings)
+
+
+_INSTAGRAM = "https://www.instagram.com/p/C1a2B3c4D5e/"
+_POST_TITLE = "Ada Gardener on Instagram: \u201cFirst tulips\u201d"
+
+
+def _embed_document(node: dict) -> str:
+    import json
+    page = {"data": {"postPage": {"post": {"richContent": {"nodes": [node]}}}}}
+    warmup = {"appsWarmupData": {"blog": {"OldPostPageWarmupData-embed": json.dumps(page)}}}
+    return f'<script type="application/json" id="wix-warmup-data">{json.dumps(warmup)}</script>'
+
+
+@pytest.mark.parametrize("frame", [
+    "",  # as served: IframeHtml renders its frame only in the browser
+    '<iframe src="https://www.filesusr.com/html/db9376e69cfa487ea0fa0b912ae51a4f_v1.html" '
+    'title="remote content"></iframe>'])
+@pytest.mark.parametrize("node", [
+    # a link to a social post shown as the post itself (LinkPreviewViewer with `html`)
+    {"type": "LINK_PREVIEW", "id": "emb1", "nodes": [], "linkPreviewData": {
+        "link": {"url": _INSTAGRAM}, "title": _POST_TITLE,
+        "html": '<blockquote class="instagram-media">View this post on Instagram</blockquote>'}},
+    {"type": "EMBED", "id": "emb1", "nodes": [], "embedData": {"oembed": {
+        "type": "rich", "url": _INSTAGRAM, "title": _POST_TITLE,
+        "html": '<blockquote class="instagram-media"></blockquote>'}}},
+], ids=["link-preview", "embed"])
+def test_an_embedded_social_post_is_a_link_to_it_named_by_its_title(node, frame):
+    """The embed's content is in a frame a script fills: the body held nothing of it (or a
+    link to the sandbox's empty page), so the archive lost that the post embedded anything."""
+    article = _post_with(f'<div id="viewer-emb1">{_html_block(frame)}</div>'
+                         + _embed_document(node))
+    title = _POST_TITLE
+    assert article.body_text == f"Before.\n\n{title}\n\nAfter."
+    assert f'<p><a href="{_INSTAGRAM}" rel="noopener noreferrer">{title}</a></p>' \
+        in article.body_html
+    assert f"[{title}]({_INSTAGRAM})" in article.body_markdown
+    assert any("embedded post or page" in warning for warning in article.warnings)
+
+
+def test_a_link_preview_card_the_html_shows_is_left_as_it_is():
+    node = {"type": "LINK_PREVIEW", "id": "emb1", "nodes": [], "linkPreviewData": {
+        "link": {"url": _INSTAGRAM}, "title": "Other", "html": "<blockquote></blockquote>"}}
+    article = _post_with('<div id="viewer-emb1"><p>Shown card</p></div>' + _embed_document(node))
+    assert article.body_text == "Before.\n\nShown card\n\nAfter."

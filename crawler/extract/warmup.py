@@ -141,10 +141,12 @@ def collapsible_items(content: dict[str, Any]) -> list[tuple[str, list[dict[str,
 
 
 # What the served HTML of a Ricos body shows incompletely, named in the document's JSON: a
-# collapsible item's answer, a poll's data.
-_INCOMPLETE_MARKS = ("COLLAPSIBLE_ITEM_BODY", "pollData")
+# collapsible item's answer, a poll's data, an embed's (a social post's, a page's).
+_INCOMPLETE_MARKS = ("COLLAPSIBLE_ITEM_BODY", "pollData", "linkPreviewData", "embedData")
 COLLAPSED_ANSWERS_NOTE = ("collapsed answers of a collapsible list read from the page's "
                           "embedded post data (warmup data): its HTML shows only their titles")
+EMBEDS_NOTE = ("an embedded post or page named from the page's embedded post data (warmup "
+               "data): its HTML shows only an empty frame")
 POLLS_NOTE = ("a poll read from the page's embedded post data (warmup data): its question and "
               "every option, without the HTML's results")
 
@@ -158,7 +160,9 @@ def complete_from_document(body: etree._Element, html: str | bytes) -> list[str]
     HTML. A collapsible list's answers none of whose blocks is in the HTML (the viewer renders
     an answer only while it is expanded) are put after their item's title; a poll (shown with
     its first four options only, and once its results load, percentages and vote counts in
-    them) becomes its question and all its options. The page is searched for the document only
+    them) becomes its question and all its options; an embed (a social post or a page, shown
+    by a script in a frame the HTML holds empty) becomes a link to what it embeds, named by
+    its title. The page is searched for the document only
     when it names one of those at all."""
     if isinstance(html, str):  # a page is searched as it came: no copy of it for most pages
         if not any(mark in html for mark in _INCOMPLETE_MARKS):
@@ -177,6 +181,8 @@ def complete_from_document(body: etree._Element, html: str | bytes) -> list[str]
         notes.append(COLLAPSED_ANSWERS_NOTE)
     if _replace_polls(rendered, content):
         notes.append(POLLS_NOTE)
+    if _name_embeds(rendered, content):
+        notes.append(EMBEDS_NOTE)
     return notes
 
 
@@ -210,6 +216,52 @@ def _replace_polls(rendered: dict[str, etree._Element], content: dict[str, Any])
             etree.SubElement(items, "li").text = option
         replaced += 1
     return replaced
+
+
+_SHOWS_ANYTHING = etree.XPath("boolean(descendant-or-self::*[normalize-space(text())] | "
+                              "descendant::a[@href] | descendant::img)")
+
+
+def _name_embeds(rendered: dict[str, etree._Element], content: dict[str, Any]) -> int:
+    named = 0
+    for node_id, url, title in embeds(content):
+        block = rendered.get(f"viewer-{node_id}")
+        if block is None or _SHOWS_ANYTHING(block):
+            continue
+        for child in list(block):
+            block.remove(child)
+        link = etree.SubElement(etree.SubElement(block, "p"), "a", href=url)
+        link.text = title or url
+        named += 1
+    return named
+
+
+def embeds(content: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Each embed of the document (a link preview shown as the linked post itself, `html` in
+    its data; an oEmbed block): its node's id, the address it embeds and its title."""
+    found: list[tuple[str, str, str]] = []
+
+    def visit(nodes: Any, depth: int) -> None:
+        for node in nodes if isinstance(nodes, list) and depth <= _MAX_DEPTH else ():
+            node = _dict(node)
+            kind, node_id = node.get("type"), node.get("id")
+            preview = _dict(node.get("linkPreviewData"))
+            oembed = _dict(_dict(node.get("embedData")).get("oembed"))
+            if kind == "LINK_PREVIEW" and preview.get("html"):
+                url, title = _dict(preview.get("link")).get("url"), preview.get("title")
+            elif kind == "EMBED":
+                url = oembed.get("url") or _dict(node.get("embedData")).get("src")
+                title = oembed.get("title") or oembed.get("authorName")
+            else:
+                visit(node.get("nodes"), depth + 1)
+                continue
+            if isinstance(node_id, str) and isinstance(url, str) and \
+                    url.startswith(("https://", "http://")):
+                found.append((node_id, url, " ".join(title.split())
+                              if isinstance(title, str) else ""))
+
+    visit(content.get("nodes"), 0)
+    return found
 
 
 def polls(content: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
