@@ -5,7 +5,9 @@ Wix serves the blog app's data for the post page in `<script id="wix-warmup-data
 holds a JSON string whose `postPage.post.richContent` is the post's Ricos document (the public
 ricos-schema: nodes of PARAGRAPH, HEADING, TEXT…). A page whose rendered body is empty (a
 client-rendered or half-saved page) still carries it, so the body is rebuilt from it as the
-markup Ricos would render and read by the same walk as a rendered body.
+markup Ricos would render and read by the same walk as a rendered body. A rendered body is
+completed from it where Ricos's viewer renders less than the post holds (collapsed answers,
+polls, embeds: `complete_from_document`).
 """
 
 from __future__ import annotations
