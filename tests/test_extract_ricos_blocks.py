@@ -248,3 +248,25 @@ def test_a_link_preview_card_the_html_shows_is_left_as_it_is():
         "link": {"url": _INSTAGRAM}, "title": "Other", "html": "<blockquote></blockquote>"}}
     article = _post_with('<div id="viewer-emb1"><p>Shown card</p></div>' + _embed_document(node))
     assert article.body_text == "Before.\n\nShown card\n\nAfter."
+
+
+@pytest.mark.parametrize("shown", [
+    "",  # as served: the map is drawn in the browser
+    # Google's map once drawn: its controls and credits
+    '<div class="gm-style"><div><a href="https://maps.google.com/maps?ll=52.52,13.4" '
+    'title="Open this area in Google Maps">Google</a></div><div><span>Map data ©2024 Google'
+    '</span><a href="https://www.google.com/intl/en_US/help/terms_maps.html">Terms</a><a '
+    'href="https://www.google.com/maps/@52.52,13.4,14z/data=!10m1!1e1!12b1">Report a map error'
+    "</a></div><button>Keyboard shortcuts</button></div>"])
+def test_a_map_is_its_places_name_and_address(shown):
+    """A map block held nothing in the served HTML, and once Google drew it, its credits and
+    controls ("Map data ©2024 Google", "Terms", "Report a map error")."""
+    node = {"type": "MAP", "id": "map1", "nodes": [], "mapData": {"mapSettings": {
+        "address": "Alexanderplatz 1, 10178 Berlin", "locationName": "Our shop", "lat": 52.52,
+        "lng": 13.4, "marker": True}}}
+    article = _post_with(f'<div id="viewer-map1"><div data-hook="mapViewer">{shown}</div></div>'
+                         + _embed_document(node))
+    assert article.body_text == "Before.\n\nOur shop\nAlexanderplatz 1, 10178 Berlin\n\nAfter."
+    assert "<p>Our shop<br>Alexanderplatz 1, 10178 Berlin</p>" in article.body_html
+    assert "Google" not in article.body_markdown
+    assert any("a map's place" in warning for warning in article.warnings)

@@ -143,12 +143,15 @@ def collapsible_items(content: dict[str, Any]) -> list[tuple[str, list[dict[str,
 
 
 # What the served HTML of a Ricos body shows incompletely, named in the document's JSON: a
-# collapsible item's answer, a poll's data, an embed's (a social post's, a page's).
-_INCOMPLETE_MARKS = ("COLLAPSIBLE_ITEM_BODY", "pollData", "linkPreviewData", "embedData")
+# collapsible item's answer, a poll's data, an embed's (a social post's, a page's), a map's.
+_INCOMPLETE_MARKS = ("COLLAPSIBLE_ITEM_BODY", "pollData", "linkPreviewData", "embedData",
+                     "mapSettings")
 COLLAPSED_ANSWERS_NOTE = ("collapsed answers of a collapsible list read from the page's "
                           "embedded post data (warmup data): its HTML shows only their titles")
 EMBEDS_NOTE = ("an embedded post or page named from the page's embedded post data (warmup "
                "data): its HTML shows only an empty frame")
+MAPS_NOTE = ("a map's place read from the page's embedded post data (warmup data): its HTML "
+             "shows the map's own controls or nothing")
 POLLS_NOTE = ("a poll read from the page's embedded post data (warmup data): its question and "
               "every option, without the HTML's results")
 
@@ -164,7 +167,8 @@ def complete_from_document(body: etree._Element, html: str | bytes) -> list[str]
     its first four options only, and once its results load, percentages and vote counts in
     them) becomes its question and all its options; an embed (a social post or a page, shown
     by a script in a frame the HTML holds empty) becomes a link to what it embeds, named by
-    its title. The page is searched for the document only
+    its title; a map (Google's, drawn by a script: nothing served, its controls and credits
+    once rendered) becomes its place's name and address. The page is searched for the document only
     when it names one of those at all."""
     if isinstance(html, str):  # a page is searched as it came: no copy of it for most pages
         if not any(mark in html for mark in _INCOMPLETE_MARKS):
@@ -185,6 +189,8 @@ def complete_from_document(body: etree._Element, html: str | bytes) -> list[str]
         notes.append(POLLS_NOTE)
     if _name_embeds(rendered, content):
         notes.append(EMBEDS_NOTE)
+    if _place_maps(rendered, content):
+        notes.append(MAPS_NOTE)
     return notes
 
 
@@ -261,6 +267,46 @@ def embeds(content: dict[str, Any]) -> list[tuple[str, str, str]]:
                     url.startswith(("https://", "http://")):
                 found.append((node_id, url, " ".join(title.split())
                               if isinstance(title, str) else ""))
+
+    visit(content.get("nodes"), 0)
+    return found
+
+
+def _place_maps(rendered: dict[str, etree._Element], content: dict[str, Any]) -> int:
+    placed = 0
+    for node_id, lines in maps(content):
+        block = rendered.get(f"viewer-{node_id}")
+        if block is None:
+            continue
+        for child in list(block):
+            block.remove(child)
+        block.text = None
+        paragraph = etree.SubElement(block, "p")
+        paragraph.text = lines[0]
+        for line in lines[1:]:
+            etree.SubElement(paragraph, "br").tail = line
+        placed += 1
+    return placed
+
+
+def maps(content: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Each map of the document: its node's id and its place's lines (name, address)."""
+    found: list[tuple[str, list[str]]] = []
+
+    def visit(nodes: Any, depth: int) -> None:
+        for node in nodes if isinstance(nodes, list) and depth <= _MAX_DEPTH else ():
+            node = _dict(node)
+            settings = _dict(_dict(node.get("mapData")).get("mapSettings"))
+            if node.get("type") != "MAP":
+                visit(node.get("nodes"), depth + 1)
+                continue
+            lines = [" ".join(value.split()) for value in
+                     (settings.get("locationName"), settings.get("address"))
+                     if isinstance(value, str) and value.strip()]
+            if lines and lines[0] == lines[-1]:
+                lines = lines[:1]  # Ricos names a place by its address when given no name
+            if isinstance(node.get("id"), str) and lines:
+                found.append((node["id"], lines))
 
     visit(content.get("nodes"), 0)
     return found
