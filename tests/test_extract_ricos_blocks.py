@@ -270,3 +270,25 @@ def test_a_map_is_its_places_name_and_address(shown):
     assert "<p>Our shop<br>Alexanderplatz 1, 10178 Berlin</p>" in article.body_html
     assert "Google" not in article.body_markdown
     assert any("a map's place" in warning for warning in article.warnings)
+
+
+def test_a_gif_played_as_a_silent_loop_is_an_image_of_the_post():
+    """plugin-giphy's GiphyViewer plays Giphy's MP4 of the GIF (`<video role="img">`): it was a
+    video, a bare link in the body and a video file among the attachments; readers saw an
+    animated picture, which Giphy serves as the GIF beside the MP4."""
+    article = _post_with(
+        '<div id="viewer-g1"><div class="giphy"><video role="img" autoplay="" muted="" loop="" '
+        'playsinline="" aria-label="gif" class="giphy_player" '
+        'src="https://media.giphy.com/media/xT9IgG50Fb7Mi0prBC/giphy.mp4"></video></div></div>')
+    gif = "https://media.giphy.com/media/xT9IgG50Fb7Mi0prBC/giphy.gif"
+    assert article.body_html == f'<p>Before.</p>\n<figure><img src="{gif}" alt="gif"></figure>' \
+        "\n<p>After.</p>"
+    assert f"![gif]({gif})" in article.body_markdown
+    assert article.images == [gif] and article.attachments == []
+
+
+def test_a_video_marked_as_an_image_without_a_gif_stays_a_video():
+    clip = "https://cdn.example.org/loops/waves.mp4"
+    article = _post_with(f'<video role="img" autoplay="" muted="" loop="" src="{clip}"></video>')
+    assert f"<{clip}>" in article.body_markdown
+    assert [item["url"] for item in article.attachments] == [clip]

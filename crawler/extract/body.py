@@ -32,7 +32,7 @@ from crawler.clean.html import (
     safe_url,
     url_scheme,
 )
-from crawler.extract.attachments import THUMBNAIL_STYLES, thumbnail_video
+from crawler.extract.attachments import THUMBNAIL_STYLES, gif_of_loop, thumbnail_video
 from crawler.extract.limits import settable
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -666,6 +666,8 @@ class _Walker:
             elif tag == "hr" or hook == "divider-single":
                 self.html.append("<hr>")
                 self.md.append("---")
+            elif tag == "video" and (gif := gif_of_loop(child)):
+                self.image(etree.Element("img", src=gif, alt=child.get("aria-label") or ""))
             elif hook in _VIDEO_HOOKS or tag in ("video", "iframe"):
                 self.video(child)
             elif tag == "table" and self.table(child):
