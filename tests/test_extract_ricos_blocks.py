@@ -292,3 +292,17 @@ def test_a_video_marked_as_an_image_without_a_gif_stays_a_video():
     article = _post_with(f'<video role="img" autoplay="" muted="" loop="" src="{clip}"></video>')
     assert f"<{clip}>" in article.body_markdown
     assert [item["url"] for item in article.attachments] == [clip]
+
+
+@pytest.mark.parametrize("note", [
+    "You can vote for more than one answer.", "Vous pouvez voter pour plus d'une réponse."])
+def test_a_polls_note_is_not_body_text_without_the_posts_document(note):
+    """Served without the post's document, a poll is what its HTML shows: its question and
+    options, but not the viewer's note under them, which was a paragraph of the body."""
+    options = "".join(_poll_option(title, None) for title in ("Flat", "Round"))
+    article = _post_with(
+        '<div id="viewer-poll1"><div class="container"><div class="header"><p class="text">'
+        f'<span class="value">Which brush?</span></p></div><ul class="options list">{options}'
+        f'</ul><p class="additional_note">{note}</p></div></div>')
+    assert article.body_text.split("\n\n") == [
+        "Before.", "Which brush?", "Flat", "Round", "After."]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from crawler.clean.ricos import RICOS_BUTTONS, RICOS_NOTES
+
 # Any decimal digit: Wix prints Arabic-Indic digits on Arabic pages ("١ دقائق قراءة"), and
 # Devanagari (०-९) or Bengali (০-৯) ones on Hindi, Marathi, Nepali or Bengali pages.
 D = r"\d"
@@ -418,39 +420,6 @@ BLOG_INDEX_HEADINGS = [
     "Novinky", "Articles", "Artikel", "Artículos", "Artigos", "المدونة",
 ]
 
-# The words Ricos's viewer adds to a post's blocks (wix/ricos messages_<locale>.json, en fr de es
-# pt nl it): a spoiler's cover over an image, gallery or video ("Spoiler_Reveal_…_Placeholder",
-# "…_CTA") and a poll's buttons and notes ("Poll_Viewer_ShowAllOptions_CTA", "…_Footer").
-RICOS_BLOCK_WORDS = [
-    "This image contains a spoiler", "This gallery contains a spoiler",
-    "This video contains a spoiler", "Reveal Image", "Reveal Gallery", "Reveal Video",
-    "See All Options", "See All Results", "Show Less", "You can vote for more than one answer.",
-    "Only you can see the results.",
-    "Cette image contient un spoiler", "Cette galerie contient un spoiler",
-    "Cette vidéo contient un spoiler", "Révéler l'image", "Révéler la galerie",
-    "Révéler la vidéo", "Voir toutes les options", "Voir tous les résultats", "Afficher moins",
-    "Vous pouvez voter pour plus d'une réponse.", "Vous seul pouvez voir les résultats.",
-    "Dieses Bild enthält einen Spoiler", "Diese Galerie enthält einen Spoiler",
-    "Dieses Video enthält einen Spoiler", "Bild enthüllen", "Galerie enthüllen",
-    "Video enthüllen", "Alle Optionen sehen", "Alle Ergebnisse ansehen", "Weniger anzeigen",
-    "Du kannst für mehr als eine Antwort stimmen.", "Nur du kannst die Ergebnisse sehen.",
-    "La imagen contiene un spoiler", "Esta galería contiene un spoiler",
-    "Este vídeo contiene un spoiler", "Mostrar imagen", "Mostrar galería", "Mostrar vídeo",
-    "Ver todas las opciones", "Ver todos los resultados", "Mostrar menos",
-    "Puedes votar por más de una respuesta.", "Solo tú puedes ver los resultados.",
-    "Essa imagem contém um spoiler", "Essa galeria contém um spoiler",
-    "Esse vídeo contém um spoiler", "Revelar imagem", "Revelar galeria", "Revelar vídeo",
-    "Ver todas as opções", "Ver todos os resultados", "Você pode votar em mais de uma resposta.",
-    "Só você pode ver os resultados.",
-    "Deze afbeelding bevat een spoiler", "Deze galerij bevat een spoiler",
-    "Deze video bevat een spoiler", "Afbeelding laten zien", "Galerij laten zien",
-    "Video laten zien", "Alle opties bekijken", "Bekijk alle resultaten", "Minder weergeven",
-    "Je kunt stemmen op meer dan één antwoord.", "Alleen jij kunt de resultaten zien.",
-    "Questa immagine contiene uno spoiler", "Questa galleria contiene uno spoiler",
-    "Questo video contiene uno spoiler", "Mostra immagine", "Mostra galleria", "Mostra video",
-    "Tutte le opzioni", "Vedi tutti i risultati", "Mostra meno",
-    "Puoi votare per più di una risposta.", "Solo tu puoi vedere i risultati.",
-]
 # An audio player's elapsed time and length ("0:00 / 3:35", plugin-audio's AudioDuration).
 _PLAYER_TIMES = r"^\d{1,2}(?::\d{2}){1,2}\s*/\s*\d{1,2}(?::\d{2}){1,2}$"
 
@@ -482,10 +451,11 @@ SEE_ALL_LINE = _exact(SEE_ALL)
 # "SettingsDecline AllAccept" where a tool joins them).
 BANNER_BUTTON_LINE = re.compile(rf"^(?:(?:{_alt(BANNER_BUTTONS)})\s*){{1,4}}$", re.IGNORECASE)
 BLOG_INDEX_LINE = _exact(BLOG_INDEX_HEADINGS)
-# One of them, or a cover's two run together where a tool joins the cover's lines ("This image
+# The words Ricos's viewer adds to a post's blocks (crawler/clean/ricos.py): one of them, or a
+# cover's two run together where a tool joins the cover's lines ("This image
 # contains a spoilerReveal Image").
 RICOS_BLOCK_LINE = re.compile(
-    rf"^(?:(?:{_alt(RICOS_BLOCK_WORDS)})\s*){{1,3}}$"
+    rf"^(?:(?:{_alt([*RICOS_NOTES, *RICOS_BUTTONS])})\s*){{1,3}}$"
     rf"|{_PLAYER_TIMES}", re.IGNORECASE)
 # Headings of a site's standing pages. Only a page with no sign of a post (no byline, date or
 # reading time) is called static for its heading: a post may well be titled "FAQ".

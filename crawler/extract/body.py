@@ -32,6 +32,7 @@ from crawler.clean.html import (
     safe_url,
     url_scheme,
 )
+from crawler.clean.ricos import RICOS_NOTE_SET
 from crawler.extract.attachments import THUMBNAIL_STYLES, gif_of_loop, thumbnail_video
 from crawler.extract.limits import settable
 
@@ -393,7 +394,7 @@ class _Walker:
         else:
             self.inline(el, text, out, md)
         plain = _plain(text)
-        if not plain:
+        if not plain or tag == "p" and plain in RICOS_NOTE_SET:  # a note of Ricos's viewer
             return False
         # Nothing escaped, no inline markup, no line break inside (most paragraphs):
         # _inner_html(out) would give plain again, so the collapsing is not redone.
