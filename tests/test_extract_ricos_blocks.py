@@ -4,6 +4,8 @@ what a reader sees of each stays, the block's player or widget chrome does not."
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from crawler.extract import extract_article
@@ -101,7 +103,6 @@ def _pair(key: str, title: str, answer: str | None) -> str:
 
 
 def _faq_post(first_expanded: bool, with_document: bool = True):
-    import json
     pairs = "".join(_pair(key, title, answer if first_expanded and key == "1" else None)
                     for key, title, answer in _QUESTIONS)
     document = {"nodes": [{"type": "COLLAPSIBLE_LIST", "id": "c1", "nodes": [
@@ -188,7 +189,6 @@ def test_a_poll_is_its_question_and_every_option_from_the_posts_document(results
     """The viewer shows a poll's first four options only ("See all options"), and once its
     results load a percentage run into each option and the votes under it ("60%Flat",
     "3 votes"). The poll of the post's document is its question and all its options."""
-    import json
     options = ["Flat", "Round", "Angled", "Fan", "Mop"]
     shown = "".join(_poll_option(title, "20%" if results else None) for title in options[:4])
     page = {"data": {"postPage": {"post": {"richContent": _poll_document(options)}}}}
@@ -211,7 +211,6 @@ _POST_TITLE = "Ada Gardener on Instagram: \u201cFirst tulips\u201d"
 
 
 def _embed_document(node: dict) -> str:
-    import json
     page = {"data": {"postPage": {"post": {"richContent": {"nodes": [node]}}}}}
     warmup = {"appsWarmupData": {"blog": {"OldPostPageWarmupData-embed": json.dumps(page)}}}
     return f'<script type="application/json" id="wix-warmup-data">{json.dumps(warmup)}</script>'
@@ -306,3 +305,24 @@ def test_a_polls_note_is_not_body_text_without_the_posts_document(note):
         f'</ul><p class="additional_note">{note}</p></div></div>')
     assert article.body_text.split("\n\n") == [
         "Before.", "Which brush?", "Flat", "Round", "After."]
+
+
+def test_a_documents_text_lxml_refuses_never_loses_the_page():
+    """A poll's, an embed's or a map's text with a character XML forbids (a NUL, a form feed)
+    is read without it: lxml refuses such text, which would have made the page an error."""
+    nodes = [
+        {"type": "POLL", "id": "poll1", "nodes": [], "pollData": {"poll": {
+            "title": "Which\x00 brush?", "options": [{"title": "Flat\x0c"}]}}},
+        {"type": "EMBED", "id": "emb1", "nodes": [], "embedData": {"oembed": {
+            "url": _INSTAGRAM + "\x01", "title": "Tulips\x1f"}}},
+        {"type": "MAP", "id": "map1", "nodes": [], "mapData": {"mapSettings": {
+            "locationName": "Our\x00 shop", "address": "Main St 1\x0b"}}}]
+    page = {"data": {"postPage": {"post": {"richContent": {"nodes": nodes}}}}}
+    warmup = {"appsWarmupData": {"blog": {"OldPostPageWarmupData-x": json.dumps(page)}}}
+    article = _post_with(
+        '<div id="viewer-poll1"><p>Which brush?</p></div><div id="viewer-emb1"></div>'
+        '<div id="viewer-map1"></div>'
+        f'<script type="application/json" id="wix-warmup-data">{json.dumps(warmup)}</script>')
+    assert article.page_kind == "post"
+    assert article.body_text.split("\n\n") == [
+        "Before.", "Which brush?", "Flat", "Tulips", "Our shop\nMain St 1", "After."]

@@ -90,11 +90,11 @@ _BREAKING_BLOCKS = frozenset({"p", "div", "section", "header", "footer", "figcap
 _CAPTION_TAGS = re.compile(r"<(/?)figcaption\b")
 _SPECIAL_HOOKS = frozenset({"divider-single", *_VIDEO_HOOKS, "buttonViewer", "linkPreviewViewer",
                             "fileUploadViewer", "audio-container"})
-# The audio player's parts that are no words of the post: its times ("0:00 / 3:35" in <time>s),
-# play, volume and menu buttons and its seek slider.
 # The page Ricos's HTML block loads in its sandbox frame and then writes the embed's markup into
 # (plugin-html's IframeHtml, HtmlSrcPath): the same empty page for every embed, not the embed.
 _HTML_SANDBOX_PAGE = re.compile(r"/html/[0-9a-f]{32}_v\d+\.html(?:[?#]|$)")
+# The audio player's parts that are no words of the post: its times ("0:00 / 3:35" in <time>s),
+# play, volume and menu buttons and its seek slider.
 _AUDIO_CHROME = etree.XPath("descendant::*[time] | descendant::input | descendant::*[@role="
                             "'slider']")
 

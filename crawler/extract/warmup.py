@@ -7,7 +7,7 @@ ricos-schema: nodes of PARAGRAPH, HEADING, TEXT…). A page whose rendered body 
 client-rendered or half-saved page) still carries it, so the body is rebuilt from it as the
 markup Ricos would render and read by the same walk as a rendered body. A rendered body is
 completed from it where Ricos's viewer renders less than the post holds (collapsed answers,
-polls, embeds: `complete_from_document`).
+polls, embeds, maps: `complete_from_document`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from html import escape
 from typing import Any
 
 from lxml import etree
+
+from crawler.extract.limits import settable
 
 # The script is cut out before parsing (page.drop_raw_text), so it is read from the bytes.
 _WARMUP = re.compile(
@@ -168,8 +170,8 @@ def complete_from_document(body: etree._Element, html: str | bytes) -> list[str]
     them) becomes its question and all its options; an embed (a social post or a page, shown
     by a script in a frame the HTML holds empty) becomes a link to what it embeds, named by
     its title; a map (Google's, drawn by a script: nothing served, its controls and credits
-    once rendered) becomes its place's name and address. The page is searched for the document only
-    when its warmup script names one of those at all."""
+    once rendered) becomes its place's name and address. The page is searched for the document
+    only when its warmup script names one of those at all."""
     # Only the warmup script is searched for the marks: Wix puts it near the page's end, so it
     # is found from there (a whole-page search for each mark cost ~1.5 ms a page).
     if isinstance(html, str):
@@ -224,10 +226,10 @@ def _replace_polls(rendered: dict[str, etree._Element], content: dict[str, Any])
             block.remove(child)
         block.text = None
         if title:
-            etree.SubElement(block, "p").text = title
+            etree.SubElement(block, "p").text = settable(title)
         items = etree.SubElement(block, "ul")
         for option in options:
-            etree.SubElement(items, "li").text = option
+            etree.SubElement(items, "li").text = settable(option)
         replaced += 1
     return replaced
 
@@ -244,8 +246,8 @@ def _name_embeds(rendered: dict[str, etree._Element], content: dict[str, Any]) -
             continue
         for child in list(block):
             block.remove(child)
-        link = etree.SubElement(etree.SubElement(block, "p"), "a", href=url)
-        link.text = title or url
+        link = etree.SubElement(etree.SubElement(block, "p"), "a", href=settable(url))
+        link.text = settable(title or url)
         named += 1
     return named
 
@@ -288,9 +290,9 @@ def _place_maps(rendered: dict[str, etree._Element], content: dict[str, Any]) ->
             block.remove(child)
         block.text = None
         paragraph = etree.SubElement(block, "p")
-        paragraph.text = lines[0]
+        paragraph.text = settable(lines[0])
         for line in lines[1:]:
-            etree.SubElement(paragraph, "br").tail = line
+            etree.SubElement(paragraph, "br").tail = settable(line)
         placed += 1
     return placed
 
