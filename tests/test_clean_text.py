@@ -2292,3 +2292,54 @@ def test_a_code_block_in_a_markdown_dump_stays_one_block_with_its_indentation(
                            "Run it with python3.", "list item", "goes on here"]
     assert ("The smallest program I write:\n\n```\n" + CODE + "\n```\n\nRun it with python3."
             ) in result.body_markdown
+
+
+_RICOS_BLOCKS_DUMP = """top of page
+All Posts
+Log in / Sign up
+Five Ways to Water a "Fern"
+
+Ada Gardener
+Apr 5, 2021
+3 min read
+
+Ferns like steady moisture, not floods.
+
+Morning birds Ada Gardener
+0:00 / 3:35
+{cover}
+
+Which brush?
+
+* Flat
+* Round
+
+{poll}
+
+{note}
+
+A fern is a patient plant.
+
+27 views 0 comments
+Post not marked as liked
+bottom of page
+"""
+
+
+@pytest.mark.parametrize(("cover", "poll", "note"), [
+    ("This image contains a spoiler\nReveal Image", "See All Options",
+     "You can vote for more than one answer."),
+    ("This image contains a spoilerReveal Image", "See All Results",
+     "Only you can see the results."),
+    ("Dieses Bild enthält einen Spoiler\nBild enthüllen", "Alle Optionen sehen",
+     "Du kannst für mehr als eine Antwort stimmen."),
+    ("La imagen contiene un spoiler\nMostrar imagen", "Ver todas las opciones",
+     "Puedes votar por más de una respuesta."),
+])
+def test_the_words_ricos_adds_to_a_block_are_not_body(cover, poll, note):
+    """A spoiler's cover, a poll's button and note and an audio player's times, as Ricos's
+    viewer writes them (wix/ricos messages_<locale>.json), were paragraphs of the body."""
+    cleaned = clean_text(_RICOS_BLOCKS_DUMP.format(cover=cover, poll=poll, note=note))
+    assert content_lines(cleaned.body_text) == [
+        "Ferns like steady moisture, not floods.", "Morning birds Ada Gardener", "Which brush?",
+        "Flat", "Round", "A fern is a patient plant."]

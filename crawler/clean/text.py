@@ -802,11 +802,13 @@ class _Cleaner(PageRules):
         return first if k - first >= 2 else k
 
     def in_body(self, start: int, end: int) -> None:
-        """Chrome inside the body: images, an alt text under the header, doubled captions."""
+        """Chrome inside the body: images, an alt text under the header, doubled captions, the
+        words Ricos's viewer adds to a block (a spoiler's cover, a poll's buttons, a player's
+        times)."""
         body = [k for k in range(start, end) if self.free(k)]
         for k in body:
             ln = self.ln(k)
-            if v.MARKDOWN_IMAGES.match(ln.text) or ln.taxonomy:
+            if v.MARKDOWN_IMAGES.match(ln.text) or ln.taxonomy or v.RICOS_BLOCK_LINE.match(ln.text):
                 self.chrome(k)
             elif not ln.text:
                 self.role[self.c[k]] = "skip"  # a bullet whose text was cut off

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from crawler.clean.ricos import RICOS_BUTTONS, RICOS_NOTES
+
 # Any decimal digit: Wix prints Arabic-Indic digits on Arabic pages ("١ دقائق قراءة"), and
 # Devanagari (०-९) or Bengali (০-৯) ones on Hindi, Marathi, Nepali or Bengali pages.
 D = r"\d"
@@ -418,6 +420,9 @@ BLOG_INDEX_HEADINGS = [
     "Novinky", "Articles", "Artikel", "Artículos", "Artigos", "المدونة",
 ]
 
+# An audio player's elapsed time and length ("0:00 / 3:35", plugin-audio's AudioDuration).
+_PLAYER_TIMES = r"^\d{1,2}(?::\d{2}){1,2}\s*/\s*\d{1,2}(?::\d{2}){1,2}$"
+
 
 def _exact(words: list[str]) -> re.Pattern[str]:
     """Whole-line match of any of `words`, tolerant of spacing around "/" and a final "..."."""
@@ -446,6 +451,12 @@ SEE_ALL_LINE = _exact(SEE_ALL)
 # "SettingsDecline AllAccept" where a tool joins them).
 BANNER_BUTTON_LINE = re.compile(rf"^(?:(?:{_alt(BANNER_BUTTONS)})\s*){{1,4}}$", re.IGNORECASE)
 BLOG_INDEX_LINE = _exact(BLOG_INDEX_HEADINGS)
+# The words Ricos's viewer adds to a post's blocks (crawler/clean/ricos.py): one of them, or a
+# cover's two run together where a tool joins the cover's lines ("This image
+# contains a spoilerReveal Image").
+RICOS_BLOCK_LINE = re.compile(
+    rf"^(?:(?:{_alt([*RICOS_NOTES, *RICOS_BUTTONS])})\s*){{1,3}}$"
+    rf"|{_PLAYER_TIMES}", re.IGNORECASE)
 # Headings of a site's standing pages. Only a page with no sign of a post (no byline, date or
 # reading time) is called static for its heading: a post may well be titled "FAQ".
 # An FAQ heading over questions says what the page is on its own; "About Me" or "Contact" does so

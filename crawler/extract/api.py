@@ -24,7 +24,7 @@ from crawler.extract.metadata import (
 )
 from crawler.extract.page import BadInput, classify, parse
 from crawler.extract.record import Article
-from crawler.extract.warmup import find_rich_content, rich_content_html
+from crawler.extract.warmup import complete_from_document, find_rich_content, rich_content_html
 
 
 def extract_article(
@@ -76,6 +76,7 @@ def _extract(html: str | bytes, url: str | None, content_type: str | None) -> Ar
         elif body_el is None:
             fill_unlocated_body(article, scope, url or article.canonical_url)
         else:
+            warnings.extend(complete_from_document(body_el, html))
             _fill_body(article, body_el, url or article.canonical_url)
         if scope is not None and not (article.body_text.strip() or article.images
                                       or article.attachments):

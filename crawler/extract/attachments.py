@@ -85,6 +85,9 @@ _YTIMG = re.compile(r"i\.ytimg\.com/vi(?:_webp)?/([\w-]{6,20})/")
 _QUALITY = re.compile(r"(\d+)p")
 # The attribute axis: ~3x faster than testing every element's @style (which cost more than
 # the rest of this module together on real bodies).
+# Giphy's MP4 of a GIF, which Ricos's GIF block plays as a silent loop (`<video role="img">`,
+# plugin-giphy's GiphyViewer: `originalMp4`); the same folder holds the GIF (`originalUrl`).
+_GIPHY_MP4 = re.compile(r"^(https://(?:media\d*|i)\.giphy\.com/media/[\w-]+/)giphy\.mp4$")
 THUMBNAIL_STYLES = etree.XPath(".//@style[contains(., 'ytimg.com/vi')]")
 
 
@@ -244,6 +247,8 @@ def find_attachments(body: etree._Element, base: str | None) -> list[dict[str, A
 
     for el in body.iter(*_TAGS):
         tag = el.tag
+        if tag == "video" and gif_of_loop(el):
+            continue  # a GIF, an image of the post
         if tag == "wix-video":
             if not _background(el):
                 add(_wix_video(el.get("data-video-info")))
@@ -268,6 +273,15 @@ def find_attachments(body: etree._Element, base: str | None) -> list[dict[str, A
         if url and _in_player(style.getparent()):
             add(player(url))
     return list(found.values())
+
+
+def gif_of_loop(el: etree._Element) -> str | None:
+    """The GIF a `<video role="img">` loops, when its source names it (Giphy's MP4 of a GIF,
+    as Ricos's GIF block plays it): an image of the post, not a video."""
+    if el.tag != "video" or el.get("role") != "img":
+        return None
+    match = _GIPHY_MP4.match((el.get("src") or "").strip())
+    return match.group(1) + "giphy.gif" if match else None
 
 
 def thumbnail_video(style: str) -> str | None:

@@ -32,7 +32,8 @@ from crawler.clean.html import (
     safe_url,
     url_scheme,
 )
-from crawler.extract.attachments import THUMBNAIL_STYLES, thumbnail_video
+from crawler.clean.ricos import RICOS_NOTE_SET
+from crawler.extract.attachments import THUMBNAIL_STYLES, gif_of_loop, thumbnail_video
 from crawler.extract.limits import settable
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -88,7 +89,14 @@ _BREAKING_BLOCKS = frozenset({"p", "div", "section", "header", "footer", "figcap
 # A <figcaption> written outside any <figure>: its tags, to become a paragraph's.
 _CAPTION_TAGS = re.compile(r"<(/?)figcaption\b")
 _SPECIAL_HOOKS = frozenset({"divider-single", *_VIDEO_HOOKS, "buttonViewer", "linkPreviewViewer",
-                            "fileUploadViewer"})
+                            "fileUploadViewer", "audio-container"})
+# The page Ricos's HTML block loads in its sandbox frame and then writes the embed's markup into
+# (plugin-html's IframeHtml, HtmlSrcPath): the same empty page for every embed, not the embed.
+_HTML_SANDBOX_PAGE = re.compile(r"/html/[0-9a-f]{32}_v\d+\.html(?:[?#]|$)")
+# The audio player's parts that are no words of the post: its times ("0:00 / 3:35" in <time>s),
+# play, volume and menu buttons and its seek slider.
+_AUDIO_CHROME = etree.XPath("descendant::*[time] | descendant::input | descendant::*[@role="
+                            "'slider']")
 
 
 @dataclass
@@ -386,7 +394,7 @@ class _Walker:
         else:
             self.inline(el, text, out, md)
         plain = _plain(text)
-        if not plain:
+        if not plain or tag == "p" and plain in RICOS_NOTE_SET:  # a note of Ricos's viewer
             return False
         # Nothing escaped, no inline markup, no line break inside (most paragraphs):
         # _inner_html(out) would give plain again, so the collapsing is not redone.
@@ -464,14 +472,16 @@ class _Walker:
             self.md.append(_md_escape(description))
 
     def linked_paragraph(self, text: str, href: str | None) -> None:
-        """`text` as a paragraph of the HTML and the Markdown, a link to `href` when given."""
-        label = escape(text, quote=False)
+        """`text` as a paragraph of the HTML and the Markdown, a link to `href` when given; its
+        newlines line breaks."""
+        label = escape(text, quote=False).replace("\n", "<br>")
+        markdown = "  \n".join(map(_md_escape, text.split("\n")))
         if href:
             self.html.append(f'<p><a href="{escape(href)}">{label}</a></p>')
-            self.md.append(f"[{_md_escape(text)}]({markdown_url(href)})")
+            self.md.append(f"[{markdown}]({markdown_url(href)})")
         else:
             self.html.append(f"<p>{label}</p>")
-            self.md.append(_md_escape(text))
+            self.md.append(markdown)
 
     def file_card(self, el: etree._Element) -> None:
         """Ricos's file block: a card of the file's name, its extension beside it (".pdf") and
@@ -484,6 +494,30 @@ class _Walker:
         name = texts[0] + (texts[1] if len(texts) > 1 and texts[1].startswith(".") else "")
         self.blocks.append(name)
         self.linked_paragraph(name, self.link(next(iter(el.xpath(".//a/@href")), None)))
+
+    def audio(self, el: etree._Element) -> None:
+        """Ricos's audio block (plugin-audio, Wix's own player): the track's name and its
+        author's, lines of one paragraph linked to the file once the player names it; the
+        player's times, buttons and slider are its chrome, not the post's words."""
+        chrome = set(_AUDIO_CHROME(el))
+        texts: list[str] = []
+
+        def read(node: etree._Element) -> None:
+            texts.append(node.text or "")
+            for child in node:
+                if isinstance(child.tag, str) and child.tag not in _SKIP and child not in chrome:
+                    read(child)
+                texts.append(child.tail or "")
+
+        read(el)
+        lines = [" ".join(text.split()) for text in texts if text.strip()]
+        href = self.link(next(iter(el.xpath(".//audio/@src | .//source/@src | .//a/@href")),
+                              None))
+        if lines:
+            self.blocks.append("\n".join(lines))
+            self.linked_paragraph("\n".join(lines), href)
+        elif href:  # no name shown: the file's address keeps its place, as a video's does
+            self.linked_paragraph(href, href)
 
     def button(self, el: etree._Element) -> None:
         """Ricos's call-to-action button: a link in the HTML and Markdown, not body prose
@@ -549,7 +583,8 @@ class _Walker:
 
     def video(self, el: etree._Element) -> None:
         sources = "@src | .//iframe/@src | .//video/@src | .//source/@src | .//a/@href"
-        urls = [self.link(src) for src in el.xpath(sources)]
+        urls = [None if src and _HTML_SANDBOX_PAGE.search(src) else self.link(src)
+                for src in el.xpath(sources)]
         if not any(urls):
             # A YouTube video before a click is only react-player's preview: its thumbnail
             # names the video, which the page shows there (a link keeps its place in the body).
@@ -632,6 +667,8 @@ class _Walker:
             elif tag == "hr" or hook == "divider-single":
                 self.html.append("<hr>")
                 self.md.append("---")
+            elif tag == "video" and (gif := gif_of_loop(child)):
+                self.image(etree.Element("img", src=gif, alt=child.get("aria-label") or ""))
             elif hook in _VIDEO_HOOKS or tag in ("video", "iframe"):
                 self.video(child)
             elif tag == "table" and self.table(child):
@@ -640,6 +677,8 @@ class _Walker:
                 self.block(child, "p")
             elif hook == "buttonViewer":
                 self.button(child)
+            elif hook == "audio-container":
+                self.audio(child)
             else:
                 self.container(child, depth)
 
@@ -745,8 +784,21 @@ def _has_own_text(el: etree._Element, or_inline_child: bool = False) -> bool:
     return False
 
 
+# The cover Ricos lays over an image, gallery or video marked as a spoiler (plugin-spoiler's
+# SpoilerContainer: an icon, a description, "This image contains a spoiler" unless the author
+# wrote one, and the reveal button); the medium under it is the post's. A cover holding media
+# is not this one (the small cover is the icon alone, inside the block's wrapper).
+_SPOILER_COVERS = etree.XPath(
+    "descendant::button[@data-hook='revealSpoilerBtn']/parent::*[not(descendant::img or "
+    "descendant::figure or descendant::video or descendant::iframe or descendant::wow-image)]")
+
+
 def extract_body(body: etree._Element, base: str | None) -> Body:
-    """Walk the body element. Nested lists are detached from their items while walking."""
+    """Walk the body element. Nested lists are detached from their items while walking, and
+    spoiler covers before."""
+    for cover in _SPOILER_COVERS(body):
+        if cover is not body:
+            _detach(cover)
     walker = _Walker(base)
     walker.pre_wrap = is_pre_wrap(body)
     walker.walk(body)

@@ -5,7 +5,9 @@ Wix serves the blog app's data for the post page in `<script id="wix-warmup-data
 holds a JSON string whose `postPage.post.richContent` is the post's Ricos document (the public
 ricos-schema: nodes of PARAGRAPH, HEADING, TEXT…). A page whose rendered body is empty (a
 client-rendered or half-saved page) still carries it, so the body is rebuilt from it as the
-markup Ricos would render and read by the same walk as a rendered body.
+markup Ricos would render and read by the same walk as a rendered body. A rendered body is
+completed from it where Ricos's viewer renders less than the post holds (collapsed answers,
+polls, embeds, maps: `complete_from_document`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from html import escape
 from typing import Any
 
 from lxml import etree
+
+from crawler.extract.limits import settable
 
 # The script is cut out before parsing (page.drop_raw_text), so it is read from the bytes.
 _WARMUP = re.compile(
@@ -112,3 +116,228 @@ def _wrapped(tag: str, children: list[Any], out: list[str], depth: int) -> None:
     out.append(f"<{tag}>")
     _nodes(children, out, depth + 1)
     out.append(f"</{tag}>")
+
+
+def collapsible_items(content: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each collapsible-list item of the document, in order: the id of its title's last block
+    and its answer's nodes. Ricos's viewer renders an item's answer only while it is expanded
+    (plugin-collapsible-list's CollapsibleListPair), so the served HTML lacks the collapsed
+    ones; the document has them all."""
+    items: list[tuple[str, list[dict[str, Any]]]] = []
+
+    def visit(nodes: Any, depth: int) -> None:
+        for node in nodes if isinstance(nodes, list) and depth <= _MAX_DEPTH else ():
+            children = _dict(node).get("nodes")
+            if _dict(node).get("type") != "COLLAPSIBLE_ITEM":
+                visit(children, depth + 1)
+                continue
+            parts = {_dict(part).get("type"): _dict(part).get("nodes")
+                     for part in children if isinstance(part, dict)} \
+                if isinstance(children, list) else {}
+            title, answer = parts.get("COLLAPSIBLE_ITEM_TITLE"), parts.get("COLLAPSIBLE_ITEM_BODY")
+            if isinstance(title, list) and title and isinstance(answer, list):
+                anchor = _dict(title[-1]).get("id")
+                if isinstance(anchor, str) and anchor:
+                    items.append((anchor, [n for n in answer if isinstance(n, dict)]))
+
+    visit(content.get("nodes"), 0)
+    return items
+
+
+# What the served HTML of a Ricos body shows incompletely, named in the document's JSON: a
+# collapsible item's answer, a poll's data, an embed's (a social post's, a page's), a map's.
+_INCOMPLETE_MARKS = (b"COLLAPSIBLE_ITEM_BODY", b"pollData", b"linkPreviewData", b"embedData",
+                     b"mapSettings")
+COLLAPSED_ANSWERS_NOTE = ("collapsed answers of a collapsible list read from the page's "
+                          "embedded post data (warmup data): its HTML shows only their titles")
+EMBEDS_NOTE = ("an embedded post or page named from the page's embedded post data (warmup "
+               "data): its HTML shows only an empty frame")
+MAPS_NOTE = ("a map's place read from the page's embedded post data (warmup data): its HTML "
+             "shows the map's own controls or nothing")
+POLLS_NOTE = ("a poll read from the page's embedded post data (warmup data): its question and "
+              "every option, without the HTML's results")
+
+
+def complete_from_document(body: etree._Element, html: str | bytes) -> list[str]:
+    """Complete the rendered `body` from the page's Ricos document where its viewer renders
+    less than the post holds; a note for each kind of completion made.
+
+    Ricos gives every block it renders the id `viewer-<node id>` (all 174 nodes of the
+    documents of the 3 real posts that carry one), which places a node of the document in the
+    HTML. A collapsible list's answers none of whose blocks is in the HTML (the viewer renders
+    an answer only while it is expanded) are put after their item's title; a poll (shown with
+    its first four options only, and once its results load, percentages and vote counts in
+    them) becomes its question and all its options; an embed (a social post or a page, shown
+    by a script in a frame the HTML holds empty) becomes a link to what it embeds, named by
+    its title; a map (Google's, drawn by a script: nothing served, its controls and credits
+    once rendered) becomes its place's name and address. The page is searched for the document
+    only when its warmup script names one of those at all."""
+    # Only the warmup script is searched for the marks: Wix puts it near the page's end, so it
+    # is found from there (a whole-page search for each mark cost ~1.5 ms a page).
+    if isinstance(html, str):
+        start = html.rfind("wix-warmup-data")
+        script = html[start:html.find("</script", start)] if start >= 0 else ""
+        found = any(mark.decode() in script for mark in _INCOMPLETE_MARKS)
+    else:
+        html = bytes(html)
+        start = html.rfind(b"wix-warmup-data")
+        end = html.find(b"</script", start)
+        found = start >= 0 and any(html.find(mark, start, end) >= 0 for mark in _INCOMPLETE_MARKS)
+    if not found:
+        return []
+    content = find_rich_content(html.encode("utf-8", "replace") if isinstance(html, str)
+                                else html)
+    if content is None:
+        return []
+    rendered = {el.get("id"): el for el in body.iter(etree.Element) if el.get("id")}
+    notes = []
+    if _add_collapsed_answers(rendered, content):
+        notes.append(COLLAPSED_ANSWERS_NOTE)
+    if _replace_polls(rendered, content):
+        notes.append(POLLS_NOTE)
+    if _name_embeds(rendered, content):
+        notes.append(EMBEDS_NOTE)
+    if _place_maps(rendered, content):
+        notes.append(MAPS_NOTE)
+    return notes
+
+
+def _add_collapsed_answers(rendered: dict[str, etree._Element], content: dict[str, Any]) -> int:
+    added = 0
+    for anchor_id, answer in collapsible_items(content):
+        ids = [node.get("id") for node in answer if isinstance(node.get("id"), str)]
+        anchor = rendered.get(f"viewer-{anchor_id}")
+        if anchor is None or not ids or any(f"viewer-{i}" in rendered for i in ids):
+            continue
+        markup = rich_content_html({"nodes": answer}).find(".//div")
+        if markup is not None and len(markup):
+            anchor.addnext(markup)
+            added += 1
+    return added
+
+
+def _replace_polls(rendered: dict[str, etree._Element], content: dict[str, Any]) -> int:
+    replaced = 0
+    for node_id, title, options in polls(content):
+        block = rendered.get(f"viewer-{node_id}")
+        if block is None or not options:
+            continue
+        for child in list(block):
+            block.remove(child)
+        block.text = None
+        if title:
+            etree.SubElement(block, "p").text = settable(title)
+        items = etree.SubElement(block, "ul")
+        for option in options:
+            etree.SubElement(items, "li").text = settable(option)
+        replaced += 1
+    return replaced
+
+
+_SHOWS_ANYTHING = etree.XPath("boolean(descendant-or-self::*[normalize-space(text())] | "
+                              "descendant::a[@href] | descendant::img)")
+
+
+def _name_embeds(rendered: dict[str, etree._Element], content: dict[str, Any]) -> int:
+    named = 0
+    for node_id, url, title in embeds(content):
+        block = rendered.get(f"viewer-{node_id}")
+        if block is None or _SHOWS_ANYTHING(block):
+            continue
+        for child in list(block):
+            block.remove(child)
+        link = etree.SubElement(etree.SubElement(block, "p"), "a", href=settable(url))
+        link.text = settable(title or url)
+        named += 1
+    return named
+
+
+def embeds(content: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Each embed of the document (a link preview shown as the linked post itself, `html` in
+    its data; an oEmbed block): its node's id, the address it embeds and its title."""
+    found: list[tuple[str, str, str]] = []
+
+    def visit(nodes: Any, depth: int) -> None:
+        for node in nodes if isinstance(nodes, list) and depth <= _MAX_DEPTH else ():
+            node = _dict(node)
+            kind, node_id = node.get("type"), node.get("id")
+            preview = _dict(node.get("linkPreviewData"))
+            oembed = _dict(_dict(node.get("embedData")).get("oembed"))
+            if kind == "LINK_PREVIEW" and preview.get("html"):
+                url, title = _dict(preview.get("link")).get("url"), preview.get("title")
+            elif kind == "EMBED":
+                url = oembed.get("url") or _dict(node.get("embedData")).get("src")
+                title = oembed.get("title") or oembed.get("authorName")
+            else:
+                visit(node.get("nodes"), depth + 1)
+                continue
+            if isinstance(node_id, str) and isinstance(url, str) and \
+                    url.startswith(("https://", "http://")):
+                found.append((node_id, url, " ".join(title.split())
+                              if isinstance(title, str) else ""))
+
+    visit(content.get("nodes"), 0)
+    return found
+
+
+def _place_maps(rendered: dict[str, etree._Element], content: dict[str, Any]) -> int:
+    placed = 0
+    for node_id, lines in maps(content):
+        block = rendered.get(f"viewer-{node_id}")
+        if block is None:
+            continue
+        for child in list(block):
+            block.remove(child)
+        block.text = None
+        paragraph = etree.SubElement(block, "p")
+        paragraph.text = settable(lines[0])
+        for line in lines[1:]:
+            etree.SubElement(paragraph, "br").tail = settable(line)
+        placed += 1
+    return placed
+
+
+def maps(content: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Each map of the document: its node's id and its place's lines (name, address)."""
+    found: list[tuple[str, list[str]]] = []
+
+    def visit(nodes: Any, depth: int) -> None:
+        for node in nodes if isinstance(nodes, list) and depth <= _MAX_DEPTH else ():
+            node = _dict(node)
+            settings = _dict(_dict(node.get("mapData")).get("mapSettings"))
+            if node.get("type") != "MAP":
+                visit(node.get("nodes"), depth + 1)
+                continue
+            lines = [" ".join(value.split()) for value in
+                     (settings.get("locationName"), settings.get("address"))
+                     if isinstance(value, str) and value.strip()]
+            if lines and lines[0] == lines[-1]:
+                lines = lines[:1]  # Ricos names a place by its address when given no name
+            if isinstance(node.get("id"), str) and lines:
+                found.append((node["id"], lines))
+
+    visit(content.get("nodes"), 0)
+    return found
+
+
+def polls(content: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """Each poll of the document: its node's id, its question and its options' titles."""
+    found: list[tuple[str, str, list[str]]] = []
+
+    def text(value: Any) -> str:
+        return " ".join(value.split()) if isinstance(value, str) else ""
+
+    def visit(nodes: Any, depth: int) -> None:
+        for node in nodes if isinstance(nodes, list) and depth <= _MAX_DEPTH else ():
+            node = _dict(node)
+            poll = _dict(_dict(node.get("pollData")).get("poll"))
+            options = poll.get("options")
+            if node.get("type") == "POLL" and isinstance(node.get("id"), str) and \
+                    isinstance(options, list):
+                titles = [text(_dict(option).get("title")) for option in options]
+                found.append((node["id"], text(poll.get("title")), [t for t in titles if t]))
+            else:
+                visit(node.get("nodes"), depth + 1)
+
+    visit(content.get("nodes"), 0)
+    return found
