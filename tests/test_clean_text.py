@@ -856,6 +856,31 @@ def test_a_call_to_action_over_the_dated_header_is_no_title(
     assert result.body == ["Set each clove two inches deep, pointed end up."]
 
 
+@pytest.mark.parametrize("link", ["Contact", "About Us", "Blog", "Kontakt"])
+@pytest.mark.parametrize("block", ["Jan 3, 2024\n2 min read", "Jan 3, 2024"])
+def test_a_site_page_link_over_the_classic_header_is_no_title(link: str, block: str) -> None:
+    """A copy keeping the site's menu, its last link a page of the site, right over the
+    classic layout's author and date (the blog shows no menu or login of its own): the link
+    was the title and the title the body's first line."""
+    result = clean_text(_BANNER + f"Home\nServices\n{link}\nAnn Lee\n{block}\n"
+                        "Garlic in the autumn\n\nSet each clove two inches deep, pointed end up."
+                        "\n\n12 views\n")
+    assert (result.title, result.author) == ("Garlic in the autumn", "Ann Lee")
+    assert result.body == ["Set each clove two inches deep, pointed end up."]
+
+
+@pytest.mark.parametrize("above", ["", _BANNER + "Home\nAbout\n"])
+@pytest.mark.parametrize("title", ["Our Services", "Contact", "Pricing"])
+def test_a_post_titled_like_a_site_page_over_its_author_keeps_its_title(
+        above: str, title: str) -> None:
+    """The new layout's title over the author and date, the title a site page's name: the
+    post's text under the header, no heading, so the title stays above."""
+    result = clean_text(above + f"{title}\nAnn Lee\nJan 3, 2024\n2 min read\n\nWe plant, prune "
+                        "and care for gardens all year round in the valley.\n\n12 views\n")
+    assert (result.title, result.author) == (title, "Ann Lee")
+    assert result.body == ["We plant, prune and care for gardens all year round in the valley."]
+
+
 def test_a_title_opening_on_other_words_under_a_plain_menu_keeps_its_author() -> None:
     """A sentence-like title under a menu of capitalised words (not set in capitals) over the
     author's name: the title and the author, as under a menu in capitals."""

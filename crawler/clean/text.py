@@ -447,7 +447,8 @@ class _Cleaner(PageRules):
                 self.out.author = p1
                 self.chrome(p)
                 if not (self.shaped and self.title_below(p - 1, a1)
-                        or self._category_above(p - 1, a1) or self._call_to_action(p - 1)):
+                        or self._category_above(p - 1, a1) or self._call_to_action(p - 1)
+                        or self._site_link_over_title(p - 1, a1)):
                     title_at = p - 1
             elif self.shaped and self.title_below(p, a1):
                 self.chrome(p)  # the login button in words we do not know; the title follows
@@ -620,6 +621,16 @@ class _Cleaner(PageRules):
                 and (len(title.split()) >= 4 and not self._call_to_action(p - 1)
                      or p - 1 == self.pos
                      or v.ALL_POSTS_LINE.match(self.ln(p - 2).text) is not None))
+
+    def _site_link_over_title(self, k: int, below: Line | None) -> bool:
+        """Line `k`, over the author's name and the date, is the site menu's last link, to one
+        of its pages ("Contact", "About Us", "Blog"), where a copy keeps the site's menu and the
+        blog shows no menu or login of its own: the title is the heading under the header
+        (classic layout). A post so titled over its author (new layout) has its text under
+        the header, no heading."""
+        text = self.ln(k).text
+        return (below is not None and _heading(below)
+                and bool(v.SITE_PAGE_LINE.match(text) or v.BLOG_INDEX_LINE.match(text)))
 
     def _call_to_action(self, k: int) -> bool:
         """Line `k` is the site header's last button, no title: a short line asking the
