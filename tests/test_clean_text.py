@@ -889,6 +889,44 @@ def test_a_title_opening_on_other_words_under_a_plain_menu_keeps_its_author() ->
     assert (result.title, result.author) == ("Booking a table at the old harbour", "Daniel Ortega")
 
 
+# BeautifulSoup's get_text("\n", strip=True) of a post: a line at every tag and at the empty
+# comments React writes between pieces of text, none blank.
+_SOUP_HEADER = ("Home\nBlog\nAll Posts\nSearch\nLog in / Sign up\nWoody Kitson\nJan 3, 2024\n"
+                "2 min read\nWhat the garden taught me\n")
+_SOUP_FOOTER = "\n12 views\n0 comments\nPost not marked as liked\n"
+
+
+def test_a_word_the_extractor_broke_at_a_tag_is_whole_again() -> None:
+    """A first letter styled apart (a drop cap) or a word split between two pieces of text
+    came out as two paragraphs, the word in pieces ("K" / "now your soil",
+    novicommarketinggroup.com's bs4 dump, body F1 0.816): one paragraph, the word whole; a
+    letter that is a word of the page goes on with a space."""
+    result = clean_text(_SOUP_HEADER + "- K\nnow your soil before you plant.\n- T\nurn the beds "
+                        "in the spring and use the compost you know, a year old.\n- A\ngood start "
+                        "is half the work.\nMake u\nse of the rain: it is free." + _SOUP_FOOTER)
+    assert (result.title, result.author) == ("What the garden taught me", "Woody Kitson")
+    assert result.body == ["Know your soil before you plant.",
+                           "Turn the beds in the spring and use the compost you know, a year old.",
+                           "A good start is half the work.", "Make use of the rain: it is free."]
+
+
+@pytest.mark.parametrize("lines", [
+    # Two words of the page, whole elsewhere too: a verse's or a link's break.
+    ["We sat in", "to the evening.", "The path runs into the woods, down to the river in it."],
+    ["Plant the sun", "flowers by the wall.", "Sunflowers like the sun and flowers like it."],
+    # No such word on the page: the break stays.
+    ["Bring a hat and", "water for the walk."],
+    # A letter under a blank line, a list item after a letter.
+    ["K", "", "now is the time to sow."],
+    ["B", "- beans and peas"],
+])
+def test_lines_that_only_look_like_a_broken_word_stay_apart(lines: list[str]) -> None:
+    """A line going on in lower case under one ending in a word is no broken word when the
+    page does not know the whole word, or knows both halves as words."""
+    result = clean_text(_SOUP_HEADER + "\n".join(lines) + _SOUP_FOOTER)
+    assert result.body == [line.lstrip("- ") for line in lines if line]
+
+
 # --- A locale the vocabulary lacks: the header read by its shape
 
 # A whole-page dump of a Russian Wix post: none of its chrome's words are in the vocabulary, only

@@ -399,6 +399,51 @@ def join_split_chrome(lines: list[Line]) -> None:
             second.blank = True
 
 
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # "YouTube's" is one word, not "s"
+_LAST_WORD = re.compile(r"(?:^|(?<=\s))([^\W\d_]+)$")
+_FIRST_WORD = re.compile(r"^([^\W\d_]+)")
+
+
+def join_split_words(lines: list[Line]) -> None:
+    """Join a word that the extractor broke in two at an element boundary (BeautifulSoup's
+    get_text("\n") ends a line at every tag and at the empty comments React writes between
+    pieces of text: a first letter styled apart, "K" / "now your audience", or a word split
+    anywhere, "Make u" / "se of the functions"). A paragraph never ends inside a word, but
+    the dump cannot say where one does: the page's own words tell. Glued lines, the second
+    going on in lower case; joined without a space when the whole word is one of the page's
+    elsewhere and its two pieces are not both words of the page ("in" / "to" stay two), or
+    when the first line is a capital letter alone that stands nowhere else as a word (a drop
+    cap); a capital letter that is a word of the page ("A" / "good thumbnail") goes on with a
+    space."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        # A letter alone on its line is no sign of a word: the page's other drop caps are such.
+        for word in _WORD.findall(line.text.lower()) if len(line.text) > 1 else ():
+            counts[word] = counts.get(word, 0) + 1
+    for a in range(len(lines) - 1):
+        first, second = lines[a], lines[a + 1]
+        if first.blank or second.blank or second.bullet:
+            continue
+        tail, head = _LAST_WORD.search(first.text), _FIRST_WORD.match(second.text)
+        if tail is None or head is None or not head.group(1)[0].islower():
+            continue
+        piece, rest = tail.group(1).lower(), head.group(1).lower()
+        whole = counts.get(piece + rest, 0) > 0
+        letter = len(first.text) == 1 and first.text.isupper()
+        # Each piece a word of the page elsewhere than here.
+        words = counts.get(piece, 0) > (not letter), counts.get(rest, 0) > 1
+        if whole and not all(words) or letter and not words[0]:
+            glue = ""
+        elif letter:
+            glue = " "
+        else:
+            continue
+        first.text, first.body = first.text + glue + second.text, first.body + glue + second.body
+        first.raw = first.raw + glue + second.raw.strip()
+        second.text = second.body = second.raw = ""
+        second.blank = True
+
+
 # The marks that end a sentence: Latin, CJK full-width, Arabic, and the danda of Hindi and
 # Bengali.
 _SENTENCE_ENDS = (".", "!", "?", "。", "！", "？", "؟", "।")

@@ -26,8 +26,9 @@ The rules are positional, never keyword filters over the body (§7):
 
 Paragraphs: every non-blank line is one paragraph. Dialect B separates paragraphs with single
 newlines and dialect A with 1-3 blank lines, and list items are lines of their own, so a run of
-lines is never merged. A paragraph keeps its text byte-exact except for trailing whitespace, its
-indentation and a list bullet ("•", "- ", "* "), which are dropped.
+lines is never merged, but for a word the extractor broke in two (lines.join_split_words). A
+paragraph keeps its text byte-exact except for trailing whitespace, its indentation and a list
+bullet ("•", "- ", "* "), which are dropped.
 
 Page kinds (classified, not cleaned into fake posts; their title and post metadata are None except
 a static page's heading): "listing" (two or more cards with reading times, or a card excerpt that
@@ -54,6 +55,7 @@ from crawler.clean.lines import (
     finished_paragraph,
     heading_like,
     join_split_chrome,
+    join_split_words,
     name_like,
     name_shaped,
     person_like,
@@ -131,6 +133,8 @@ class _Cleaner(PageRules):
         self.dialect = dialect
         self.lines = split_lines(text, dialect)
         join_split_chrome(self.lines)
+        if dialect == "text":
+            join_split_words(self.lines)
         self.c = [i for i, ln in enumerate(self.lines) if not ln.blank]  # content line indices
         self.role: dict[int, str] = {}  # line index -> "chrome" | "title" | "skip"
         self.out = CleanedText()
