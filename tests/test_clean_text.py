@@ -681,6 +681,35 @@ def test_a_copied_new_layout_without_dates_keeps_its_title_over_the_author() -> 
     assert result.body == ["The roses came back this year.", "Photo: © Ann Lee"]
 
 
+_ALL_POSTS_ALONE = "HOME\n\nABOUT\n\nMore\n\nAll Posts\n"
+_TEXT_PAST_A_BLANK = ("\n\nThe roses came back this year, and the bees with them.\n\n"
+                      "12 views\n0 comments\n")
+
+
+@pytest.mark.parametrize("author", ["Woody Kitson", "woodykitson01", "Ana de la Cruz"])
+def test_two_labels_under_all_posts_over_the_text_are_the_title_and_author(author: str) -> None:
+    """Under "All Posts" alone, two short labels glued, the second a name, then the post's
+    text past a blank line: the name was the body's first line and no author was read."""
+    result = clean_text(_ALL_POSTS_ALONE + f"Spring Notes\n{author}" + _TEXT_PAST_A_BLANK)
+    assert (result.title, result.author) == ("Spring Notes", author)
+    assert result.body == ["The roses came back this year, and the bees with them."]
+
+
+@pytest.mark.parametrize(("labels", "body"), [
+    # One capitalised word may be a category as well as a name: left as it was.
+    ("Garden Diary\nRecipes", ["Recipes"]),
+    # A heading past the blank line: the labels may be categories over the post's header.
+    ("Garden Diary\nWoody Kitson\n\nSpring Harvest", ["Woody Kitson", "Spring Harvest"]),
+    # The text glued under the name, no blank line: left as it was.
+    ("Spring Notes\nWoody Kitson\nWe went out early.", ["Woody Kitson", "We went out early."]),
+])
+def test_two_labels_under_all_posts_not_over_the_text_name_no_author(
+        labels: str, body: list[str]) -> None:
+    result = clean_text(_ALL_POSTS_ALONE + labels + _TEXT_PAST_A_BLANK)
+    assert result.author is None
+    assert result.body == [*body, "The roses came back this year, and the bees with them."]
+
+
 def test_a_copied_interview_under_the_category_menu_keeps_its_speakers() -> None:
     """The author's name again over each question is an interview's, not a listing's cards."""
     talk = ("Woody Kitson\nA talk with Ann Lee about roses\n\nWoody Kitson\n\nWhy roses?\n\n"

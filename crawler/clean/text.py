@@ -657,12 +657,20 @@ class _Cleaner(PageRules):
                 and ln.text[-1] not in SENTENCE_MARKS and any(ch.isalpha() for ch in ln.text)
                 and self.meta(k) is None and not v.DATE.match(ln.text))
 
+    def _named_label(self, k: int) -> bool:
+        """Line `k`, a label of the blog's menu by its shape, names a person, not a category:
+        shaped like a name of two words or more ("Woody Kitson"), or a username, one token
+        not capitalised ("woodykitson01"); one capitalised word ("Recipes") may be either."""
+        text = self.ln(k).text
+        return person_like(text) and (len(text.split()) >= 2 or not text[:1].isupper())
+
     def _copied_category_menu(self) -> tuple[int, int | None] | None:
         """A browser's copy of a post whose blog hides its dates and reading times: the copy
         has no list bullets, so sub_header took "All Posts" alone, and the blog's category
         links stand glued under it, one short label a line, over the post header. Returns the
         first line after the labels, taken as chrome, and the title's line when the new
-        layout shows it: a longer line over the author's name, the three glued. Else three
+        layout shows it: a longer line over the author's name, the three glued, or two labels,
+        the second a name, over the text past a blank line. Else three
         labels or more: the first is a category, and of the last two, a title and an author
         may be read either way (classic layout: author, then title; new: title, then author)
         as may two categories, so all are chrome and no line is named; then the title is
@@ -683,6 +691,16 @@ class _Cleaner(PageRules):
         if end == k and k + 1 < len(self.c) and title_like(self.ln(k)) \
                 and self._name_under_title(k + 1) \
                 and (k + 2 == len(self.c) or self.c[k + 2] != self.c[k + 1] + 1):
+            self.out.author = self.ln(k + 1).text
+            self.chrome(k + 1)
+            return k, k
+        # Two labels alone, the second a person's name of two words or more, or a username
+        # ("Spring Notes" / "Woody Kitson"), then the post's text past a blank line: the new
+        # layout's title over its author, no heading under them (two categories would have the
+        # header under them). Both readings the other way (the classic layout's author over
+        # its title, two categories over a hidden title) leave the name out of the body too.
+        if (end == k + 2 and end < len(self.c) and self.c[end] != self.c[end - 1] + 1
+                and self._named_label(k + 1) and not title_like(self.ln(end))):
             self.out.author = self.ln(k + 1).text
             self.chrome(k + 1)
             return k, k
