@@ -956,6 +956,21 @@ def test_lines_that_only_look_like_a_broken_word_stay_apart(lines: list[str]) ->
     assert result.body == [line.lstrip("- ") for line in lines if line]
 
 
+
+@pytest.mark.parametrize("tags", [["Garden Diary"], ["Garden Diary", "Recipes"]])
+def test_a_link_written_out_over_the_tags_stays_in_the_body(tags: list[str]) -> None:
+    """A post's last line a web address under the sentence naming it, then the post's tags
+    over the view counter: the address was read as one more tag and went to the chrome
+    (myworldadminservices.com's bs4 dump, body F1 0.981). A tag the category menu names goes
+    alone as well."""
+    menu = _SOUP_HEADER.replace("All Posts\n", "All Posts\nGarden Diary\nRecipes\n")
+    sentence = ("Our poems of the garden, thirty of them, are on sale, and you can buy them on "
+                "Amazon at this link")
+    result = clean_text(menu + f"Our book is out.\n{sentence}\nhttp://mybook.to/GardenPoems\n"
+                        + "\n".join(tags) + _SOUP_FOOTER)
+    assert result.body == ["Our book is out.", sentence, "http://mybook.to/GardenPoems"]
+    assert set(tags) <= set(result.chrome)
+
 # --- A locale the vocabulary lacks: the header read by its shape
 
 # A whole-page dump of a Russian Wix post: none of its chrome's words are in the vocabulary, only

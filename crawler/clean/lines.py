@@ -521,10 +521,11 @@ def heading_like(line: Line) -> bool:
 
 
 def tag_like(line: Line) -> bool:
-    """A tag or category label: a word or three, no sentence punctuation, no digits only."""
+    """A tag or category label: a word or three, no sentence punctuation, no digits only, no
+    web address (a post's link written out under the sentence naming it)."""
     t = line.text
     return (0 < len(t) <= 40 and len(t.split()) <= 3 and t[-1] not in SENTENCE_MARKS
-            and any(ch.isalpha() for ch in t) and not v.DATE.match(t))
+            and any(ch.isalpha() for ch in t) and not v.DATE.match(t) and "://" not in t)
 
 
 def name_like(text: str) -> bool:
