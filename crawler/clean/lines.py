@@ -232,7 +232,7 @@ def _chrome_alone(text: str) -> bool:
 def _text_column(line: str) -> int:
     """Where the text of a line (right-stripped) starts: after its bullet and the spaces after
     it."""
-    bullet = BULLET.match(line)
+    bullet = BULLET.match(line) or _PADDED_DIGIT.match(line)
     return _indent(line) if bullet is None else bullet.end()
 
 
@@ -346,17 +346,29 @@ def _without_form_controls(line: str) -> str:
     return "" if _FORM_FIELD.match(line) else line
 
 
+# pandoc's plain text writes an ordered list at the margin, each item's text at the fourth
+# column ("1.  Add…", "10. Add…"), its wrapped lines under that text; a number typed by hand
+# takes one space ("1. Add…").
+_PADDED_NUMBER = re.compile(r"^(?:\d\.\s{2}|\d\d\.\s)(?=\S)")
+# Of those, the ones no wrapped line of text opens with ("18. Jahrhundert" may): the text
+# under them goes on the item's.
+_PADDED_DIGIT = re.compile(r"^\d\.\s{2}(?=\S)")
+
+
 def _drop_list_numbers(lines: list[Line]) -> None:
     """An ordered list as a layout-aware text tool renders it, indented ("    1. …",
     "    2. …"; inscriptis aligns the numbers right), loses its numbers in the body, as a
     bulleted one loses its bullets: two or more indented content lines in a row, numbered one
     after the other. Numbers typed at the start of a line ("1. Inspirez…" from an extractor
     that does not indent) are the author's text, and a numbered heading between paragraphs
-    ("1. Introduction") is not in such a run: both keep their numbers."""
+    ("1. Introduction") is not in such a run: both keep their numbers. pandoc's plain text
+    writes the list at the margin, its numbers padded (_PADDED_NUMBER): such a run, one of
+    its numbers a single digit padded with two spaces, loses them too."""
     run: list[tuple[Line, re.Match[str]]] = []
 
     def close() -> None:
-        if len(run) >= 2:
+        if len(run) >= 2 and any(line.raw[:1].isspace() or _PADDED_DIGIT.match(line.raw)
+                                 for line, _ in run):
             for line, match in run:
                 line.body = line.body[match.end():]
         run.clear()
@@ -364,7 +376,7 @@ def _drop_list_numbers(lines: list[Line]) -> None:
     for line in lines:
         if line.blank:
             continue
-        indented = line.raw[:1].isspace()
+        indented = line.raw[:1].isspace() or _PADDED_NUMBER.match(line.raw) is not None
         match = _NUMBERED.match(line.body) if indented and not line.bullet else None
         if match is None or run and int(match.group(1)) != int(run[-1][1].group(1)) + 1:
             close()
