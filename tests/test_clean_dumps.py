@@ -856,6 +856,36 @@ def test_pandocs_plain_text_reads_like_the_others() -> None:
     assert {"27 views0 comments", "Post not marked as liked", "29 0"} <= set(result.chrome)
 
 
+
+_HASHTAG_TIPS = ["Add line breaks with the Later app.", "Use hashtags that fit the post.",
+                 "Post your hashtags in the first comment, as thirty hashtags in the caption "
+                 "look spammy to most of your readers.", "Find the right hashtags.",
+                 "Add hashtags to your stories.", "Hide them under a GIF.",
+                 "Use what your followers post.", "Track what works.",
+                 "Follow your favourite hashtags.", "Add hashtags in your bio."]
+
+
+def test_pandocs_plain_ordered_list_loses_its_numbers() -> None:
+    """pandoc's plain text writes an ordered list at the margin, its numbers padded to the
+    fourth column ("1.  Add…", "10. Add…"), an item's wrapped lines under its text: the
+    numbers stayed in the body and a wrapped item was two paragraphs (novicommarketinggroup
+    .com's post, F1 0.950). A number typed by hand ("1. ") keeps its place, and a wrapped
+    line of a paragraph that opens on a number ("18. Jahrhundert") goes on its line."""
+    items = "\n".join(textwrap.fill(f"{n}.{' ' * (4 - len(str(n)) - 1)}{tip}", 72,
+                                     subsequent_indent="    ")
+                      for n, tip in enumerate(_HASHTAG_TIPS, 1))
+    assert "\n    " in items  # the third item is wrapped
+    century = ("Die Tradition ist älter als der Jugendstil, im höfischen Bereich finden Sie\n"
+               "18. Jahrhundert und früher schon alles, das ganze Haus als ein Werk, bis hin\n"
+               "zur Inneneinrichtung.")
+    typed = "1. Breathe in.\n2. Breathe out."
+    page = PANDOC.replace(f"{chr(10).join(textwrap.wrap(PARAGRAPH, 72))}\n",
+                          f"{items}\n\n{century}\n\n{typed}\n", 1)
+    body = clean_text(page).body
+    assert body[:10] == _HASHTAG_TIPS
+    assert body[10] == " ".join(century.split("\n"))
+    assert body[11:13] == typed.split("\n")
+
 # The same shape in Hebrew: a script without capitals, whose wrapped lines go on in a letter
 # that is no lower-case one either.
 HE_PARAGRAPH = ("דמיינו חדר מלא בעשרים וחמישה אנשים נלהבים, כולם עם עניין משותף בשיטות עבודה "

@@ -681,6 +681,35 @@ def test_a_copied_new_layout_without_dates_keeps_its_title_over_the_author() -> 
     assert result.body == ["The roses came back this year.", "Photo: © Ann Lee"]
 
 
+_ALL_POSTS_ALONE = "HOME\n\nABOUT\n\nMore\n\nAll Posts\n"
+_TEXT_PAST_A_BLANK = ("\n\nThe roses came back this year, and the bees with them.\n\n"
+                      "12 views\n0 comments\n")
+
+
+@pytest.mark.parametrize("author", ["Woody Kitson", "woodykitson01", "Ana de la Cruz"])
+def test_two_labels_under_all_posts_over_the_text_are_the_title_and_author(author: str) -> None:
+    """Under "All Posts" alone, two short labels glued, the second a name, then the post's
+    text past a blank line: the name was the body's first line and no author was read."""
+    result = clean_text(_ALL_POSTS_ALONE + f"Spring Notes\n{author}" + _TEXT_PAST_A_BLANK)
+    assert (result.title, result.author) == ("Spring Notes", author)
+    assert result.body == ["The roses came back this year, and the bees with them."]
+
+
+@pytest.mark.parametrize(("labels", "body"), [
+    # One capitalised word may be a category as well as a name: left as it was.
+    ("Garden Diary\nRecipes", ["Recipes"]),
+    # A heading past the blank line: the labels may be categories over the post's header.
+    ("Garden Diary\nWoody Kitson\n\nSpring Harvest", ["Woody Kitson", "Spring Harvest"]),
+    # The text glued under the name, no blank line: left as it was.
+    ("Spring Notes\nWoody Kitson\nWe went out early.", ["Woody Kitson", "We went out early."]),
+])
+def test_two_labels_under_all_posts_not_over_the_text_name_no_author(
+        labels: str, body: list[str]) -> None:
+    result = clean_text(_ALL_POSTS_ALONE + labels + _TEXT_PAST_A_BLANK)
+    assert result.author is None
+    assert result.body == [*body, "The roses came back this year, and the bees with them."]
+
+
 def test_a_copied_interview_under_the_category_menu_keeps_its_speakers() -> None:
     """The author's name again over each question is an interview's, not a listing's cards."""
     talk = ("Woody Kitson\nA talk with Ann Lee about roses\n\nWoody Kitson\n\nWhy roses?\n\n"
@@ -856,6 +885,31 @@ def test_a_call_to_action_over_the_dated_header_is_no_title(
     assert result.body == ["Set each clove two inches deep, pointed end up."]
 
 
+@pytest.mark.parametrize("link", ["Contact", "About Us", "Blog", "Kontakt"])
+@pytest.mark.parametrize("block", ["Jan 3, 2024\n2 min read", "Jan 3, 2024"])
+def test_a_site_page_link_over_the_classic_header_is_no_title(link: str, block: str) -> None:
+    """A copy keeping the site's menu, its last link a page of the site, right over the
+    classic layout's author and date (the blog shows no menu or login of its own): the link
+    was the title and the title the body's first line."""
+    result = clean_text(_BANNER + f"Home\nServices\n{link}\nAnn Lee\n{block}\n"
+                        "Garlic in the autumn\n\nSet each clove two inches deep, pointed end up."
+                        "\n\n12 views\n")
+    assert (result.title, result.author) == ("Garlic in the autumn", "Ann Lee")
+    assert result.body == ["Set each clove two inches deep, pointed end up."]
+
+
+@pytest.mark.parametrize("above", ["", _BANNER + "Home\nAbout\n"])
+@pytest.mark.parametrize("title", ["Our Services", "Contact", "Pricing"])
+def test_a_post_titled_like_a_site_page_over_its_author_keeps_its_title(
+        above: str, title: str) -> None:
+    """The new layout's title over the author and date, the title a site page's name: the
+    post's text under the header, no heading, so the title stays above."""
+    result = clean_text(above + f"{title}\nAnn Lee\nJan 3, 2024\n2 min read\n\nWe plant, prune "
+                        "and care for gardens all year round in the valley.\n\n12 views\n")
+    assert (result.title, result.author) == (title, "Ann Lee")
+    assert result.body == ["We plant, prune and care for gardens all year round in the valley."]
+
+
 def test_a_title_opening_on_other_words_under_a_plain_menu_keeps_its_author() -> None:
     """A sentence-like title under a menu of capitalised words (not set in capitals) over the
     author's name: the title and the author, as under a menu in capitals."""
@@ -863,6 +917,59 @@ def test_a_title_opening_on_other_words_under_a_plain_menu_keeps_its_author() ->
                         "Daniel Ortega" + _UPDATED_TEXT)
     assert (result.title, result.author) == ("Booking a table at the old harbour", "Daniel Ortega")
 
+
+# BeautifulSoup's get_text("\n", strip=True) of a post: a line at every tag and at the empty
+# comments React writes between pieces of text, none blank.
+_SOUP_HEADER = ("Home\nBlog\nAll Posts\nSearch\nLog in / Sign up\nWoody Kitson\nJan 3, 2024\n"
+                "2 min read\nWhat the garden taught me\n")
+_SOUP_FOOTER = "\n12 views\n0 comments\nPost not marked as liked\n"
+
+
+def test_a_word_the_extractor_broke_at_a_tag_is_whole_again() -> None:
+    """A first letter styled apart (a drop cap) or a word split between two pieces of text
+    came out as two paragraphs, the word in pieces ("K" / "now your soil",
+    novicommarketinggroup.com's bs4 dump, body F1 0.816): one paragraph, the word whole; a
+    letter that is a word of the page goes on with a space."""
+    result = clean_text(_SOUP_HEADER + "- K\nnow your soil before you plant.\n- T\nurn the beds "
+                        "in the spring and use the compost you know, a year old.\n- A\ngood start "
+                        "is half the work.\nMake u\nse of the rain: it is free." + _SOUP_FOOTER)
+    assert (result.title, result.author) == ("What the garden taught me", "Woody Kitson")
+    assert result.body == ["Know your soil before you plant.",
+                           "Turn the beds in the spring and use the compost you know, a year old.",
+                           "A good start is half the work.", "Make use of the rain: it is free."]
+
+
+@pytest.mark.parametrize("lines", [
+    # Two words of the page, whole elsewhere too: a verse's or a link's break.
+    ["We sat in", "to the evening.", "The path runs into the woods, down to the river in it."],
+    ["Plant the sun", "flowers by the wall.", "Sunflowers like the sun and flowers like it."],
+    # No such word on the page: the break stays.
+    ["Bring a hat and", "water for the walk."],
+    # A letter under a blank line, a list item after a letter.
+    ["K", "", "now is the time to sow."],
+    ["B", "- beans and peas"],
+])
+def test_lines_that_only_look_like_a_broken_word_stay_apart(lines: list[str]) -> None:
+    """A line going on in lower case under one ending in a word is no broken word when the
+    page does not know the whole word, or knows both halves as words."""
+    result = clean_text(_SOUP_HEADER + "\n".join(lines) + _SOUP_FOOTER)
+    assert result.body == [line.lstrip("- ") for line in lines if line]
+
+
+
+@pytest.mark.parametrize("tags", [["Garden Diary"], ["Garden Diary", "Recipes"]])
+def test_a_link_written_out_over_the_tags_stays_in_the_body(tags: list[str]) -> None:
+    """A post's last line a web address under the sentence naming it, then the post's tags
+    over the view counter: the address was read as one more tag and went to the chrome
+    (myworldadminservices.com's bs4 dump, body F1 0.981). A tag the category menu names goes
+    alone as well."""
+    menu = _SOUP_HEADER.replace("All Posts\n", "All Posts\nGarden Diary\nRecipes\n")
+    sentence = ("Our poems of the garden, thirty of them, are on sale, and you can buy them on "
+                "Amazon at this link")
+    result = clean_text(menu + f"Our book is out.\n{sentence}\nhttp://mybook.to/GardenPoems\n"
+                        + "\n".join(tags) + _SOUP_FOOTER)
+    assert result.body == ["Our book is out.", sentence, "http://mybook.to/GardenPoems"]
+    assert set(tags) <= set(result.chrome)
 
 # --- A locale the vocabulary lacks: the header read by its shape
 

@@ -232,7 +232,7 @@ def _chrome_alone(text: str) -> bool:
 def _text_column(line: str) -> int:
     """Where the text of a line (right-stripped) starts: after its bullet and the spaces after
     it."""
-    bullet = BULLET.match(line)
+    bullet = BULLET.match(line) or _PADDED_DIGIT.match(line)
     return _indent(line) if bullet is None else bullet.end()
 
 
@@ -346,17 +346,29 @@ def _without_form_controls(line: str) -> str:
     return "" if _FORM_FIELD.match(line) else line
 
 
+# pandoc's plain text writes an ordered list at the margin, each item's text at the fourth
+# column ("1.  Add…", "10. Add…"), its wrapped lines under that text; a number typed by hand
+# takes one space ("1. Add…").
+_PADDED_NUMBER = re.compile(r"^(?:\d\.\s{2}|\d\d\.\s)(?=\S)")
+# Of those, the ones no wrapped line of text opens with ("18. Jahrhundert" may): the text
+# under them goes on the item's.
+_PADDED_DIGIT = re.compile(r"^\d\.\s{2}(?=\S)")
+
+
 def _drop_list_numbers(lines: list[Line]) -> None:
     """An ordered list as a layout-aware text tool renders it, indented ("    1. …",
     "    2. …"; inscriptis aligns the numbers right), loses its numbers in the body, as a
     bulleted one loses its bullets: two or more indented content lines in a row, numbered one
     after the other. Numbers typed at the start of a line ("1. Inspirez…" from an extractor
     that does not indent) are the author's text, and a numbered heading between paragraphs
-    ("1. Introduction") is not in such a run: both keep their numbers."""
+    ("1. Introduction") is not in such a run: both keep their numbers. pandoc's plain text
+    writes the list at the margin, its numbers padded (_PADDED_NUMBER): such a run, one of
+    its numbers a single digit padded with two spaces, loses them too."""
     run: list[tuple[Line, re.Match[str]]] = []
 
     def close() -> None:
-        if len(run) >= 2:
+        if len(run) >= 2 and any(line.raw[:1].isspace() or _PADDED_DIGIT.match(line.raw)
+                                 for line, _ in run):
             for line, match in run:
                 line.body = line.body[match.end():]
         run.clear()
@@ -364,7 +376,7 @@ def _drop_list_numbers(lines: list[Line]) -> None:
     for line in lines:
         if line.blank:
             continue
-        indented = line.raw[:1].isspace()
+        indented = line.raw[:1].isspace() or _PADDED_NUMBER.match(line.raw) is not None
         match = _NUMBERED.match(line.body) if indented and not line.bullet else None
         if match is None or run and int(match.group(1)) != int(run[-1][1].group(1)) + 1:
             close()
@@ -397,6 +409,51 @@ def join_split_chrome(lines: list[Line]) -> None:
             first.raw = f"{first.raw} {second.raw.strip()}"
             second.text = second.body = second.raw = ""
             second.blank = True
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # "YouTube's" is one word, not "s"
+_LAST_WORD = re.compile(r"(?:^|(?<=\s))([^\W\d_]+)$")
+_FIRST_WORD = re.compile(r"^([^\W\d_]+)")
+
+
+def join_split_words(lines: list[Line]) -> None:
+    """Join a word that the extractor broke in two at an element boundary (BeautifulSoup's
+    get_text("\n") ends a line at every tag and at the empty comments React writes between
+    pieces of text: a first letter styled apart, "K" / "now your audience", or a word split
+    anywhere, "Make u" / "se of the functions"). A paragraph never ends inside a word, but
+    the dump cannot say where one does: the page's own words tell. Glued lines, the second
+    going on in lower case; joined without a space when the whole word is one of the page's
+    elsewhere and its two pieces are not both words of the page ("in" / "to" stay two), or
+    when the first line is a capital letter alone that stands nowhere else as a word (a drop
+    cap); a capital letter that is a word of the page ("A" / "good thumbnail") goes on with a
+    space."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        # A letter alone on its line is no sign of a word: the page's other drop caps are such.
+        for word in _WORD.findall(line.text.lower()) if len(line.text) > 1 else ():
+            counts[word] = counts.get(word, 0) + 1
+    for a in range(len(lines) - 1):
+        first, second = lines[a], lines[a + 1]
+        if first.blank or second.blank or second.bullet:
+            continue
+        tail, head = _LAST_WORD.search(first.text), _FIRST_WORD.match(second.text)
+        if tail is None or head is None or not head.group(1)[0].islower():
+            continue
+        piece, rest = tail.group(1).lower(), head.group(1).lower()
+        whole = counts.get(piece + rest, 0) > 0
+        letter = len(first.text) == 1 and first.text.isupper()
+        # Each piece a word of the page elsewhere than here.
+        words = counts.get(piece, 0) > (not letter), counts.get(rest, 0) > 1
+        if whole and not all(words) or letter and not words[0]:
+            glue = ""
+        elif letter:
+            glue = " "
+        else:
+            continue
+        first.text, first.body = first.text + glue + second.text, first.body + glue + second.body
+        first.raw = first.raw + glue + second.raw.strip()
+        second.text = second.body = second.raw = ""
+        second.blank = True
 
 
 # The marks that end a sentence: Latin, CJK full-width, Arabic, and the danda of Hindi and
@@ -476,10 +533,11 @@ def heading_like(line: Line) -> bool:
 
 
 def tag_like(line: Line) -> bool:
-    """A tag or category label: a word or three, no sentence punctuation, no digits only."""
+    """A tag or category label: a word or three, no sentence punctuation, no digits only, no
+    web address (a post's link written out under the sentence naming it)."""
     t = line.text
     return (0 < len(t) <= 40 and len(t.split()) <= 3 and t[-1] not in SENTENCE_MARKS
-            and any(ch.isalpha() for ch in t) and not v.DATE.match(t))
+            and any(ch.isalpha() for ch in t) and not v.DATE.match(t) and "://" not in t)
 
 
 def name_like(text: str) -> bool:

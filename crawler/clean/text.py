@@ -26,8 +26,9 @@ The rules are positional, never keyword filters over the body (§7):
 
 Paragraphs: every non-blank line is one paragraph. Dialect B separates paragraphs with single
 newlines and dialect A with 1-3 blank lines, and list items are lines of their own, so a run of
-lines is never merged. A paragraph keeps its text byte-exact except for trailing whitespace, its
-indentation and a list bullet ("•", "- ", "* "), which are dropped.
+lines is never merged, but for a word the extractor broke in two (lines.join_split_words). A
+paragraph keeps its text byte-exact except for trailing whitespace, its indentation and a list
+bullet ("•", "- ", "* "), which are dropped.
 
 Page kinds (classified, not cleaned into fake posts; their title and post metadata are None except
 a static page's heading): "listing" (two or more cards with reading times, or a card excerpt that
@@ -54,6 +55,7 @@ from crawler.clean.lines import (
     finished_paragraph,
     heading_like,
     join_split_chrome,
+    join_split_words,
     name_like,
     name_shaped,
     person_like,
@@ -131,6 +133,8 @@ class _Cleaner(PageRules):
         self.dialect = dialect
         self.lines = split_lines(text, dialect)
         join_split_chrome(self.lines)
+        if dialect == "text":
+            join_split_words(self.lines)
         self.c = [i for i, ln in enumerate(self.lines) if not ln.blank]  # content line indices
         self.role: dict[int, str] = {}  # line index -> "chrome" | "title" | "skip"
         self.out = CleanedText()
@@ -447,7 +451,8 @@ class _Cleaner(PageRules):
                 self.out.author = p1
                 self.chrome(p)
                 if not (self.shaped and self.title_below(p - 1, a1)
-                        or self._category_above(p - 1, a1) or self._call_to_action(p - 1)):
+                        or self._category_above(p - 1, a1) or self._call_to_action(p - 1)
+                        or self._site_link_over_title(p - 1, a1)):
                     title_at = p - 1
             elif self.shaped and self.title_below(p, a1):
                 self.chrome(p)  # the login button in words we do not know; the title follows
@@ -621,6 +626,16 @@ class _Cleaner(PageRules):
                      or p - 1 == self.pos
                      or v.ALL_POSTS_LINE.match(self.ln(p - 2).text) is not None))
 
+    def _site_link_over_title(self, k: int, below: Line | None) -> bool:
+        """Line `k`, over the author's name and the date, is the site menu's last link, to one
+        of its pages ("Contact", "About Us", "Blog"), where a copy keeps the site's menu and the
+        blog shows no menu or login of its own: the title is the heading under the header
+        (classic layout). A post so titled over its author (new layout) has its text under
+        the header, no heading."""
+        text = self.ln(k).text
+        return (below is not None and _heading(below)
+                and bool(v.SITE_PAGE_LINE.match(text) or v.BLOG_INDEX_LINE.match(text)))
+
     def _call_to_action(self, k: int) -> bool:
         """Line `k` is the site header's last button, no title: a short line asking the
         visitor to act ("Book a free consultation today", vocabulary.CALL_TO_ACTION)."""
@@ -642,12 +657,20 @@ class _Cleaner(PageRules):
                 and ln.text[-1] not in SENTENCE_MARKS and any(ch.isalpha() for ch in ln.text)
                 and self.meta(k) is None and not v.DATE.match(ln.text))
 
+    def _named_label(self, k: int) -> bool:
+        """Line `k`, a label of the blog's menu by its shape, names a person, not a category:
+        shaped like a name of two words or more ("Woody Kitson"), or a username, one token
+        not capitalised ("woodykitson01"); one capitalised word ("Recipes") may be either."""
+        text = self.ln(k).text
+        return person_like(text) and (len(text.split()) >= 2 or not text[:1].isupper())
+
     def _copied_category_menu(self) -> tuple[int, int | None] | None:
         """A browser's copy of a post whose blog hides its dates and reading times: the copy
         has no list bullets, so sub_header took "All Posts" alone, and the blog's category
         links stand glued under it, one short label a line, over the post header. Returns the
         first line after the labels, taken as chrome, and the title's line when the new
-        layout shows it: a longer line over the author's name, the three glued. Else three
+        layout shows it: a longer line over the author's name, the three glued, or two labels,
+        the second a name, over the text past a blank line. Else three
         labels or more: the first is a category, and of the last two, a title and an author
         may be read either way (classic layout: author, then title; new: title, then author)
         as may two categories, so all are chrome and no line is named; then the title is
@@ -668,6 +691,16 @@ class _Cleaner(PageRules):
         if end == k and k + 1 < len(self.c) and title_like(self.ln(k)) \
                 and self._name_under_title(k + 1) \
                 and (k + 2 == len(self.c) or self.c[k + 2] != self.c[k + 1] + 1):
+            self.out.author = self.ln(k + 1).text
+            self.chrome(k + 1)
+            return k, k
+        # Two labels alone, the second a person's name of two words or more, or a username
+        # ("Spring Notes" / "Woody Kitson"), then the post's text past a blank line: the new
+        # layout's title over its author, no heading under them (two categories would have the
+        # header under them). Both readings the other way (the classic layout's author over
+        # its title, two categories over a hidden title) leave the name out of the body too.
+        if (end == k + 2 and end < len(self.c) and self.c[end] != self.c[end - 1] + 1
+                and self._named_label(k + 1) and not title_like(self.ln(end))):
             self.out.author = self.ln(k + 1).text
             self.chrome(k + 1)
             return k, k
