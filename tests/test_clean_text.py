@@ -2380,13 +2380,15 @@ CODE = 'def greet(name):\n    return f"Hello, {name}"\n\nprint(greet("Wix"))'
 @pytest.mark.parametrize("written", [
     "```\n" + CODE + "\n```",
     "\n".join("    " + line if line else "    " for line in CODE.split("\n")),
-], ids=["fenced", "html2text-indented"])
+    "    \n    \n" + "\n".join("    " + line if line else "    " for line in CODE.split("\n")),
+], ids=["fenced", "turndown-indented", "html2text-indented"])
 def test_a_code_block_in_a_markdown_dump_stays_one_block_with_its_indentation(
         written: str) -> None:
     """A post's code block (Ricos <pre>) in a Markdown copy: html2text indents it by four
-    spaces, other tools fence it. Each line became a paragraph of its own, its indentation
-    and the fence lost; it is one block, as `extract` gives it (its blank lines left out of
-    the text, kept in the Markdown's fenced block). A list item going on indented is none."""
+    spaces after two lines of them, turndown (a <pre><code>) after an empty line, other tools
+    fence it. Each line became a paragraph of its own, its indentation and the fence lost; it
+    is one block, as `extract` gives it (its blank lines left out of the text, kept in the
+    Markdown's fenced block). A list item going on indented is none."""
     page = ("top of page\n\n  * [Home](https://www.devjots.net)\n"
             "  * [Blog](https://www.devjots.net/blog)\n\n"
             "  * [Lee Park](https://www.devjots.net/profile/lee/profile)\n  * Mar 5, 2024\n"

@@ -347,16 +347,27 @@ def _open_construct(line: str) -> bool:
 _LINK_BLOCKS = 4  # most lines, blank ones too, between a link's "[" and its "](" (markdownify)
 
 
-# html2text writes a <pre> as an indented code block: each line four spaces (or a tab) in.
+# An indented code block: each line four spaces (or a tab) in.
 _CODE_INDENT = re.compile(r"^(?: {4}|\t)")
+# A Markdown hard line break at a line's end (html2text and markdownify write a <br> so).
+_HARD_BREAK = re.compile(r"(?: {2}|\\)$")
 
 
 def code_blocks(lines: list[str]) -> list[int]:
     """Each line's code block, numbered from 1 (0: no code): the lines inside a fence, and
     an indented block's (as CommonMark reads one: after a blank line, not under a list item,
-    whose lines go on indented; its first line no list item itself), blank lines in it too."""
+    whose lines go on indented; its first line no list item itself), blank lines in it too.
+
+    html2text opens a <pre> after lines of its indentation ("    ") and indents the blank
+    lines inside; an empty line ends it (_ends_block). An indented block after an empty line
+    is code only with a sign of code (_code_shaped): html2text, and markdownify as LangChain
+    calls it, make the no-break spaces that Wix's editor writes for a paragraph's leading
+    spaces plain ones, so such a paragraph comes out so (turndown and pandoc, which indent a
+    code block after an empty line, keep those no-break spaces)."""
     blocks = [0] * len(lines)
     count, fenced, indented, listed = 0, False, False, False
+    spaced = False  # the indented block opened after a line of white space (html2text's <pre>)
+    tentative: list[int] = []  # the blocks opened after an empty line
     for i, line in enumerate(lines):
         blank = not line.strip()
         if _FENCE.match(line):
@@ -366,21 +377,51 @@ def code_blocks(lines: list[str]) -> list[int]:
         if fenced:
             blocks[i] = count
             continue
-        if indented and (blank or _CODE_INDENT.match(line)):
+        if indented and (not _ends_block(lines, i, spaced) if blank else _CODE_INDENT.match(line)):
             blocks[i] = count
             continue
         indented = False
         if not blank and _CODE_INDENT.match(line) and i and not lines[i - 1].strip() \
                 and not listed and not _LIST.match(line):
-            count, indented = count + 1, True
+            count, indented, spaced = count + 1, True, bool(lines[i - 1])
             blocks[i] = count
+            if not spaced:
+                tentative.append(count)
         elif not blank:
             # A list goes on over its items' indented lines, up to a line that is not in.
             listed = bool(_LIST.match(line)) or listed and line[:1] in " \t"
     for i in range(len(lines) - 1, -1, -1):  # an indented block's trailing blank lines
         if blocks[i] and not lines[i].strip() and (i + 1 == len(lines) or not blocks[i + 1]):
             blocks[i] = 0
+    at: dict[int, list[int]] = {block: [] for block in tentative}
+    for i, block in enumerate(blocks):
+        if block in at:
+            at[block].append(i)
+    for where in at.values():
+        if not _code_shaped([lines[i] for i in where]):
+            for i in where:
+                blocks[i] = 0
     return blocks
+
+
+def _ends_block(lines: list[str], i: int, spaced: bool) -> bool:
+    """Whether blank line `i` ends the indented block above it: an empty line ends
+    html2text's; html2text's next <pre> opens on two lines of white space (or one after an
+    empty line), which end a block opened after an empty line."""
+    if spaced:
+        return not lines[i]
+    return bool(lines[i]) and (not lines[i - 1] or i + 1 < len(lines)
+                               and bool(lines[i + 1]) and not lines[i + 1].strip())
+
+
+def _code_shaped(block: list[str]) -> bool:
+    """Whether an indented block opened after an empty line shows a sign of code: two lines
+    in a row with no hard break between (a paragraph's lines are one line in a Markdown dump,
+    or broken by one), or a blank line inside still indented (turndown writes a code block's
+    so; paragraphs are an empty line apart)."""
+    return any(line.strip() and below.strip() and not _HARD_BREAK.search(line)
+               or not line.strip() and line
+               for line, below in zip(block, block[1:], strict=False))
 
 
 def _code_line(line: str, block: int, fenced: bool) -> MarkdownLine:
