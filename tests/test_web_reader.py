@@ -4,6 +4,7 @@ gone. What such a reader does must lead somewhere inside the archive."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from test_web_serve import running_server
 from archive.store import Archive
 
 pytest.importorskip("datasette")
+
+from datasette.app import Datasette
 
 # The site is gone: Chromium resolves no host but loopback (a link to it fails at once).
 SITE = "https://www.quiet-rooms.example"
@@ -57,3 +60,41 @@ def test_a_link_to_her_other_post_opens_its_archived_copy(tmp_path: Path) -> Non
         assert wait_until(tools, "document.querySelector('h1') && "
                                  "document.querySelector('h1').textContent.trim() == 'On grief'")
         assert tools.evaluate("location.href") == f"{base}blog/-/post/2#second"
+
+
+def test_a_mistyped_address_leads_to_the_posts_it_may_mean(tmp_path: Path) -> None:
+    """Datasette's 404 said "Error 404" and "404", with no link: a reader who mistyped an
+    address, or put her post's address after the archive's host, was stranded."""
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    db = linking_archive(tmp_path / "blog.db")
+    other = tmp_path / "notes.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+    client = Client(make_datasette(db))
+    try:
+        for path in ("/post/on-grief", "/blog/-/psot/on-grief", "/grief"):
+            page = client.get(path)
+            assert page.status_code == 404, path
+            assert "<title>Page not found" in page.text, path
+            assert '<a href="/blog/-/post/2">On grief</a>' in page.text, path
+            assert 'action="/blog/-/search"' in page.text and 'href="/blog/posts"' in page.text
+            assert "Database not found" not in page.text  # Datasette's words mean nothing here
+        # A row that is not there: Datasette's words kept, the ways on added.
+        page = client.get("/blog/posts/99")
+        assert page.status_code == 404 and "Record not found" in page.text
+        assert 'href="/blog/posts"' in page.text and "Archived posts whose" not in page.text
+        # JSON asked for stays Datasette's JSON error.
+        page = client.get("/blog/postz.json")
+        assert page.status_code == 404 and page.json()["error"] == "Table not found"
+    finally:
+        client.close()
+    # Another database served beside the archive keeps Datasette's error page.
+    beside = Client(Datasette(files=[str(other), str(db)]))
+    try:
+        page = beside.get("/notes/nothing")
+        assert page.status_code == 404 and "Page not found" not in page.text
+    finally:
+        beside.close()
