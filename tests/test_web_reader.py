@@ -98,3 +98,27 @@ def test_a_mistyped_address_leads_to_the_posts_it_may_mean(tmp_path: Path) -> No
         assert page.status_code == 404 and "Page not found" not in page.text
     finally:
         beside.close()
+
+
+def test_a_mistyped_search_offers_the_word_the_archive_holds(tmp_path: Path) -> None:
+    """`grif` matched nothing and the page said only "No matches."; it offers "grief", a
+    link that finds the post. A word the archive holds, or a query with operators, gets no
+    offer."""
+    db = linking_archive(tmp_path / "blog.db")
+    with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
+        open_page(tools, f"{base}blog/-/search")
+        tools.evaluate("document.querySelector('input[name=q]').focus()")
+        tools.call("Input.insertText", text="on grif")
+        tools.events.clear()
+        tools.evaluate("document.querySelector('input[name=q]').form.requestSubmit()")
+        tools.wait_for("Page.loadEventFired")
+        offer = wait_until(tools, "document.querySelector('.wxa-suggestion a')?.textContent")
+        assert offer == "on grief"
+        tools.events.clear()
+        tools.evaluate("document.querySelector('.wxa-suggestion a').click()")
+        tools.wait_for("Page.loadEventFired")
+        assert wait_until(tools, "[...document.querySelectorAll('h2')].some("
+                                 "h => h.textContent.startsWith('Results 1–1 of 1'))")
+        for query in ("grief", "grif*", "title:grif", "zzzzzz"):
+            open_page(tools, f"{base}blog/-/search?q={query}")
+            assert tools.evaluate("document.querySelector('.wxa-suggestion')") is None, query
