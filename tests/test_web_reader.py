@@ -122,3 +122,39 @@ def test_a_mistyped_search_offers_the_word_the_archive_holds(tmp_path: Path) -> 
         for query in ("grief", "grif*", "title:grif", "zzzzzz"):
             open_page(tools, f"{base}blog/-/search?q={query}")
             assert tools.evaluate("document.querySelector('.wxa-suggestion')") is None, query
+
+
+PRINTED = """(() => {
+  const shown = e => e !== null && e.getClientRects().length > 0;
+  const text = document.body.innerText;
+  return {header: shown(document.querySelector('.not-footer > header')),
+          footer: shown(document.querySelector('footer.ft')),
+          body: shown(document.querySelector('.wxa-body')),
+          title: shown(document.querySelector('h1')),
+          cite: shown(document.querySelector('.wxa-cite')),
+          thumbnails: shown(document.querySelector('.wxa-images')),
+          versions: text.includes('Version history'), links: text.includes('Row in the posts')};
+})()"""
+
+
+def test_a_printed_post_is_the_post_without_the_sites_chrome(tmp_path: Path) -> None:
+    """Printed, the article page gave Datasette's header and menu, its thumbnails (the body's
+    pictures again), the version table and the links to other pages, and "Powered by
+    Datasette"; it gives the title, the post's details, its text and the citation."""
+    db = linking_archive(tmp_path / "blog.db")
+    with Archive.open(db) as archive:  # a second version: a version table to leave out
+        archive.save_article(article(SITE, "sleep", title="Sleep", body_html="<p>Sleep more.</p>",
+                                     body_text="Sleep more",
+                                     images=["https://static.wixstatic.com/media/a.jpg"]),
+                             fetched_at="2024-02-01T00:00:00+00:00")
+    with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
+        open_page(tools, f"{base}blog/-/post/3")
+        on_screen = tools.evaluate(PRINTED)
+        assert on_screen == {"header": True, "footer": True, "body": True, "title": True,
+                             "cite": True, "thumbnails": True, "versions": True,
+                             "links": True}, on_screen
+        tools.call("Emulation.setEmulatedMedia", media="print")
+        printed = tools.evaluate(PRINTED)
+        assert printed == {"header": False, "footer": False, "body": True, "title": True,
+                           "cite": True, "thumbnails": False, "versions": False,
+                           "links": False}, printed
