@@ -158,3 +158,20 @@ def test_a_printed_post_is_the_post_without_the_sites_chrome(tmp_path: Path) -> 
         assert printed == {"header": False, "footer": False, "body": True, "title": True,
                            "cite": True, "thumbnails": False, "versions": False,
                            "links": False}, printed
+
+
+def test_the_sites_name_lists_its_archived_posts(tmp_path: Path) -> None:
+    """The article's "Site" linked the site's name to the site, which may be gone; it lists
+    the site's archived posts, newest first, its address still beside it."""
+    db = linking_archive(tmp_path / "blog.db")
+    with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
+        open_page(tools, f"{base}blog/-/post/2")
+        links = tools.evaluate("[...document.querySelector('.wxa-meta dd').querySelectorAll('a')]"
+                               ".map(a => [a.textContent, a.getAttribute('href')])")
+        assert links[1] == [SITE + "/", SITE + "/"], links
+        tools.events.clear()
+        tools.evaluate("document.querySelector('.wxa-meta dd a').click()")
+        tools.wait_for("Page.loadEventFired")
+        titles = wait_until(tools, "[...document.querySelectorAll('.wxa-hit h3 a')]"
+                                   ".map(h => h.textContent.trim())")
+        assert sorted(titles) == ["On grief", "Sleep", "Small steps", "Welcome"], titles
