@@ -175,3 +175,31 @@ def test_the_sites_name_lists_its_archived_posts(tmp_path: Path) -> None:
         titles = wait_until(tools, "[...document.querySelectorAll('.wxa-hit h3 a')]"
                                    ".map(h => h.textContent.trim())")
         assert sorted(titles) == ["On grief", "Sleep", "Small steps", "Welcome"], titles
+
+
+VERSION_TITLES = """(() => {
+  const cell = document.querySelector('.wxa-versions tbody td:nth-child(4)');
+  const range = document.createRange();
+  range.selectNodeContents(cell);
+  return {lines: range.getClientRects().length, width: cell.getBoundingClientRect().width,
+          page: [document.documentElement.scrollWidth, document.documentElement.clientWidth]};
+})()"""
+
+
+def test_the_version_history_keeps_titles_readable_on_a_phone(tmp_path: Path) -> None:
+    """At 390 px the version table squeezed its Title column to a few letters, breaking
+    "The borrowed beehive" inside its words over six lines; the column keeps 12em (the table
+    scrolls within itself, the page does not)."""
+    db = tmp_path / "blog.db"
+    with Archive.open(db) as archive:
+        for n in (1, 2):
+            archive.save_article(article(SITE, "beehive", title="The borrowed beehive",
+                                         body_html=f"<p>Bees {n}.</p>", body_text=f"Bees {n}"),
+                                 fetched_at=f"2024-0{n}-01T00:00:00+00:00")
+    with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
+        tools.call("Emulation.setDeviceMetricsOverride", width=390, height=844,
+                   deviceScaleFactor=1, mobile=False)
+        open_page(tools, f"{base}blog/-/post/1")
+        found = tools.evaluate(VERSION_TITLES)
+        assert found["width"] >= 12 * 16 - 1 and found["lines"] <= 2, found
+        assert found["page"][0] <= found["page"][1], found  # no sideways scrolling
