@@ -203,3 +203,25 @@ def test_the_version_history_keeps_titles_readable_on_a_phone(tmp_path: Path) ->
         found = tools.evaluate(VERSION_TITLES)
         assert found["width"] >= 12 * 16 - 1 and found["lines"] <= 2, found
         assert found["page"][0] <= found["page"][1], found  # no sideways scrolling
+
+
+def test_a_posts_address_pasted_into_the_search_leads_to_its_copy(tmp_path: Path) -> None:
+    """A reader with an old bookmark of the site pastes the post's address into the search
+    box: "No matches." alone; the page names the archived post at that address."""
+    db = linking_archive(tmp_path / "blog.db")
+    with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
+        open_page(tools, f"{base}blog/-/search")
+        tools.evaluate("document.querySelector('input[name=q]').focus()")
+        tools.call("Input.insertText", text="http://quiet-rooms.example/post/on-grief/")
+        tools.events.clear()
+        tools.evaluate("document.querySelector('input[name=q]').form.requestSubmit()")
+        tools.wait_for("Page.loadEventFired")
+        assert wait_until(tools, "document.querySelector('.wxa-addressed a')?.textContent") \
+            == "On grief"
+        tools.events.clear()
+        tools.evaluate("document.querySelector('.wxa-addressed a').click()")
+        tools.wait_for("Page.loadEventFired")
+        assert tools.evaluate("location.href") == f"{base}blog/-/post/2"
+        for query in (f"{SITE}/book-online", "on grief"):  # no post there; no address
+            open_page(tools, f"{base}blog/-/search?q={query}")
+            assert tools.evaluate("document.querySelector('.wxa-addressed')") is None, query

@@ -119,3 +119,14 @@ def link_archived_posts(body: str, targets: dict[str, int], post_page: str) -> s
         return match.group(1) + html.escape(target) + match.group(3)
 
     return _HREF.sub(relink, body)
+
+
+def post_at(conn: sqlite3.Connection, address: str) -> tuple[int, str | None] | None:
+    """The id and title of the archived post at `address` (a post's address on its site, as
+    a reader may paste it from an old bookmark), or None."""
+    found = archived_targets(conn, [address.strip()], address.strip(), own_id=0)
+    if not found:
+        return None
+    post_id = next(iter(found.values()))
+    row = conn.execute("SELECT title FROM posts WHERE id = ?", (post_id,)).fetchone()
+    return (post_id, row[0]) if row else None
