@@ -27,14 +27,15 @@ OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 def linking_archive(path: Path) -> Path:
     """Post 1 links to her other posts as she wrote them: by their address with a trailing
     slash and a fragment, over http, by the old blog's address, relatively; and to a page the
-    archive does not hold, an e-mail address and a place in the post itself."""
+    archive does not hold, an e-mail address, a place in the post itself and the post itself
+    with a query."""
     body = (
         f'<p>As I wrote in <a href="{SITE}/post/on-grief/#second">on grief</a>, '
         f'and in <a href="http://quiet-rooms.example/post/sleep">sleep</a>, '
         f'<a href="{SITE}/single-post/2019/03/02/Small-Steps">small steps</a>, '
         '<a href="/post/sleep?utm_source=newsletter">sleep again</a>. '
         f'<a href="{SITE}/book-online">Book</a>, <a href="mailto:ann@example.org">mail</a>, '
-        '<a href="#top">top</a>.</p>')
+        f'<a href="#top">top</a>, <a href="{SITE}/post/welcome?share=1">share</a>.</p>')
     with Archive.open(path) as archive:
         for slug, title, html in (("welcome", "Welcome", body),
                                   ("on-grief", "On grief", '<p id="second">Grief.</p>'),
@@ -54,7 +55,7 @@ def test_a_link_to_her_other_post_opens_its_archived_copy(tmp_path: Path) -> Non
             "[...document.querySelectorAll('.wxa-body a')].map(a => a.getAttribute('href'))")
         assert hrefs == ["/blog/-/post/2#second", "/blog/-/post/3", "/blog/-/post/4",
                          "/blog/-/post/3", f"{SITE}/book-online", "mailto:ann@example.org",
-                         "#top"], hrefs
+                         "#top", "/blog/-/post/1"], hrefs
         # The reader clicks the first: the archived post opens, at the place linked to.
         tools.evaluate("document.querySelector('.wxa-body a').click()")
         assert wait_until(tools, "document.querySelector('h1') && "

@@ -1,7 +1,8 @@
-"""Links in an archived post's body to another archived post, pointed at that post's article
-page: the site they name may be gone (a blog archived because its owner can no longer keep
-it), and a reader following one should land on the archived copy, not on a dead or changed
-site. `wixarchive export --format html` does the same inside its page (archive.export.html).
+"""Links in an archived post's body to an archived post (another, or itself: a "share this
+post" link), pointed at that post's article page: the site they name may be gone (a blog
+archived because its owner can no longer keep it), and a reader following one should land on
+the archived copy, not on a dead or changed site. `wixarchive export --format html` does the
+same inside its page (archive.export.html).
 
 A link names an archived post when its address is the post's URL as archived, spelled in any
 way a crawl takes for it (normalize_url: a trailing slash, a tracking query, `%c3%a9`), or
@@ -82,10 +83,10 @@ def _spellings(address: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def archived_targets(conn: sqlite3.Connection, hrefs: Iterable[str], page_url: str,
-                     own_id: int) -> dict[str, int]:
-    """Each of `hrefs` (links of the post `own_id`, archived at `page_url`) that names another
-    archived post -> that post's id."""
+def archived_targets(conn: sqlite3.Connection, hrefs: Iterable[str],
+                     page_url: str) -> dict[str, int]:
+    """Each of `hrefs` (links of the post archived at `page_url`) that names an archived post
+    (itself too: a "share this post" link) -> that post's id."""
     wanted: dict[str, list[str]] = {}
     for href in hrefs:
         address = _address(href, page_url)
@@ -98,7 +99,7 @@ def archived_targets(conn: sqlite3.Connection, hrefs: Iterable[str], page_url: s
     found: dict[str, int] = {}
     for href, spellings in wanted.items():
         post_id = next((ids[s] for s in spellings if s in ids), None)
-        if post_id is not None and post_id != own_id:
+        if post_id is not None:
             found[href] = post_id
     return found
 
@@ -124,7 +125,7 @@ def link_archived_posts(body: str, targets: dict[str, int], post_page: str) -> s
 def post_at(conn: sqlite3.Connection, address: str) -> tuple[int, str | None] | None:
     """The id and title of the archived post at `address` (a post's address on its site, as
     a reader may paste it from an old bookmark), or None."""
-    found = archived_targets(conn, [address.strip()], address.strip(), own_id=0)
+    found = archived_targets(conn, [address.strip()], address.strip())
     if not found:
         return None
     post_id = next(iter(found.values()))

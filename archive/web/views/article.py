@@ -144,7 +144,7 @@ def _load(archive: Archive, post_id: int, wanted: str | None, base: str) -> Load
     # Diffed here, in the read's worker thread: a long post's diff never holds up the server.
     changes = changes_from_previous(versions, shown["version"])
     linked = archived_targets(archive.conn, body_links(shown.get("body_html") or ""),
-                              post["url"], post["id"])
+                              post["url"])
     return Loaded(post, shown, versions, local, problems + missing, files, changes, linked)
 
 
