@@ -161,21 +161,32 @@ def test_a_printed_post_is_the_post_without_the_sites_chrome(tmp_path: Path) -> 
                            "links": False}, printed
 
 
-def test_the_sites_name_lists_its_archived_posts(tmp_path: Path) -> None:
+def test_the_sites_name_a_tag_and_a_category_list_their_archived_posts(tmp_path: Path) -> None:
     """The article's "Site" linked the site's name to the site, which may be gone; it lists
-    the site's archived posts, newest first, its address still beside it."""
+    the site's archived posts, newest first, its address still beside it. A tag or category
+    led to the posts table, its one matching post a data card under a screenful of notes,
+    filters and facets on a phone; it lists their posts, newest first, with their snippets."""
     db = linking_archive(tmp_path / "blog.db")
+    with Archive.open(db) as archive:  # a post of another tag and category
+        archive.save_article(article(SITE, "baking", title="Baking", tags=["Bread"],
+                                     categories=["Kitchen"]),
+                             fetched_at="2024-01-01T00:00:00+00:00")
     with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
         open_page(tools, f"{base}blog/-/post/2")
         links = tools.evaluate("[...document.querySelector('.wxa-meta dd').querySelectorAll('a')]"
                                ".map(a => [a.textContent, a.getAttribute('href')])")
         assert links[1] == [SITE + "/", SITE + "/"], links
-        tools.events.clear()
-        tools.evaluate("document.querySelector('.wxa-meta dd a').click()")
-        tools.wait_for("Page.loadEventFired")
-        titles = wait_until(tools, "[...document.querySelectorAll('.wxa-hit h3 a')]"
-                                   ".map(h => h.textContent.trim())")
-        assert sorted(titles) == ["On grief", "Sleep", "Small steps", "Welcome"], titles
+        hits = ("[...document.querySelectorAll('.wxa-hit h3 a')]"
+                ".map(h => h.textContent.trim()).sort()")
+        for link, titles in (("dd a", ["Baking", "On grief", "Sleep", "Small steps", "Welcome"]),
+                             ("a[href*=tag]", ["On grief", "Sleep", "Small steps", "Welcome"]),
+                             ("a[href*=category]", ["On grief", "Sleep", "Small steps",
+                                                    "Welcome"])):
+            open_page(tools, f"{base}blog/-/post/2")
+            tools.events.clear()
+            tools.evaluate(f"document.querySelector('.wxa-meta {link}').click()")
+            tools.wait_for("Page.loadEventFired")
+            assert wait_until(tools, hits) == titles, link
 
 
 VERSION_TITLES = """(() => {
