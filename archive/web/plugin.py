@@ -50,6 +50,7 @@ from archive.web.paths import WithoutBaseUrl
 from archive.web.sorted_pages import SortedFirstPage
 from archive.web.views.article import article_page
 from archive.web.views.media import media_file
+from archive.web.views.not_found import not_found_page, wants_reader_page
 from archive.web.views.search import no_post_page, search_page
 from archive.web.views.whole_query import whole_query_csv
 
@@ -262,12 +263,17 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 
 
 @hookimpl(tryfirst=True)
-def handle_exception(datasette: Any, request: Any, exception: Exception) -> None:
-    """A sort the posts table does not offer is the user's request, not the server's fault:
+def handle_exception(datasette: Any, request: Any, exception: Exception) -> Any:
+    """An address with no page (404) gets the reader's page of views/not_found.py.
+
+    A sort the posts table does not offer is the user's request, not the server's fault:
     400 where Datasette answered 500. A column of a big archive's posts that is not indexed
     (metadata.SORTABLE_POSTS) says which sorts there are and why; a column the table does not
     have (`?_sort=wordcount`) says which sorts there are in a big archive, and is Datasette's
     message alone in another, which sorts by every column."""
+    if isinstance(exception, NotFound) and (names := wants_reader_page(datasette, request)):
+        return not_found_page(datasette, request, str(exception.args[0] if exception.args
+                                                      else ""), names)
     vars_ = getattr(request, "url_vars", None) or {}
     database = vars_.get("database", "")
     if not (isinstance(exception, DatasetteError) and vars_.get("table") == "posts"

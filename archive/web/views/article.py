@@ -28,6 +28,7 @@ from archive.image_alts import archived_images_only, body_images
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.store import Archive
 from archive.versions import as_post, current_as_post
+from archive.web.post_links import archived_targets, body_links, link_archived_posts
 from archive.web.views import ArchiveTimeout, archive_database, read, render, sanitize
 from archive.web.views.language import text_attributes
 from archive.web.views.media import local_attachments, local_images
@@ -118,6 +119,7 @@ class Loaded(NamedTuple):
     problems: list[str]
     files: list[dict[str, Any]]  # the shown version's videos and documents
     changes: Changes | None = None  # into the shown version from the one before it
+    linked: dict[str, int] | None = None  # a link of the body -> the archived post it names
 
 
 def _load(archive: Archive, post_id: int, wanted: str | None, base: str) -> Loaded:
@@ -141,7 +143,9 @@ def _load(archive: Archive, post_id: int, wanted: str | None, base: str) -> Load
     files, missing = local_attachments(archive, items, base)
     # Diffed here, in the read's worker thread: a long post's diff never holds up the server.
     changes = changes_from_previous(versions, shown["version"])
-    return Loaded(post, shown, versions, local, problems + missing, files, changes)
+    linked = archived_targets(archive.conn, body_links(shown.get("body_html") or ""),
+                              post["url"])
+    return Loaded(post, shown, versions, local, problems + missing, files, changes, linked)
 
 
 def _localize(html_text: str, local: dict[str, str]) -> str:
@@ -220,9 +224,12 @@ async def article_page(datasette: Any, request: Any) -> Response:
         # The post's language and direction on its own text (title, body); the page's labels
         # around it are English, left to right.
         "text_lang": text_attributes(shown.get("language")),
-        "body": body_html({**shown, "body_html": _localize(shown.get("body_html") or "",
-                                                            {**archived_files, **local})},
-                          local, post["url"]),
+        # Links to her other archived posts open their copies here: the site may be gone.
+        "body": Markup(link_archived_posts(
+            body_html({**shown, "body_html": _localize(shown.get("body_html") or "",
+                                                       {**archived_files, **local})},
+                      local, post["url"]),
+            loaded.linked or {}, f"{base}/-/post/")),
         "images": gallery(shown, local, alts),
         "cover": local.get(shown.get("cover_image") or "", shown.get("cover_image")),
         "cover_alt": cover_alt(shown, alts),

@@ -14,6 +14,7 @@ capped and the JSON says so (`capped`), the CSV refuses it; both page with `offs
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
 from typing import Any
 from urllib.parse import urlencode
@@ -38,6 +39,8 @@ from archive.search import (
 from archive.search.query import DELETED_CHOICES, filter_hints, operator_hints
 from archive.store import Archive, archive_error
 from archive.web import archive_sites
+from archive.web.post_links import post_at
+from archive.web.spelling import spelled_like
 from archive.web.views import ArchiveTimeout, archive_database, read, render
 from archive.web.views.language import language_code, looks_like_code, text_attributes
 
@@ -46,6 +49,8 @@ FILTERS = ("site", "author", "tag", "category", "since", "until", "lang", "delet
 # sites or authors, every one of the tags (archive.search.query.SearchQuery).
 REPEATABLE = ("site", "author", "tag")
 PAGE_SIZE = 20
+# A post's address typed or pasted as the query (an old bookmark of the site).
+_ADDRESS = re.compile(r"https?://\S+", re.IGNORECASE)
 # The form's field for each CLI option a filter hint names ("use the Tag field").
 FIELD_LABELS = {"--tag": "Tag", "--category": "Category", "--author": "Author contains",
                 "--site": "Site", "--lang": "Language code", "--since": "Since",
@@ -185,13 +190,32 @@ async def search_page(datasette: Any, request: Any) -> Response:
         if next_url:  # the next page, for a client that reads headers (pandas does not)
             headers["link"] = f'<{next_url}>; rel="next"'
         return Response(_as_csv(hits), content_type="text/csv; charset=utf-8", headers=headers)
+    addressed = None
+    if _ADDRESS.fullmatch(str(form["q"]).strip()):
+        try:  # a post's address pasted from an old bookmark: its archived copy
+            found = await read(datasette, db,
+                               lambda archive: post_at(archive.conn, str(form["q"])))
+        except ArchiveTimeout:
+            found = None
+        addressed = found and {"title": found[1] or str(form["q"]).strip(),
+                               "url": datasette.urls.database(name) + f"/-/post/{found[0]}"}
+    suggestion = None
+    if query is not None and error is None and not hits and not offset and form["q"] \
+            and not addressed:
+        try:  # a mistyped word: the archive's nearest spelling, offered as a link
+            spelled = await read(datasette, db,
+                                 lambda archive: spelled_like(archive.conn, str(form["q"])))
+        except ArchiveTimeout:
+            spelled = None
+        suggestion = spelled and {"q": spelled, "url": _page_url(base, {**form, "q": spelled}, 0)}
     notes = [language_note((request.args.get("lang") or "").strip(), str(form["lang"])),
              _capped_note(asked, max_limit, offset + limit) if capped else None,
              *operator_hints(str(form["q"]))]
     notice = "; ".join(note for note in notes if note) or None
     return await _render_page(datasette, request, db, name, form, hits, error, status,
                               searched=query is not None, next_url=next_url, prev_url=prev_url,
-                              notice=notice, total=total)
+                              notice=notice, total=total, suggestion=suggestion,
+                              addressed=addressed)
 
 
 async def _count(datasette: Any, db: Any, query: SearchQuery) -> int | None:
@@ -208,7 +232,9 @@ async def _render_page(datasette: Any, request: Any, db: Any, name: str,
                        hits: list[Hit], error: str | Markup | None, status: int, *,
                        searched: bool, next_url: str | None = None,
                        prev_url: str | None = None, notice: str | None = None,
-                       total: int | None = None) -> Response:
+                       total: int | None = None,
+                       suggestion: dict[str, str] | None = None,
+                       addressed: dict[str, str] | None = None) -> Response:
     try:
         sites = await read(datasette, db, _site_names)
     except ArchiveTimeout:  # the page still answers, the sites by URL
@@ -225,7 +251,7 @@ async def _render_page(datasette: Any, request: Any, db: Any, name: str,
         "database": name, "search_url": base, "form": form, "rows": rows, "error": error,
         "status": status,
         "searched": searched, "next_url": next_url, "prev_url": prev_url, "notice": notice,
-        "total": total,
+        "total": total, "suggestion": suggestion, "addressed": addressed,
         # Words are ranked by bm25; filters alone list their posts newest first.
         "ranked": bool(form["q"]), "sites": sites, "deleted_choices": DELETED_CHOICES,
         "hints": [*filter_hints(form["q"], FIELD_LABELS), *filter(None, [language_hint(

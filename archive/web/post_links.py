@@ -1,0 +1,133 @@
+"""Links in an archived post's body to an archived post (another, or itself: a "share this
+post" link), pointed at that post's article page: the site they name may be gone (a blog
+archived because its owner can no longer keep it), and a reader following one should land on
+the archived copy, not on a dead or changed site. `wixarchive export --format html` does the
+same inside its page (archive.export.html).
+
+A link names an archived post when its address is the post's URL as archived, spelled in any
+way a crawl takes for it (normalize_url: a trailing slash, a tracking query, `%c3%a9`), or
+with its site's root spelled as a twin (archive.site_match.url_twins: http/https, `www.`), or
+when it is the post's address on Wix's old blog (/single-post/YYYY/MM/DD/<Slug>, which Wix
+moved to /post/<slug>). Each is one look-up of the posts' URL index; the canonical URL, which
+has no index, is not read (a scan of every post for each link).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import re
+import sqlite3
+from collections.abc import Iterable
+from html.parser import HTMLParser
+from urllib.parse import quote, urljoin, urlsplit
+
+from archive.chunked import in_chunks
+from archive.iri import uri
+from archive.site_match import url_twins
+from crawler.discover.urls import blog_move_key, normalize_url
+
+MAX_LINKS = 500  # distinct addresses looked up on one page: a link list of a post stays quick
+
+_HREF = re.compile(r'(<a\s[^>]*?\bhref=")([^"]*)(")')
+
+
+class _Hrefs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.found += [value for name, value in attrs if name == "href" and value]
+
+
+def body_links(body: str) -> list[str]:
+    """The hrefs of the body's links, in order, each once."""
+    parser = _Hrefs()
+    parser.feed(body)
+    parser.close()
+    return list(dict.fromkeys(href.strip() for href in parser.found))
+
+
+def _address(href: str, page_url: str) -> str | None:
+    """The http(s) address a link of the post at `page_url` names, without its fragment; None
+    for a link inside the page (#…) and any other scheme (mailto:, tel:)."""
+    if href.startswith("#"):
+        return None
+    try:
+        absolute = urljoin(page_url, href).partition("#")[0]
+        scheme = urlsplit(absolute).scheme.lower()
+    except ValueError:  # no address (http://[bad): left as it is
+        return None
+    return absolute if scheme in ("http", "https") else None
+
+
+def _spellings(address: str) -> list[str]:
+    """The URLs the post at `address` may be archived at (see the module's docstring)."""
+    found: list[str] = []
+    old_blog = blog_move_key(address)
+    moved = []
+    if old_blog is not None and old_blog[0]:
+        host, root, slug = old_blog[1]
+        moved = [f"{urlsplit(address).scheme}://{host}{root}post/{quote(slug)}"]
+    for spelling in [address, *moved]:
+        try:
+            twins = [spelling, *url_twins(spelling)]
+        except ValueError:  # an address no site can have (http://[bad): as it is
+            twins = [spelling]
+        for twin in dict.fromkeys(twins):
+            found += [twin, uri(twin.rstrip("/"))]
+            with contextlib.suppress(ValueError):  # BadURL: normalize_url cannot read it
+                found.append(normalize_url(twin))
+    return list(dict.fromkeys(found))
+
+
+def archived_targets(conn: sqlite3.Connection, hrefs: Iterable[str],
+                     page_url: str) -> dict[str, int]:
+    """Each of `hrefs` (links of the post archived at `page_url`) that names an archived post
+    (itself too: a "share this post" link) -> that post's id."""
+    wanted: dict[str, list[str]] = {}
+    for href in hrefs:
+        address = _address(href, page_url)
+        if address is not None:
+            wanted[href] = _spellings(address)
+        if len(wanted) >= MAX_LINKS:
+            break
+    every = list({spelling for spellings in wanted.values() for spelling in spellings})
+    ids = dict(in_chunks(conn, "SELECT url, id FROM posts WHERE url IN ({marks})", every))
+    found: dict[str, int] = {}
+    for href, spellings in wanted.items():
+        post_id = next((ids[s] for s in spellings if s in ids), None)
+        if post_id is not None:
+            found[href] = post_id
+    return found
+
+
+def link_archived_posts(body: str, targets: dict[str, int], post_page: str) -> str:
+    """The sanitized `body` with each link of `targets` pointing at its post's article page
+    (`post_page` with the id after it, the link's #fragment kept)."""
+    if not targets:
+        return body
+
+    def relink(match: re.Match[str]) -> str:
+        href = html.unescape(match.group(2)).strip()
+        post_id = targets.get(href)
+        if post_id is None:
+            return match.group()
+        fragment = href.partition("#")[2]
+        target = f"{post_page}{post_id}" + (f"#{fragment}" if fragment else "")
+        return match.group(1) + html.escape(target) + match.group(3)
+
+    return _HREF.sub(relink, body)
+
+
+def post_at(conn: sqlite3.Connection, address: str) -> tuple[int, str | None] | None:
+    """The id and title of the archived post at `address` (a post's address on its site, as
+    a reader may paste it from an old bookmark), or None."""
+    found = archived_targets(conn, [address.strip()], address.strip())
+    if not found:
+        return None
+    post_id = next(iter(found.values()))
+    row = conn.execute("SELECT title FROM posts WHERE id = ?", (post_id,)).fetchone()
+    return (post_id, row[0]) if row else None

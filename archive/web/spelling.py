@@ -1,0 +1,88 @@
+"""A spelling the archive holds for a mistyped search: `gardn` finds nothing, and the search
+page, with no matches, offers `garden` (a link that searches it).
+
+Only a query of plain words (no operators, quotes, prefixes or fields) gets one; each word the
+index does not hold (4 letters or more, in a script written with spaces) is replaced by the
+indexed word nearest to it: at most one letter added, dropped, changed or two swapped (two for
+a word of 7 letters or more), among the words beginning with its first two letters (a typo in
+them is not found: that range is what keeps the look-up one short read of the index's
+vocabulary, posts_fts_vocab, at any size); of several, the one in the most posts.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+
+_PLAIN = re.compile(r"[^\W_]+(?:\s+[^\W_]+)*")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
+MIN_LENGTH = 4  # a shorter word has too many neighbours to guess from
+MAX_WORDS = 8
+_SPACELESS = 0x2E80  # CJK and later scripts: a "word" there is a run, not a word
+
+
+def _folded(word: str) -> str:
+    """The word as the index keeps it (unicode61 remove_diacritics 2: lower case, no marks)."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """The edit distance of `a` and `b` (a swap of neighbours counting one), or limit + 1 once
+    it is sure to exceed `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] | None = None
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1,
+                             previous[j - 1] + (a[i - 1] != b[j - 1]))
+            if before is not None and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, previous = previous, current
+    return previous[-1]
+
+
+def _nearest(conn: sqlite3.Connection, word: str) -> str | None:
+    limit = 2 if len(word) >= 7 else 1
+    start = word[:2]
+    rows = conn.execute(
+        "SELECT term, doc FROM posts_fts_vocab WHERE term >= ? AND term < ? "
+        "AND length(term) BETWEEN ? AND ?",
+        (start, start[:-1] + chr(ord(start[-1]) + 1), len(word) - limit, len(word) + limit))
+    best: tuple[int, int, str] | None = None
+    for term, docs in rows:
+        distance = _distance(word, term, limit)
+        if distance <= limit and (best is None or (distance, -docs, term) < best):
+            best = (distance, -docs, term)
+    return best[2] if best else None
+
+
+def spelled_like(conn: sqlite3.Connection, query: str) -> str | None:
+    """The query with each word the index does not hold spelled as the nearest one it holds;
+    None when there is no such word, or none near it, or the query is not plain words."""
+    query = query.strip()
+    words = query.split()
+    if not _PLAIN.fullmatch(query) or len(words) > MAX_WORDS \
+            or any(w in _OPERATORS or any(ord(c) >= _SPACELESS for c in w) for w in words):
+        return None
+    try:
+        spelled, changed = [], False
+        for word in words:
+            folded = _folded(word)
+            nearest = None
+            if len(folded) >= MIN_LENGTH and conn.execute(
+                    "SELECT 1 FROM posts_fts_vocab WHERE term = ?", (folded,)).fetchone() is None:
+                nearest = _nearest(conn, folded)
+            spelled.append(nearest or word)
+            changed = changed or nearest is not None
+    except sqlite3.OperationalError as exc:  # no vocabulary table (an archive before it)
+        if "interrupted" in str(exc):
+            raise
+        return None
+    return " ".join(spelled) if changed else None

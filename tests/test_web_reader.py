@@ -1,0 +1,239 @@
+"""A reader of a served archive, in a real headless Chromium (tests/devtools.py): someone who
+reads a blog its owner can no longer keep, archived by someone close to her, whose site is
+gone. What such a reader does must lead somewhere inside the archive."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from devtools import browser
+from test_web import article
+from test_web_article_browser import open_page, wait_until
+from test_web_serve import running_server
+
+from archive.store import Archive
+
+pytest.importorskip("datasette")
+
+from datasette.app import Datasette
+
+# The site is gone: Chromium resolves no host but loopback (a link to it fails at once).
+SITE = "https://www.quiet-rooms.example"
+OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+
+
+def linking_archive(path: Path) -> Path:
+    """Post 1 links to her other posts as she wrote them: by their address with a trailing
+    slash and a fragment, over http, by the old blog's address, relatively; and to a page the
+    archive does not hold, an e-mail address, a place in the post itself and the post itself
+    with a query."""
+    body = (
+        f'<p>As I wrote in <a href="{SITE}/post/on-grief/#second">on grief</a>, '
+        f'and in <a href="http://quiet-rooms.example/post/sleep">sleep</a>, '
+        f'<a href="{SITE}/single-post/2019/03/02/Small-Steps">small steps</a>, '
+        '<a href="/post/sleep?utm_source=newsletter">sleep again</a>. '
+        f'<a href="{SITE}/book-online">Book</a>, <a href="mailto:ann@example.org">mail</a>, '
+        f'<a href="#top">top</a>, <a href="{SITE}/post/welcome?share=1">share</a>.</p>')
+    with Archive.open(path) as archive:
+        for slug, title, html in (("welcome", "Welcome", body),
+                                  ("on-grief", "On grief", '<p id="second">Grief.</p>'),
+                                  ("sleep", "Sleep", "<p>Sleep.</p>"),
+                                  ("small-steps", "Small steps", "<p>Steps.</p>")):
+            archive.save_article(article(SITE, slug, title=title, body_html=html,
+                                         body_text=title),
+                                 fetched_at="2024-01-01T00:00:00+00:00")
+    return path
+
+
+def test_a_link_to_her_other_post_opens_its_archived_copy(tmp_path: Path) -> None:
+    db = linking_archive(tmp_path / "blog.db")
+    with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
+        open_page(tools, f"{base}blog/-/post/1")
+        hrefs = tools.evaluate(
+            "[...document.querySelectorAll('.wxa-body a')].map(a => a.getAttribute('href'))")
+        assert hrefs == ["/blog/-/post/2#second", "/blog/-/post/3", "/blog/-/post/4",
+                         "/blog/-/post/3", f"{SITE}/book-online", "mailto:ann@example.org",
+                         "#top", "/blog/-/post/1"], hrefs
+        # The reader clicks the first: the archived post opens, at the place linked to.
+        tools.evaluate("document.querySelector('.wxa-body a').click()")
+        assert wait_until(tools, "document.querySelector('h1') && "
+                                 "document.querySelector('h1').textContent.trim() == 'On grief'")
+        assert tools.evaluate("location.href") == f"{base}blog/-/post/2#second"
+
+
+def test_a_mistyped_address_leads_to_the_posts_it_may_mean(tmp_path: Path) -> None:
+    """Datasette's 404 said "Error 404" and "404", with no link: a reader who mistyped an
+    address, or put her post's address after the archive's host, was stranded."""
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    db = linking_archive(tmp_path / "blog.db")
+    other = tmp_path / "notes.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+    client = Client(make_datasette(db))
+    try:
+        for path in ("/post/on-grief", "/blog/-/psot/on-grief", "/grief"):
+            page = client.get(path)
+            assert page.status_code == 404, path
+            assert "<title>Page not found" in page.text, path
+            assert '<a href="/blog/-/post/2">On grief</a>' in page.text, path
+            assert 'action="/blog/-/search"' in page.text and 'href="/blog/posts"' in page.text
+            assert "Database not found" not in page.text  # Datasette's words mean nothing here
+        # A row that is not there: Datasette's words kept, the ways on added.
+        page = client.get("/blog/posts/99")
+        assert page.status_code == 404 and "Record not found" in page.text
+        assert 'href="/blog/posts"' in page.text and "Archived posts whose" not in page.text
+        # JSON asked for stays Datasette's JSON error.
+        page = client.get("/blog/postz.json")
+        assert page.status_code == 404 and page.json()["error"] == "Table not found"
+    finally:
+        client.close()
+    # Another database served beside the archive keeps Datasette's error page.
+    beside = Client(Datasette(files=[str(other), str(db)]))
+    try:
+        page = beside.get("/notes/nothing")
+        assert page.status_code == 404 and "Page not found" not in page.text
+    finally:
+        beside.close()
+
+
+def test_a_mistyped_search_offers_the_word_the_archive_holds(tmp_path: Path) -> None:
+    """`grif` matched nothing and the page said only "No matches."; it offers "grief", a
+    link that finds the post. A word the archive holds, or a query with operators, gets no
+    offer."""
+    db = linking_archive(tmp_path / "blog.db")
+    with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
+        open_page(tools, f"{base}blog/-/search")
+        tools.evaluate("document.querySelector('input[name=q]').focus()")
+        tools.call("Input.insertText", text="on grif")
+        tools.events.clear()
+        tools.evaluate("document.querySelector('input[name=q]').form.requestSubmit()")
+        tools.wait_for("Page.loadEventFired")
+        offer = wait_until(tools, "document.querySelector('.wxa-suggestion a')?.textContent")
+        assert offer == "on grief"
+        tools.events.clear()
+        tools.evaluate("document.querySelector('.wxa-suggestion a').click()")
+        tools.wait_for("Page.loadEventFired")
+        assert wait_until(tools, "[...document.querySelectorAll('h2')].some("
+                                 "h => h.textContent.startsWith('Results 1–1 of 1'))")
+        for query in ("grief", "grif*", "title:grif", "zzzzzz"):
+            open_page(tools, f"{base}blog/-/search?q={query}")
+            assert tools.evaluate("document.querySelector('.wxa-suggestion')") is None, query
+
+
+PRINTED = """(() => {
+  const shown = e => e !== null && e.getClientRects().length > 0;
+  const text = document.body.innerText;
+  return {header: shown(document.querySelector('.not-footer > header')),
+          footer: shown(document.querySelector('footer.ft')),
+          body: shown(document.querySelector('.wxa-body')),
+          title: shown(document.querySelector('h1')),
+          cite: shown(document.querySelector('.wxa-cite')),
+          thumbnails: shown(document.querySelector('.wxa-images')),
+          versions: text.includes('Version history'), links: text.includes('Row in the posts')};
+})()"""
+
+
+def test_a_printed_post_is_the_post_without_the_sites_chrome(tmp_path: Path) -> None:
+    """Printed, the article page gave Datasette's header and menu, its thumbnails (the body's
+    pictures again), the version table and the links to other pages, and "Powered by
+    Datasette"; it gives the title, the post's details, its text and the citation."""
+    db = linking_archive(tmp_path / "blog.db")
+    with Archive.open(db) as archive:  # a second version: a version table to leave out
+        archive.save_article(article(SITE, "sleep", title="Sleep", body_html="<p>Sleep more.</p>",
+                                     body_text="Sleep more",
+                                     images=["https://static.wixstatic.com/media/a.jpg"]),
+                             fetched_at="2024-02-01T00:00:00+00:00")
+    with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
+        open_page(tools, f"{base}blog/-/post/3")
+        on_screen = tools.evaluate(PRINTED)
+        assert on_screen == {"header": True, "footer": True, "body": True, "title": True,
+                             "cite": True, "thumbnails": True, "versions": True,
+                             "links": True}, on_screen
+        tools.call("Emulation.setEmulatedMedia", media="print")
+        printed = tools.evaluate(PRINTED)
+        assert printed == {"header": False, "footer": False, "body": True, "title": True,
+                           "cite": True, "thumbnails": False, "versions": False,
+                           "links": False}, printed
+
+
+def test_the_sites_name_a_tag_and_a_category_list_their_archived_posts(tmp_path: Path) -> None:
+    """The article's "Site" linked the site's name to the site, which may be gone; it lists
+    the site's archived posts, newest first, its address still beside it. A tag or category
+    led to the posts table, its one matching post a data card under a screenful of notes,
+    filters and facets on a phone; it lists their posts, newest first, with their snippets."""
+    db = linking_archive(tmp_path / "blog.db")
+    with Archive.open(db) as archive:  # a post of another tag and category
+        archive.save_article(article(SITE, "baking", title="Baking", tags=["Bread"],
+                                     categories=["Kitchen"]),
+                             fetched_at="2024-01-01T00:00:00+00:00")
+    with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
+        open_page(tools, f"{base}blog/-/post/2")
+        links = tools.evaluate("[...document.querySelector('.wxa-meta dd').querySelectorAll('a')]"
+                               ".map(a => [a.textContent, a.getAttribute('href')])")
+        assert links[1] == [SITE + "/", SITE + "/"], links
+        hits = ("[...document.querySelectorAll('.wxa-hit h3 a')]"
+                ".map(h => h.textContent.trim()).sort()")
+        for link, titles in (("dd a", ["Baking", "On grief", "Sleep", "Small steps", "Welcome"]),
+                             ("a[href*=tag]", ["On grief", "Sleep", "Small steps", "Welcome"]),
+                             ("a[href*=category]", ["On grief", "Sleep", "Small steps",
+                                                    "Welcome"])):
+            open_page(tools, f"{base}blog/-/post/2")
+            tools.events.clear()
+            tools.evaluate(f"document.querySelector('.wxa-meta {link}').click()")
+            tools.wait_for("Page.loadEventFired")
+            assert wait_until(tools, hits) == titles, link
+
+
+VERSION_TITLES = """(() => {
+  const cell = document.querySelector('.wxa-versions tbody td:nth-child(4)');
+  const range = document.createRange();
+  range.selectNodeContents(cell);
+  return {lines: range.getClientRects().length, width: cell.getBoundingClientRect().width,
+          page: [document.documentElement.scrollWidth, document.documentElement.clientWidth]};
+})()"""
+
+
+def test_the_version_history_keeps_titles_readable_on_a_phone(tmp_path: Path) -> None:
+    """At 390 px the version table squeezed its Title column to a few letters, breaking
+    "The borrowed beehive" inside its words over six lines; the column keeps 12em (the table
+    scrolls within itself, the page does not)."""
+    db = tmp_path / "blog.db"
+    with Archive.open(db) as archive:
+        for n in (1, 2):
+            archive.save_article(article(SITE, "beehive", title="The borrowed beehive",
+                                         body_html=f"<p>Bees {n}.</p>", body_text=f"Bees {n}"),
+                                 fetched_at=f"2024-0{n}-01T00:00:00+00:00")
+    with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
+        tools.call("Emulation.setDeviceMetricsOverride", width=390, height=844,
+                   deviceScaleFactor=1, mobile=False)
+        open_page(tools, f"{base}blog/-/post/1")
+        found = tools.evaluate(VERSION_TITLES)
+        assert found["width"] >= 12 * 16 - 1 and found["lines"] <= 2, found
+        assert found["page"][0] <= found["page"][1], found  # no sideways scrolling
+
+
+def test_a_posts_address_pasted_into_the_search_leads_to_its_copy(tmp_path: Path) -> None:
+    """A reader with an old bookmark of the site pastes the post's address into the search
+    box: "No matches." alone; the page names the archived post at that address."""
+    db = linking_archive(tmp_path / "blog.db")
+    with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
+        open_page(tools, f"{base}blog/-/search")
+        tools.evaluate("document.querySelector('input[name=q]').focus()")
+        tools.call("Input.insertText", text="http://quiet-rooms.example/post/on-grief/")
+        tools.events.clear()
+        tools.evaluate("document.querySelector('input[name=q]').form.requestSubmit()")
+        tools.wait_for("Page.loadEventFired")
+        assert wait_until(tools, "document.querySelector('.wxa-addressed a')?.textContent") \
+            == "On grief"
+        tools.events.clear()
+        tools.evaluate("document.querySelector('.wxa-addressed a').click()")
+        tools.wait_for("Page.loadEventFired")
+        assert tools.evaluate("location.href") == f"{base}blog/-/post/2"
+        for query in (f"{SITE}/book-online", "on grief"):  # no post there; no address
+            open_page(tools, f"{base}blog/-/search?q={query}")
+            assert tools.evaluate("document.querySelector('.wxa-addressed')") is None, query
