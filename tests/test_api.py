@@ -595,3 +595,17 @@ def test_saving_no_articles_stores_nothing_and_says_so(archive: wixarchive.Archi
     assert archive.save_articles([]) == []
     assert archive.save_articles(iter(())) == []
     assert len(list(wixarchive.posts(archive))) == before
+
+
+def test_a_search_inside_a_loop_over_a_query_of_the_same_archive(
+        archive: wixarchive.Archive) -> None:
+    # A sqlite-utils habit: for each row of a query, search or filter. Each search gave the
+    # connection its SQL functions again, which SQLite refuses while the loop's statement runs
+    # (sqlite3.OperationalError: Error creating function).
+    wixarchive.search(archive, "sourdough")  # the functions given once already
+    found = []
+    for row in archive.db.query("SELECT author FROM posts ORDER BY id"):
+        found.append(wixarchive.count(archive, author=row["author"]))
+        found.append(len(wixarchive.search(archive, "sourdough OR rye", author=row["author"])))
+        found.append(len(list(wixarchive.posts(archive, author=row["author"]))))
+    assert found == [2, 1, 2, 1, 1, 1, 2, 1, 2]
