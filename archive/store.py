@@ -163,7 +163,7 @@ class Archive:
     """An open archive. Use as a context manager, or call close()."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
-        self.conn = conn
+        self._conn: sqlite3.Connection | None = conn
         self.path = path
         self.readonly = readonly
         self._depth = 0
@@ -197,8 +197,19 @@ class Archive:
                                importing=importing)
         return cls(conn, path, readonly=readonly)
 
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The archive's SQLite connection; ArchiveError once the archive is closed (a search
+        after its `with` block said only sqlite3's "Cannot operate on a closed database")."""
+        if self._conn is None:
+            raise ArchiveError(f"the archive {self.path} was closed: open it again "
+                               "(wixarchive.open), or use it inside its with block")
+        return self._conn
+
     def close(self) -> None:
-        self.conn.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def __enter__(self) -> Archive:
         return self

@@ -609,3 +609,23 @@ def test_a_search_inside_a_loop_over_a_query_of_the_same_archive(
         found.append(len(wixarchive.search(archive, "sourdough OR rye", author=row["author"])))
         found.append(len(list(wixarchive.posts(archive, author=row["author"]))))
     assert found == [2, 1, 2, 1, 1, 1, 2, 1, 2]
+
+
+def test_a_closed_archive_or_a_path_for_one_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "blog.db"
+    with wixarchive.open(path) as archive:
+        archive.save_article(Article(url="https://a.example.com/post/one", title="One",
+                                     body_text="sourdough", published="2024-01-01"))
+    # After the with block: sqlite3.ProgrammingError "Cannot operate on a closed database."
+    for use in (lambda: list(wixarchive.posts(archive)), lambda: archive.post(1),
+                lambda: wixarchive.search(archive, "sourdough"), archive.stats):
+        with pytest.raises(wixarchive.ArchiveError, match="^the archive .*blog.db was closed"):
+            use()
+    archive.close()  # closing twice is harmless
+    # A path where the Archive goes: AttributeError "'str' object has no attribute 'conn'".
+    for use in (lambda: wixarchive.posts(str(path)), lambda: wixarchive.count(path, "a"),
+                lambda: wixarchive.export(str(path), tmp_path / "out.jsonl")):
+        with pytest.raises(TypeError, match="^archive: expected an Archive, as "
+                                            r"wixarchive.open\(path\) returns it, not "):
+            use()
+    assert not (tmp_path / "out.jsonl").exists()
