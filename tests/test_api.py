@@ -629,3 +629,18 @@ def test_a_closed_archive_or_a_path_for_one_is_a_clear_error(tmp_path: Path) -> 
                                             r"wixarchive.open\(path\) returns it, not "):
             use()
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_language_name_it_does_not_know_is_refused_as_export_refuses_it(
+        archive: wixarchive.Archive) -> None:
+    # "Portugese" (a typo) matched no post, silently: a researcher counted 0 posts in it.
+    for use in (lambda: list(wixarchive.posts(archive, lang="Portugese")),
+                lambda: wixarchive.search(archive, "sourdough", lang="Klingon"),
+                lambda: wixarchive.count(archive, lang="Klingon"),
+                lambda: wixarchive.export(archive, io.StringIO(), lang="Klingon")):
+        with pytest.raises(wixarchive.SearchError, match="^lang: unknown language '(Portugese|"
+                                                         r"Klingon)': give its code \(es"):
+            use()
+    assert wixarchive.count(archive, lang="English") == 2  # a name it knows: its code
+    assert wixarchive.count(archive, lang="en") == 2
+    assert wixarchive.count(archive, lang="xx") == 0  # a code no post has: none, as ever

@@ -25,6 +25,7 @@ from archive.history import diff_versions
 from archive.search import Hit, SearchError, SearchQuery
 from archive.search import count as _count_matches
 from archive.search import search as _search
+from archive.search.languages import unknown_language
 from archive.search.listing import select_passing
 from archive.search.query import filters_for, register_functions
 from archive.site_match import site_ids
@@ -119,7 +120,9 @@ def _query(text: str, *, site: Names, author: Names, tag: Names, category: str |
            since: DateLike, until: DateLike, lang: str | None, deleted: str | bool,
            limit: int = 10, offset: int = 0) -> SearchQuery:
     """The SearchQuery the API's arguments ask for; SearchError naming an argument of the
-    wrong type, as for a bad value."""
+    wrong type, as for a bad value, and a language that is none, as `export` does."""
+    if lang is not None and (problem := unknown_language(_text("lang", lang) or "")):
+        raise SearchError.bad_value("lang", problem)
     return SearchQuery(text, site=_names("site", site), author=_names("author", author),
                        tag=_names("tag", tag), category=_text("category", category),
                        since=_date("since", since), until=_date("until", until),
