@@ -28,11 +28,12 @@ import json
 import os
 import socket
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
+from functools import partial, wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 from archive import schema, search_upkeep, upgrades
@@ -159,6 +160,18 @@ class _RunSite(NamedTuple):
     name: str | None
 
 
+M = TypeVar("M", bound=Callable[..., Any])
+
+
+def _one_thread_at_a_time(method: M) -> M:
+    """`method`, run holding its Archive's lock (see Archive.lock)."""
+    @wraps(method)
+    def locked(self: Archive, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return method(self, *args, **kwargs)
+    return cast(M, locked)
+
+
 class Archive:
     """An open archive. Use as a context manager, or call close()."""
 
@@ -166,6 +179,11 @@ class Archive:
         self._conn: sqlite3.Connection | None = conn
         self.path = path
         self.readonly = readonly
+        # Held while a thread reads through the connection (the API's functions, post,
+        # versions, stats, check): one Archive shared by threads hung, one thread's
+        # statement calling a Python SQL function while another held the GIL waiting for
+        # SQLite's connection mutex. Shared, it serves one thread at a time.
+        self.lock = threading.RLock()
         self._depth = 0
         self._db: sqlite_utils.Database | None = None
         # Per crawl run, its site's (id, name) as this connection's open transaction wrote or
@@ -769,6 +787,7 @@ class Archive:
                 return SlugMatches([row[:3] for row in rows], rows[0][3], exact=exact)
         return SlugMatches([], 0, exact=False)
 
+    @_one_thread_at_a_time
     def post(self, url_or_id: str | int) -> dict[str, Any] | None:
         """One post with its site, tags, categories and images; by id, URL or canonical URL
         (see `_post_id`); None when there is no such post."""
@@ -815,6 +834,7 @@ class Archive:
             self._post_fields = [c for c in columns if c not in copies] + ["images"]
         return self._post_fields
 
+    @_one_thread_at_a_time
     def versions(self, url_or_id: str | int) -> list[dict[str, Any]]:
         """Every stored version of a post, oldest first, each with its full `record` (Article),
         its `source` (crawl, recover, import or reextract), `stored_at` (when the archive
@@ -853,6 +873,7 @@ class Archive:
 
     # -- reports ---------------------------------------------------------------------------------
 
+    @_one_thread_at_a_time
     def stats(self) -> list[dict[str, Any]]:
         """Per site: posts, versions, deleted posts, words, last crawl (with its status)."""
         rows = self.conn.execute("""
@@ -868,6 +889,7 @@ class Archive:
             GROUP BY s.id ORDER BY s.url""").fetchall()
         return [dict(row) for row in rows]
 
+    @_one_thread_at_a_time
     def check(self, notes: list[str] | None = None) -> list[str]:
         """Problems found (empty when healthy): SQLite integrity, foreign keys, the FTS index.
         `notes` gets what was checked less fully, and why (a crawl was running)."""

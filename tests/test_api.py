@@ -644,3 +644,38 @@ def test_a_language_name_it_does_not_know_is_refused_as_export_refuses_it(
     assert wixarchive.count(archive, lang="English") == 2  # a name it knows: its code
     assert wixarchive.count(archive, lang="en") == 2
     assert wixarchive.count(archive, lang="xx") == 0  # a code no post has: none, as ever
+
+
+SHARED_BY_THREADS = """
+import sys, threading, wixarchive
+archive = wixarchive.open(sys.argv[1], readonly=True)
+errors = []
+def read():
+    try:
+        for _ in range(60):
+            assert len(wixarchive.search(archive, "sourdough OR rye OR leek")) == 3
+            assert wixarchive.count(archive, author="ann") == 2
+            assert len(list(wixarchive.posts(archive, tag="baking"))) == 2
+            assert len(archive.versions("https://a.example.com/post/one")) == 1
+    except BaseException as error:
+        errors.append(repr(error))
+threads = [threading.Thread(target=read) for _ in range(4)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(errors or "ok")
+"""
+
+
+def test_one_archive_shared_by_threads_serves_each_in_turn(archive: wixarchive.Archive) -> None:
+    # A thread pool over one Archive: a thread reading a row (holding the GIL) waited for
+    # SQLite's connection while another's statement waited for the GIL to run a Python SQL
+    # function (the name filters'), and the process hung; before that, "Error creating
+    # function". In a child process: a hang fails the test at its timeout, not the suite.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", SHARED_BY_THREADS, str(archive.path)],
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr[-2000:]

@@ -57,13 +57,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _takes_archive(function: F) -> F:
     """`function`, refusing at the call a first argument that is no open Archive with a
     TypeError naming it (a path, as sqlite-utils takes, said only "'str' object has no
-    attribute 'conn'")."""
+    attribute 'conn'"), and run holding the Archive's lock."""
     @functools.wraps(function)
     def checked(archive: object, *args: Any, **kwargs: Any) -> Any:
         if not isinstance(archive, Archive):
             raise TypeError(f"archive: expected an Archive, as wixarchive.open(path) returns "
                             f"it, not {archive!r}")
-        return function(archive, *args, **kwargs)
+        with archive.lock:  # one thread at a time (see Archive.lock)
+            return function(archive, *args, **kwargs)
     return cast(F, checked)
 
 
@@ -147,11 +148,12 @@ def posts(archive: Archive, *, site: Names = None, author: Names = None, tag: Na
     iteration starts."""
     query = _query("", site=site, author=author, tag=tag, category=category, since=since,
                    until=until, lang=lang, deleted=deleted)
-    sql, params = select_passing(
-        "p.id", filters_for(query, site_ids(archive.conn, query.site)))
-    register_functions(archive.conn)
-    ids = [row[0] for row in archive.conn.execute(
-        sql + " ORDER BY p.published IS NULL, p.published, p.id", params)]
+    with archive.lock:  # one thread at a time (see Archive.lock); post() takes it for each
+        sql, params = select_passing(
+            "p.id", filters_for(query, site_ids(archive.conn, query.site)))
+        register_functions(archive.conn)
+        ids = [row[0] for row in archive.conn.execute(
+            sql + " ORDER BY p.published IS NULL, p.published, p.id", params)]
     for post_id in ids:
         post = archive.post(post_id)
         if post is not None:  # removed since the ids were read
