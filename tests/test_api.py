@@ -679,3 +679,25 @@ def test_one_archive_shared_by_threads_serves_each_in_turn(archive: wixarchive.A
     done = subprocess.run([sys.executable, "-c", SHARED_BY_THREADS, str(archive.path)],
                           capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr[-2000:]
+
+
+def test_backup_is_the_commands_copy_and_never_overwrites(archive: wixarchive.Archive,
+                                                          tmp_path: Path) -> None:
+    # The API had no backup: a script called the command, or copied the file mid-crawl.
+    (tmp_path / "copies").mkdir()
+    copy = wixarchive.backup(archive, tmp_path / "copies")  # a folder: under its own name
+    assert copy.destination == tmp_path / "copies" / "blog.db" and copy.posts == 3
+    with wixarchive.open(copy.destination, readonly=True) as copied:
+        assert wixarchive.count(copied, "sourdough OR rye OR leek") == 3
+    wixarchive_command("backup", str(tmp_path / "cli.db"), "--db", str(archive.path), check=True)
+    with wixarchive.open(tmp_path / "cli.db", readonly=True) as by_command:
+        assert titles(wixarchive.posts(by_command)) == titles(wixarchive.posts(archive))
+    for dest, said in ((copy.destination, "exists: back up to a new name"),
+                       (archive.path, "is the archive itself"),
+                       (str(tmp_path / "unmounted") + "/", "no folder .*unmounted/: create it"),
+                       (tmp_path / "nowhere" / "x.db", "folder .*nowhere does not exist")):
+        with pytest.raises(wixarchive.ArchiveError, match=said):
+            wixarchive.backup(archive, dest)
+    assert not (tmp_path / "unmounted").exists()
+    with pytest.raises(TypeError, match="^dest: expected a path, not 5"):
+        wixarchive.backup(archive, 5)  # type: ignore[arg-type]

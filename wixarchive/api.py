@@ -34,6 +34,7 @@ from crawler.extract.record import Article, CleanedText
 from crawler.summary import CrawlSummary
 
 if TYPE_CHECKING:  # importing them costs `import wixarchive` (warcio, the extractor's records)
+    from archive.backup import Backup
     from archive.export.writing import ExportResult
     from archive.health import CheckResult
     from archive.importer import ImportResult
@@ -752,6 +753,26 @@ def forget_site(archive: Archive, site: str, *,
     if not isinstance(site, str):
         raise SearchError.bad_value("site", f"expected a string, not {site!r}")
     return forget(archive, site, sites_path=_sites_file(archive, sites_file))
+
+
+@_takes_archive
+def backup(archive: Archive, dest: StrPath) -> Backup:
+    """Back up the archive to `dest`, a new archive file (or an existing folder to put it in
+    under its own name), as `wixarchive backup DEST` does: its database as one commit left it,
+    safely while crawls write it, then its captures and its sites file, named after the copy.
+    Returns what was copied (`destination`, `posts`, `capture_files`, `capture_bytes`,
+    `sites_file`); ArchiveError, with the command's message, when it cannot (`dest` exists,
+    is the archive itself, or is in a folder that does not exist)."""
+    from archive.backup import back_up
+    from archive.store import ArchiveError
+
+    if not isinstance(dest, str | os.PathLike):
+        raise TypeError(f"dest: expected a path, not {dest!r}")
+    if isinstance(dest, str) and dest.endswith(("/", os.sep)) and not Path(dest).is_dir():
+        # As the command says it: a folder not there (a backup disk not mounted, a typo)
+        # would be written as a file of that name.
+        raise ArchiveError(f"no folder {dest}: create it first, or give the backup's file name")
+    return back_up(archive.path, Path(dest))
 
 
 @_takes_archive
