@@ -25,6 +25,7 @@ and must start fast (sqlite-utils alone costs ~120 ms of import time).
 from __future__ import annotations
 
 import json
+import operator
 import os
 import socket
 import sqlite3
@@ -661,8 +662,15 @@ class Archive:
         `show` and `search` print it (a non-Latin slug decoded), or spelled in any way a crawl
         takes for it (normalize_url: `%c3%a9`, a trailing slash, a tracking query), or with its
         site's root spelled as a twin of the archived one (site_twins: the other scheme, or
-        none; its host's `www.` added or taken off); None when it names none."""
-        key = str(url_or_id).strip()
+        none; its host's `www.` added or taken off); None when it names none. TypeError for
+        neither a str nor an int (None, 3.5, a list: "no such post" hid the caller's mistake);
+        an integer type of another library (numpy's, from a DataFrame) is an int."""
+        if isinstance(url_or_id, bool) or not (
+                isinstance(url_or_id, str) or hasattr(type(url_or_id), "__index__")):
+            raise TypeError(f"url_or_id: expected a post's URL (a str) or id (an int), not "
+                            f"{url_or_id!r}")
+        key = url_or_id if isinstance(url_or_id, str) else str(operator.index(url_or_id))
+        key = key.strip()
         if key.isdigit():
             # A number SQLite cannot hold, or a digit sign int() cannot read (`²`), is no id.
             if not (key.isascii() and int(key) <= MAX_ID):

@@ -701,3 +701,23 @@ def test_backup_is_the_commands_copy_and_never_overwrites(archive: wixarchive.Ar
     assert not (tmp_path / "unmounted").exists()
     with pytest.raises(TypeError, match="^dest: expected a path, not 5"):
         wixarchive.backup(archive, 5)  # type: ignore[arg-type]
+
+
+def test_a_post_named_by_neither_a_url_nor_an_id_is_a_type_error(
+        archive: wixarchive.Archive) -> None:
+    # None, 3.5 or a list "named no post" (None, [], "no post archived at None"): a script
+    # passing a wrong column's value read it as a post missing.
+    for wrong in (None, 3.5, ["https://a.example.com/post/one"], True):
+        for use, name in ((archive.post, "url_or_id"), (archive.versions, "url_or_id"),
+                          (lambda ref: wixarchive.diff(archive, ref), "url"),
+                          (lambda ref: wixarchive.post_version(archive, ref, 1), "url")):
+            with pytest.raises(TypeError, match=f"^{name}: expected a post's URL .* not "):
+                use(wrong)
+
+    class NumpyLikeInt:  # numpy.int64, from a DataFrame's id column: an integer by __index__
+        def __index__(self) -> int:
+            return 1
+
+    assert archive.post(NumpyLikeInt())["title"] == "Bread one"  # type: ignore[arg-type,index]
+    assert archive.post(" 1 ")["title"] == "Bread one"  # type: ignore[index]
+    assert archive.post(10**30) is None and archive.versions(-1) == []

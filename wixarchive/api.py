@@ -204,7 +204,10 @@ def diff(archive: Archive, url: str | int, old: int | None = None,
     for name, number in (("old", old), ("new", new)):
         if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
             raise TypeError(f"{name}: expected a version number (an int), not {number!r}")
-    post = archive.post(url)
+    try:
+        post = archive.post(url)
+    except TypeError as exc:  # named as this function names it
+        raise TypeError(str(exc).replace("url_or_id:", "url:", 1)) from None
     if post is None:
         raise LookupError(f"no post archived at {url}")
     versions = archive.versions(post["id"])
@@ -232,7 +235,10 @@ def post_version(archive: Archive, url: str | int, version: int | str) -> dict[s
     if isinstance(version, bool) or not isinstance(version, int | str):
         raise TypeError(f"version: expected a version number (an int) or id (a str), not "
                         f"{version!r}")
-    post = archive.post(url)
+    try:
+        post = archive.post(url)
+    except TypeError as exc:  # named as this function names it
+        raise TypeError(str(exc).replace("url_or_id:", "url:", 1)) from None
     if post is None:
         raise LookupError(f"no post archived at {url}")
     return post_at_version(post, archive.versions(post["id"]), str(version),
