@@ -644,6 +644,11 @@ def test_a_language_name_it_does_not_know_is_refused_as_export_refuses_it(
     assert wixarchive.count(archive, lang="English") == 2  # a name it knows: its code
     assert wixarchive.count(archive, lang="en") == 2
     assert wixarchive.count(archive, lang="xx") == 0  # a code no post has: none, as ever
+    # Bytes that are not UTF-8 (a lone surrogate): posts() ended in UnicodeEncodeError.
+    for use in (lambda: list(wixarchive.posts(archive, lang="e\udcff")),
+                lambda: wixarchive.export(archive, io.StringIO(), lang="e\udcff")):
+        with pytest.raises(wixarchive.SearchError, match="^lang: 'e.udcff' is not text"):
+            use()
 
 
 SHARED_BY_THREADS = """

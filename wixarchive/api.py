@@ -25,7 +25,7 @@ from archive.history import diff_versions
 from archive.search import Hit, SearchError, SearchQuery
 from archive.search import count as _count_matches
 from archive.search import search as _search
-from archive.search.languages import unknown_language
+from archive.search.languages import language_problem
 from archive.search.listing import select_passing
 from archive.search.query import filters_for, register_functions
 from archive.site_match import site_ids
@@ -123,7 +123,7 @@ def _query(text: str, *, site: Names, author: Names, tag: Names, category: str |
            limit: int = 10, offset: int = 0) -> SearchQuery:
     """The SearchQuery the API's arguments ask for; SearchError naming an argument of the
     wrong type, as for a bad value, and a language that is none, as `export` does."""
-    if lang is not None and (problem := unknown_language(_text("lang", lang) or "")):
+    if lang is not None and (problem := language_problem(_text("lang", lang) or "")):
         raise SearchError.bad_value("lang", problem)
     return SearchQuery(text, site=_names("site", site), author=_names("author", author),
                        tag=_names("tag", tag), category=_text("category", category),

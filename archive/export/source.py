@@ -19,7 +19,7 @@ from archive import site_match
 from archive.attachments import of_post, of_shown_version
 from archive.export.wxr import wp_instant
 from archive.schedule.locks import shown_status
-from archive.search.languages import language_code, unknown_language
+from archive.search.languages import language_code, language_problem
 from archive.search.names import name_case
 from archive.search.query import (
     SearchError,
@@ -117,7 +117,7 @@ def post_filters(*, lang: str | None = None, tag: str | Sequence[str] | None = N
     search)."""
     chosen_lang = None
     if lang is not None and lang.strip():
-        if (problem := unknown_language(lang)) is not None:
+        if (problem := language_problem(lang)) is not None:
             raise SearchError.bad_value("lang", problem)
         chosen_lang = language_code(lang) or lang.strip().lower()  # as search reads it
     for name, value in (("since", since), ("changed_since", changed_since)):

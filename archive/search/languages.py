@@ -33,10 +33,13 @@ def looks_like_code(value: str) -> bool:
             and all(tag.isascii() and tag.isalnum() and 1 <= len(tag) <= 8 for tag in subtags))
 
 
-def unknown_language(value: str) -> str | None:
-    """What is wrong with `value` as a language filter, None when it is fine: a name that is
-    neither a code nor one LANGUAGE_CODES knows ("Klingon", a typo: "Portugese") would match no
-    post, silently. A code no post has is fine: it matches none, as any filter may."""
+def language_problem(value: str) -> str | None:
+    """What is wrong with `value` as a language filter, None when it is fine: bytes that are
+    not UTF-8 (lone surrogates, which SQLite refuses), or a name that is neither a code nor one
+    LANGUAGE_CODES knows ("Klingon", a typo: "Portugese"), which would match no post, silently.
+    A code no post has is fine: it matches none, as any filter may."""
+    if any("\ud800" <= char <= "\udfff" for char in value):
+        return f"{value!r} is not text: it holds bytes that are not UTF-8"
     if not value.strip() or language_code(value) is not None or looks_like_code(value):
         return None
     return (f"unknown language {value.strip()!r}: give its code (es, pt-BR) or a common "
