@@ -649,6 +649,9 @@ def test_a_language_name_it_does_not_know_is_refused_as_export_refuses_it(
                 lambda: wixarchive.export(archive, io.StringIO(), lang="e\udcff")):
         with pytest.raises(wixarchive.SearchError, match="^lang: 'e.udcff' is not text"):
             use()
+    for field in ("author", "tag", "category", "site"):  # as search and count say it
+        with pytest.raises(wixarchive.SearchError, match=f"^{field}: 'a.udcff' is not text"):
+            list(wixarchive.posts(archive, **{field: "a\udcff"}))
 
 
 SHARED_BY_THREADS = """

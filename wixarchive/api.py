@@ -27,7 +27,7 @@ from archive.search import count as _count_matches
 from archive.search import search as _search
 from archive.search.languages import language_problem
 from archive.search.listing import select_passing
-from archive.search.query import filters_for, register_functions
+from archive.search.query import checked, filters_for, register_functions
 from archive.site_match import site_ids
 from archive.store import Archive
 from crawler.extract.record import Article, CleanedText
@@ -147,8 +147,10 @@ def posts(archive: Archive, *, site: Names = None, author: Names = None, tag: Na
     serves, "include" (the default), "exclude" or "only"). SearchError naming the argument for
     a bad value or type, NoSuchSite for a `site` naming no archived site, both raised when
     iteration starts."""
-    query = _query("", site=site, author=author, tag=tag, category=category, since=since,
-                   until=until, lang=lang, deleted=deleted)
+    # checked: as search and count check theirs (a filter of bytes that are not UTF-8 ended in
+    # UnicodeEncodeError)
+    query = checked(_query("", site=site, author=author, tag=tag, category=category,
+                           since=since, until=until, lang=lang, deleted=deleted))
     with archive.lock:  # one thread at a time (see Archive.lock); post() takes it for each
         sql, params = select_passing(
             "p.id", filters_for(query, site_ids(archive.conn, query.site)))
