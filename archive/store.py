@@ -25,14 +25,16 @@ and must start fast (sqlite-utils alone costs ~120 ms of import time).
 from __future__ import annotations
 
 import json
+import operator
 import os
 import socket
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import partial
+from functools import partial, wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 from archive import schema, search_upkeep, upgrades
@@ -159,13 +161,30 @@ class _RunSite(NamedTuple):
     name: str | None
 
 
+M = TypeVar("M", bound=Callable[..., Any])
+
+
+def _one_thread_at_a_time(method: M) -> M:
+    """`method`, run holding its Archive's lock (see Archive.lock)."""
+    @wraps(method)
+    def locked(self: Archive, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return method(self, *args, **kwargs)
+    return cast(M, locked)
+
+
 class Archive:
     """An open archive. Use as a context manager, or call close()."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, *, readonly: bool) -> None:
-        self.conn = conn
+        self._conn: sqlite3.Connection | None = conn
         self.path = path
         self.readonly = readonly
+        # Held while a thread reads through the connection (the API's functions, post,
+        # versions, stats, check): one Archive shared by threads hung, one thread's
+        # statement calling a Python SQL function while another held the GIL waiting for
+        # SQLite's connection mutex. Shared, it serves one thread at a time.
+        self.lock = threading.RLock()
         self._depth = 0
         self._db: sqlite_utils.Database | None = None
         # Per crawl run, its site's (id, name) as this connection's open transaction wrote or
@@ -197,8 +216,19 @@ class Archive:
                                importing=importing)
         return cls(conn, path, readonly=readonly)
 
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The archive's SQLite connection; ArchiveError once the archive is closed (a search
+        after its `with` block said only sqlite3's "Cannot operate on a closed database")."""
+        if self._conn is None:
+            raise ArchiveError(f"the archive {self.path} was closed: open it again "
+                               "(wixarchive.open), or use it inside its with block")
+        return self._conn
+
     def close(self) -> None:
-        self.conn.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def __enter__(self) -> Archive:
         return self
@@ -652,8 +682,15 @@ class Archive:
         `show` and `search` print it (a non-Latin slug decoded), or spelled in any way a crawl
         takes for it (normalize_url: `%c3%a9`, a trailing slash, a tracking query), or with its
         site's root spelled as a twin of the archived one (site_twins: the other scheme, or
-        none; its host's `www.` added or taken off); None when it names none."""
-        key = str(url_or_id).strip()
+        none; its host's `www.` added or taken off); None when it names none. TypeError for
+        neither a str nor an int (None, 3.5, a list: "no such post" hid the caller's mistake);
+        an integer type of another library (numpy's, from a DataFrame) is an int."""
+        if isinstance(url_or_id, bool) or not (
+                isinstance(url_or_id, str) or hasattr(type(url_or_id), "__index__")):
+            raise TypeError(f"url_or_id: expected a post's URL (a str) or id (an int), not "
+                            f"{url_or_id!r}")
+        key = url_or_id if isinstance(url_or_id, str) else str(operator.index(url_or_id))
+        key = key.strip()
         if key.isdigit():
             # A number SQLite cannot hold, or a digit sign int() cannot read (`²`), is no id.
             if not (key.isascii() and int(key) <= MAX_ID):
@@ -778,6 +815,7 @@ class Archive:
                 return SlugMatches([row[:3] for row in rows], rows[0][3], exact=exact)
         return SlugMatches([], 0, exact=False)
 
+    @_one_thread_at_a_time
     def post(self, url_or_id: str | int) -> dict[str, Any] | None:
         """One post with its site, tags, categories and images; by id, URL or canonical URL
         (see `_post_id`); None when there is no such post."""
@@ -824,6 +862,7 @@ class Archive:
             self._post_fields = [c for c in columns if c not in copies] + ["images"]
         return self._post_fields
 
+    @_one_thread_at_a_time
     def versions(self, url_or_id: str | int) -> list[dict[str, Any]]:
         """Every stored version of a post, oldest first, each with its full `record` (Article),
         its `source` (crawl, recover, import or reextract), `stored_at` (when the archive
@@ -862,6 +901,7 @@ class Archive:
 
     # -- reports ---------------------------------------------------------------------------------
 
+    @_one_thread_at_a_time
     def stats(self) -> list[dict[str, Any]]:
         """Per site: posts, versions, deleted posts, words, last crawl (with its status)."""
         rows = self.conn.execute("""
@@ -877,6 +917,7 @@ class Archive:
             GROUP BY s.id ORDER BY s.url""").fetchall()
         return [dict(row) for row in rows]
 
+    @_one_thread_at_a_time
     def check(self, notes: list[str] | None = None) -> list[str]:
         """Problems found (empty when healthy): SQLite integrity, foreign keys, the FTS index.
         `notes` gets what was checked less fully, and why (a crawl was running)."""

@@ -595,3 +595,137 @@ def test_saving_no_articles_stores_nothing_and_says_so(archive: wixarchive.Archi
     assert archive.save_articles([]) == []
     assert archive.save_articles(iter(())) == []
     assert len(list(wixarchive.posts(archive))) == before
+
+
+def test_a_search_inside_a_loop_over_a_query_of_the_same_archive(
+        archive: wixarchive.Archive) -> None:
+    # A sqlite-utils habit: for each row of a query, search or filter. Each search gave the
+    # connection its SQL functions again, which SQLite refuses while the loop's statement runs
+    # (sqlite3.OperationalError: Error creating function).
+    wixarchive.search(archive, "sourdough")  # the functions given once already
+    found = []
+    for row in archive.db.query("SELECT author FROM posts ORDER BY id"):
+        found.append(wixarchive.count(archive, author=row["author"]))
+        found.append(len(wixarchive.search(archive, "sourdough OR rye", author=row["author"])))
+        found.append(len(list(wixarchive.posts(archive, author=row["author"]))))
+    assert found == [2, 1, 2, 1, 1, 1, 2, 1, 2]
+
+
+def test_a_closed_archive_or_a_path_for_one_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "blog.db"
+    with wixarchive.open(path) as archive:
+        archive.save_article(Article(url="https://a.example.com/post/one", title="One",
+                                     body_text="sourdough", published="2024-01-01"))
+    # After the with block: sqlite3.ProgrammingError "Cannot operate on a closed database."
+    for use in (lambda: list(wixarchive.posts(archive)), lambda: archive.post(1),
+                lambda: wixarchive.search(archive, "sourdough"), archive.stats):
+        with pytest.raises(wixarchive.ArchiveError, match="^the archive .*blog.db was closed"):
+            use()
+    archive.close()  # closing twice is harmless
+    # A path where the Archive goes: AttributeError "'str' object has no attribute 'conn'".
+    for use in (lambda: wixarchive.posts(str(path)), lambda: wixarchive.count(path, "a"),
+                lambda: wixarchive.export(str(path), tmp_path / "out.jsonl")):
+        with pytest.raises(TypeError, match="^archive: expected an Archive, as "
+                                            r"wixarchive.open\(path\) returns it, not "):
+            use()
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_language_name_it_does_not_know_is_refused_as_export_refuses_it(
+        archive: wixarchive.Archive) -> None:
+    # "Portugese" (a typo) matched no post, silently: a researcher counted 0 posts in it.
+    for use in (lambda: list(wixarchive.posts(archive, lang="Portugese")),
+                lambda: wixarchive.search(archive, "sourdough", lang="Klingon"),
+                lambda: wixarchive.count(archive, lang="Klingon"),
+                lambda: wixarchive.export(archive, io.StringIO(), lang="Klingon")):
+        with pytest.raises(wixarchive.SearchError, match="^lang: unknown language '(Portugese|"
+                                                         r"Klingon)': give its code \(es"):
+            use()
+    assert wixarchive.count(archive, lang="English") == 2  # a name it knows: its code
+    assert wixarchive.count(archive, lang="en") == 2
+    assert wixarchive.count(archive, lang="xx") == 0  # a code no post has: none, as ever
+    # Bytes that are not UTF-8 (a lone surrogate): posts() ended in UnicodeEncodeError.
+    for use in (lambda: list(wixarchive.posts(archive, lang="e\udcff")),
+                lambda: wixarchive.export(archive, io.StringIO(), lang="e\udcff")):
+        with pytest.raises(wixarchive.SearchError, match="^lang: 'e.udcff' is not text"):
+            use()
+    for field in ("author", "tag", "category", "site"):  # as search and count say it
+        with pytest.raises(wixarchive.SearchError, match=f"^{field}: 'a.udcff' is not text"):
+            list(wixarchive.posts(archive, **{field: "a\udcff"}))
+
+
+SHARED_BY_THREADS = """
+import sys, threading, wixarchive
+archive = wixarchive.open(sys.argv[1], readonly=True)
+errors = []
+def read():
+    try:
+        for _ in range(60):
+            assert len(wixarchive.search(archive, "sourdough OR rye OR leek")) == 3
+            assert wixarchive.count(archive, author="ann") == 2
+            assert len(list(wixarchive.posts(archive, tag="baking"))) == 2
+            assert len(archive.versions("https://a.example.com/post/one")) == 1
+    except BaseException as error:
+        errors.append(repr(error))
+threads = [threading.Thread(target=read) for _ in range(4)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(errors or "ok")
+"""
+
+
+def test_one_archive_shared_by_threads_serves_each_in_turn(archive: wixarchive.Archive) -> None:
+    # A thread pool over one Archive: a thread reading a row (holding the GIL) waited for
+    # SQLite's connection while another's statement waited for the GIL to run a Python SQL
+    # function (the name filters'), and the process hung; before that, "Error creating
+    # function". In a child process: a hang fails the test at its timeout, not the suite.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", SHARED_BY_THREADS, str(archive.path)],
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr[-2000:]
+
+
+def test_backup_is_the_commands_copy_and_never_overwrites(archive: wixarchive.Archive,
+                                                          tmp_path: Path) -> None:
+    # The API had no backup: a script called the command, or copied the file mid-crawl.
+    (tmp_path / "copies").mkdir()
+    copy = wixarchive.backup(archive, tmp_path / "copies")  # a folder: under its own name
+    assert copy.destination == tmp_path / "copies" / "blog.db" and copy.posts == 3
+    with wixarchive.open(copy.destination, readonly=True) as copied:
+        assert wixarchive.count(copied, "sourdough OR rye OR leek") == 3
+    wixarchive_command("backup", str(tmp_path / "cli.db"), "--db", str(archive.path), check=True)
+    with wixarchive.open(tmp_path / "cli.db", readonly=True) as by_command:
+        assert titles(wixarchive.posts(by_command)) == titles(wixarchive.posts(archive))
+    for dest, said in ((copy.destination, "exists: back up to a new name"),
+                       (archive.path, "is the archive itself"),
+                       (str(tmp_path / "unmounted") + "/", "no folder .*unmounted/: create it"),
+                       (tmp_path / "nowhere" / "x.db", "folder .*nowhere does not exist")):
+        with pytest.raises(wixarchive.ArchiveError, match=said):
+            wixarchive.backup(archive, dest)
+    assert not (tmp_path / "unmounted").exists()
+    with pytest.raises(TypeError, match="^dest: expected a path, not 5"):
+        wixarchive.backup(archive, 5)  # type: ignore[arg-type]
+
+
+def test_a_post_named_by_neither_a_url_nor_an_id_is_a_type_error(
+        archive: wixarchive.Archive) -> None:
+    # None, 3.5 or a list "named no post" (None, [], "no post archived at None"): a script
+    # passing a wrong column's value read it as a post missing.
+    for wrong in (None, 3.5, ["https://a.example.com/post/one"], True):
+        for use, name in ((archive.post, "url_or_id"), (archive.versions, "url_or_id"),
+                          (lambda ref: wixarchive.diff(archive, ref), "url"),
+                          (lambda ref: wixarchive.post_version(archive, ref, 1), "url")):
+            with pytest.raises(TypeError, match=f"^{name}: expected a post's URL .* not "):
+                use(wrong)
+
+    class NumpyLikeInt:  # numpy.int64, from a DataFrame's id column: an integer by __index__
+        def __index__(self) -> int:
+            return 1
+
+    assert archive.post(NumpyLikeInt())["title"] == "Bread one"  # type: ignore[arg-type,index]
+    assert archive.post(" 1 ")["title"] == "Bread one"  # type: ignore[index]
+    assert archive.post(10**30) is None and archive.versions(-1) == []

@@ -766,3 +766,13 @@ def test_no_db_given_in_a_folder_deleted_meanwhile_says_so_in_one_line(tmp_path:
     _assert_refused(result, "Error: no archive at archive.db (no --db given): crawl a blog "
                             "into it first (wixarchive crawl URL), or name your archive with "
                             "--db FILE")
+
+
+def test_a_language_name_it_does_not_know_is_refused_as_export_refuses_it(db: Path) -> None:
+    # `--lang Portugese` (a typo) printed "No matches." (and --count 0), where export refused it.
+    for name, args in (("Portugese", ("sun",)), ("Klingon", ("--count",))):
+        result = run("search", *args, "--lang", name, "--db", str(db))
+        assert result.returncode == 1, result
+        assert result.stderr.startswith(f"Error: --lang: unknown language '{name}': give its "
+                                        "code (es, pt-BR)"), result.stderr
+    assert run("search", "--lang", "French", "--count", "--db", str(db)).stdout.strip() == "1"

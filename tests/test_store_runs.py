@@ -213,3 +213,20 @@ def test_stats_counts_each_sites_posts_from_an_index_without_reading_the_posts(
         (sql,) = [sql for sql in statements if "FROM sites" in sql]
         plan = [step[3] for step in archive.conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
         assert any("COVERING INDEX posts_site_totals" in step for step in plan), plan
+
+
+def test_a_limit_past_sqlites_integers_lists_every_run(tmp_path: Path):
+    # `runs --limit 100000000000000000000000` and runs(limit=10**23) ended in OverflowError's
+    # traceback ("Python int too large to convert to SQLite INTEGER").
+    import wixarchive
+
+    db = tmp_path / "archive.db"
+    with Archive.open(db) as archive:
+        archive.start_run("https://a.example/")
+        archive.start_run("https://b.example/")
+        assert len(wixarchive.runs(archive, limit=10**23)) == 2
+        assert len(wixarchive.runs(archive, site="b.example", limit=10**23)) == 1
+    result = CliRunner().invoke(main, ["runs", "--db", str(db), "--format", "json",
+                                       "--limit", str(10**23)])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)) == 2

@@ -27,6 +27,7 @@ from crawler.extract.record import Article, CleanedText
 from wixarchive.api import (
     CrawlSummary,
     add_site,
+    backup,
     check,
     clean,
     count,
@@ -66,6 +67,7 @@ __all__ = [
     "WaybackError",
     "__version__",
     "add_site",
+    "backup",
     "check",
     "clean",
     "count",

@@ -8,6 +8,7 @@ writes what `wixarchive export` writes, `crawl` runs the same child process per 
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import signal
@@ -18,20 +19,22 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 from archive.history import diff_versions
 from archive.search import Hit, SearchError, SearchQuery
 from archive.search import count as _count_matches
 from archive.search import search as _search
+from archive.search.languages import language_problem
 from archive.search.listing import select_passing
-from archive.search.query import filters_for, register_functions
+from archive.search.query import checked, filters_for, register_functions
 from archive.site_match import site_ids
 from archive.store import Archive
 from crawler.extract.record import Article, CleanedText
 from crawler.summary import CrawlSummary
 
 if TYPE_CHECKING:  # importing them costs `import wixarchive` (warcio, the extractor's records)
+    from archive.backup import Backup
     from archive.export.writing import ExportResult
     from archive.health import CheckResult
     from archive.importer import ImportResult
@@ -49,6 +52,21 @@ StrPath = str | os.PathLike[str]
 # A filter that may be given several values: any of the sites or authors, every one of the tags.
 Names = str | Sequence[str] | None
 DateLike = str | date | None  # a datetime is a date too
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _takes_archive(function: F) -> F:
+    """`function`, refusing at the call a first argument that is no open Archive with a
+    TypeError naming it (a path, as sqlite-utils takes, said only "'str' object has no
+    attribute 'conn'"), and run holding the Archive's lock."""
+    @functools.wraps(function)
+    def checked(archive: object, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(archive, Archive):
+            raise TypeError(f"archive: expected an Archive, as wixarchive.open(path) returns "
+                            f"it, not {archive!r}")
+        with archive.lock:  # one thread at a time (see Archive.lock)
+            return function(archive, *args, **kwargs)
+    return cast(F, checked)
 
 
 def open(path: StrPath, *, readonly: bool = False, create: bool = True) -> Archive:
@@ -104,7 +122,9 @@ def _query(text: str, *, site: Names, author: Names, tag: Names, category: str |
            since: DateLike, until: DateLike, lang: str | None, deleted: str | bool,
            limit: int = 10, offset: int = 0) -> SearchQuery:
     """The SearchQuery the API's arguments ask for; SearchError naming an argument of the
-    wrong type, as for a bad value."""
+    wrong type, as for a bad value, and a language that is none, as `export` does."""
+    if lang is not None and (problem := language_problem(_text("lang", lang) or "")):
+        raise SearchError.bad_value("lang", problem)
     return SearchQuery(text, site=_names("site", site), author=_names("author", author),
                        tag=_names("tag", tag), category=_text("category", category),
                        since=_date("since", since), until=_date("until", until),
@@ -112,6 +132,7 @@ def _query(text: str, *, site: Names, author: Names, tag: Names, category: str |
                        limit=_count("limit", limit), offset=_count("offset", offset))
 
 
+@_takes_archive
 def posts(archive: Archive, *, site: Names = None, author: Names = None, tag: Names = None,
           category: str | None = None, since: DateLike = None, until: DateLike = None,
           lang: str | None = None, deleted: str | bool = "include") -> Iterator[dict[str, Any]]:
@@ -126,19 +147,23 @@ def posts(archive: Archive, *, site: Names = None, author: Names = None, tag: Na
     serves, "include" (the default), "exclude" or "only"). SearchError naming the argument for
     a bad value or type, NoSuchSite for a `site` naming no archived site, both raised when
     iteration starts."""
-    query = _query("", site=site, author=author, tag=tag, category=category, since=since,
-                   until=until, lang=lang, deleted=deleted)
-    sql, params = select_passing(
-        "p.id", filters_for(query, site_ids(archive.conn, query.site)))
-    register_functions(archive.conn)
-    ids = [row[0] for row in archive.conn.execute(
-        sql + " ORDER BY p.published IS NULL, p.published, p.id", params)]
+    # checked: as search and count check theirs (a filter of bytes that are not UTF-8 ended in
+    # UnicodeEncodeError)
+    query = checked(_query("", site=site, author=author, tag=tag, category=category,
+                           since=since, until=until, lang=lang, deleted=deleted))
+    with archive.lock:  # one thread at a time (see Archive.lock); post() takes it for each
+        sql, params = select_passing(
+            "p.id", filters_for(query, site_ids(archive.conn, query.site)))
+        register_functions(archive.conn)
+        ids = [row[0] for row in archive.conn.execute(
+            sql + " ORDER BY p.published IS NULL, p.published, p.id", params)]
     for post_id in ids:
         post = archive.post(post_id)
         if post is not None:  # removed since the ids were read
             yield post
 
 
+@_takes_archive
 def search(archive: Archive, text: str, *, site: Names = None, author: Names = None,
            tag: Names = None, category: str | None = None, since: DateLike = None,
            until: DateLike = None, lang: str | None = None, deleted: str | bool = "include",
@@ -158,6 +183,7 @@ def search(archive: Archive, text: str, *, site: Names = None, author: Names = N
                                    limit=limit, offset=offset))
 
 
+@_takes_archive
 def count(archive: Archive, text: str = "", *, site: Names = None, author: Names = None,
           tag: Names = None, category: str | None = None, since: DateLike = None,
           until: DateLike = None, lang: str | None = None,
@@ -170,6 +196,7 @@ def count(archive: Archive, text: str = "", *, site: Names = None, author: Names
                                           until=until, lang=lang, deleted=deleted))
 
 
+@_takes_archive
 def diff(archive: Archive, url: str | int, old: int | None = None,
          new: int | None = None) -> list[str]:
     """What changed between two archived versions of the post at `url` (or its id; the last
@@ -179,7 +206,10 @@ def diff(archive: Archive, url: str | int, old: int | None = None,
     for name, number in (("old", old), ("new", new)):
         if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
             raise TypeError(f"{name}: expected a version number (an int), not {number!r}")
-    post = archive.post(url)
+    try:
+        post = archive.post(url)
+    except TypeError as exc:  # named as this function names it
+        raise TypeError(str(exc).replace("url_or_id:", "url:", 1)) from None
     if post is None:
         raise LookupError(f"no post archived at {url}")
     versions = archive.versions(post["id"])
@@ -194,6 +224,7 @@ def diff(archive: Archive, url: str | int, old: int | None = None,
         raise LookupError(exc.args[0]) from None
 
 
+@_takes_archive
 def post_version(archive: Archive, url: str | int, version: int | str) -> dict[str, Any]:
     """The post at `url` (or its id) as it was in one stored version, as `wixarchive show
     --version` shows it: `version` is its number (1 = oldest) or its id (as `history` and the
@@ -206,13 +237,17 @@ def post_version(archive: Archive, url: str | int, version: int | str) -> dict[s
     if isinstance(version, bool) or not isinstance(version, int | str):
         raise TypeError(f"version: expected a version number (an int) or id (a str), not "
                         f"{version!r}")
-    post = archive.post(url)
+    try:
+        post = archive.post(url)
+    except TypeError as exc:  # named as this function names it
+        raise TypeError(str(exc).replace("url_or_id:", "url:", 1)) from None
     if post is None:
         raise LookupError(f"no post archived at {url}")
     return post_at_version(post, archive.versions(post["id"]), str(version),
                            archive.archived_spellings)[0]
 
 
+@_takes_archive
 def export(archive: Archive, out: StrPath | IO[Any], *, format: str | None = None,
            site: Names = None, lang: str | None = None, tag: Names = None,
            category: str | None = None, author: Names = None, since: DateLike = None,
@@ -422,6 +457,7 @@ def _one_site(archive: Archive, site: str | None, field: str = "site") -> str | 
     return one_site(archived_sites(archive.conn), moved_site(archive.conn, site))["site"]
 
 
+@_takes_archive
 def reextract(archive: Archive, *, site: str | None = None) -> ReextractResult:
     """Re-run today's extraction and cleaning over the raw captures of the archived posts (of
     `site`: its URL, host or name), with no network, as `wixarchive reextract` does: a post
@@ -439,6 +475,7 @@ def reextract(archive: Archive, *, site: str | None = None) -> ReextractResult:
     return reextract_posts(archive, site=_one_site(archive, site))
 
 
+@_takes_archive
 def import_files(archive: Archive, files: StrPath | Iterable[StrPath], *,
                  site: str | None = None, max_media_mb: float = 25.0) -> ImportResult:
     """Import the Wix blog posts held in web archives (WARC, WARC.gz or WACZ files of any
@@ -474,6 +511,7 @@ def import_files(archive: Archive, files: StrPath | Iterable[StrPath], *,
                                media_limit=int(max_media_mb * 2**20))
 
 
+@_takes_archive
 def recover(archive: Archive, site: str, *, replay: str = "https://web.archive.org/web/",
             cdx: str | None = None, delay: float = 1.0, timeout: float = 60.0,
             retries: int = 4, images: bool = True) -> RecoverResult:
@@ -524,6 +562,7 @@ def recover(archive: Archive, site: str, *, replay: str = "https://web.archive.o
     return result
 
 
+@_takes_archive
 def stats(archive: Archive, *, images: bool = False) -> ArchiveStats:
     """The archive's statistics as `wixarchive stats` prints them: `sites`, a dict per site
     (`site`, `name`, `posts`, `versions`, `deleted`, `words`, `last_crawled`, `last_status`,
@@ -568,6 +607,7 @@ def _scheduled(archive: Archive) -> list[Site] | None:
     return scheduled
 
 
+@_takes_archive
 def runs(archive: Archive, *, site: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """The newest `limit` crawl runs (of `site`: URL, host or part of it, or name), newest
     first, as `wixarchive runs --json` prints them: `id`, `site`, `status`, `started_at`,
@@ -588,6 +628,7 @@ def runs(archive: Archive, *, site: str | None = None, limit: int = 20) -> list[
     return recent_runs(archive, limit=limit, wanted=wanted)
 
 
+@_takes_archive
 def failing_sites(archive: Archive, *, site: str | None = None) -> list[dict[str, Any]]:
     """The sites whose last runs failed or timed out, the longest streak first, as `wixarchive
     runs --failing --json` prints them (`site`, `failures_in_a_row`, `last_ok`,
@@ -612,6 +653,7 @@ def _sites_file(archive: Archive, sites_file: StrPath | None) -> Path:
     return Path(sites_file) if sites_file is not None else default_path(archive.path)
 
 
+@_takes_archive
 def add_site(archive: Archive, url: str, *, every: str | None = None, cron: str | None = None,
              name: str | None = None, label: Names = None, delay: float | None = None,
              concurrency: int | None = None, autothrottle: bool | None = None,
@@ -651,6 +693,7 @@ def add_site(archive: Archive, url: str, *, every: str | None = None, cron: str 
     return row
 
 
+@_takes_archive
 def list_sites(archive: Archive, *, label: Names = None,
                sites_file: StrPath | None = None) -> list[dict[str, Any]]:
     """The sites of the sites file (with `label`, or any of a list), as `wixarchive sites list
@@ -670,6 +713,7 @@ def list_sites(archive: Archive, *, label: Names = None,
     return scheduled_rows(archive.path, sites, datetime.now(UTC))
 
 
+@_takes_archive
 def remove_site(archive: Archive, site: str, *,
                 sites_file: StrPath | None = None) -> dict[str, Any]:
     """Remove a site (by a URL of it or its name) from the sites file, as `wixarchive sites
@@ -683,6 +727,7 @@ def remove_site(archive: Archive, site: str, *,
     return row
 
 
+@_takes_archive
 def merge_sites(archive: Archive, old: str, new: str) -> MergeResult:
     """Join two archived sites that are one blog which moved host, as `wixarchive sites merge
     OLD NEW` does: the site `old` names (the address the blog left) is kept, with its name and
@@ -702,6 +747,7 @@ def merge_sites(archive: Archive, old: str, new: str) -> MergeResult:
     return merge(archive, old, new)
 
 
+@_takes_archive
 def forget_site(archive: Archive, site: str, *,
                 sites_file: StrPath | None = None) -> ForgetResult:
     """Remove from the archive a site that holds no posts (an address crawled by mistake), and
@@ -717,6 +763,27 @@ def forget_site(archive: Archive, site: str, *,
     return forget(archive, site, sites_path=_sites_file(archive, sites_file))
 
 
+@_takes_archive
+def backup(archive: Archive, dest: StrPath) -> Backup:
+    """Back up the archive to `dest`, a new archive file (or an existing folder to put it in
+    under its own name), as `wixarchive backup DEST` does: its database as one commit left it,
+    safely while crawls write it, then its captures and its sites file, named after the copy.
+    Returns what was copied (`destination`, `posts`, `capture_files`, `capture_bytes`,
+    `sites_file`); ArchiveError, with the command's message, when it cannot (`dest` exists,
+    is the archive itself, or is in a folder that does not exist)."""
+    from archive.backup import back_up
+    from archive.store import ArchiveError
+
+    if not isinstance(dest, str | os.PathLike):
+        raise TypeError(f"dest: expected a path, not {dest!r}")
+    if isinstance(dest, str) and dest.endswith(("/", os.sep)) and not Path(dest).is_dir():
+        # As the command says it: a folder not there (a backup disk not mounted, a typo)
+        # would be written as a file of that name.
+        raise ArchiveError(f"no folder {dest}: create it first, or give the backup's file name")
+    return back_up(archive.path, Path(dest))
+
+
+@_takes_archive
 def check(archive: Archive, *, repair: bool = False) -> CheckResult:
     """Check the archive as `wixarchive check` does: SQLite integrity, foreign keys, versions,
     the search index (what `archive.check()` checks), and every raw capture against its index

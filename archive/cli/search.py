@@ -23,6 +23,7 @@ from archive.cli.common import (
 )
 from archive.iri import display_url
 from archive.search import HIT_FIELDS, Hit, NoSuchSite, SearchError, SearchQuery, count, search
+from archive.search.languages import language_problem
 from archive.search.query import (
     DELETED_CHOICES,
     FILTERS,
@@ -157,6 +158,8 @@ def command(query: tuple[str, ...], db: Path, site: tuple[str, ...], author: tup
                           offset=offset)
     if not request.text.strip() and not request.filtered():
         fail(nothing_asked(f"--{name}" for name in FILTERS))
+    if lang is not None and (problem := language_problem(lang)):  # as export refuses it
+        fail(f"--lang: {problem}")
     archive = open_archive(db)
     try:
         # A --site naming a twin spelling of an archived site gets a notice naming the

@@ -19,7 +19,7 @@ from archive import site_match
 from archive.attachments import of_post, of_shown_version
 from archive.export.wxr import wp_instant
 from archive.schedule.locks import shown_status
-from archive.search.languages import language_code, looks_like_code
+from archive.search.languages import language_code, language_problem
 from archive.search.names import name_case
 from archive.search.query import (
     SearchError,
@@ -117,13 +117,9 @@ def post_filters(*, lang: str | None = None, tag: str | Sequence[str] | None = N
     search)."""
     chosen_lang = None
     if lang is not None and lang.strip():
-        chosen_lang = language_code(lang)
-        if chosen_lang is None:
-            if not looks_like_code(lang):
-                raise SearchError.bad_value(
-                    "lang", f"unknown language {lang.strip()!r}: give its code (es, pt-BR) or "
-                    "a common language's English name (Spanish)")
-            chosen_lang = lang.strip().lower()  # as search reads it
+        if (problem := language_problem(lang)) is not None:
+            raise SearchError.bad_value("lang", problem)
+        chosen_lang = language_code(lang) or lang.strip().lower()  # as search reads it
     for name, value in (("since", since), ("changed_since", changed_since)):
         if value is not None and value.strip() and not is_date(value.strip()):
             raise SearchError.bad_value(

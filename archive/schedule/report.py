@@ -80,10 +80,14 @@ def recent_runs(archive: Archive, *, limit: int,
                 wanted: set[str] | None = None) -> list[dict[str, Any]]:
     """The `limit` newest runs (of the sites whose root URL is in `wanted`), newest first.
     ArchiveError (ArchiveBusy when only busy) for runs that cannot be read."""
+    from archive.search.query import MAX_ROWS
     from archive.store import archive_error
 
     try:
-        runs = archive.runs(limit, sites=None if wanted is None else sorted(wanted))
+        # A limit past SQLite's 64-bit integers (`runs --limit 1e30` typed as digits) failed
+        # to bind with OverflowError's traceback; no archive holds MAX_ROWS runs.
+        runs = archive.runs(min(limit, MAX_ROWS),
+                            sites=None if wanted is None else sorted(wanted))
         return [run_row(r, archive.path) for r in runs]
     except sqlite3.DatabaseError as exc:
         raise archive_error(exc) from exc

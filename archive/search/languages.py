@@ -31,3 +31,16 @@ def looks_like_code(value: str) -> bool:
     primary, *subtags = value.strip().replace("_", "-").split("-")
     return (primary.isascii() and primary.isalpha() and 2 <= len(primary) <= 3
             and all(tag.isascii() and tag.isalnum() and 1 <= len(tag) <= 8 for tag in subtags))
+
+
+def language_problem(value: str) -> str | None:
+    """What is wrong with `value` as a language filter, None when it is fine: bytes that are
+    not UTF-8 (lone surrogates, which SQLite refuses), or a name that is neither a code nor one
+    LANGUAGE_CODES knows ("Klingon", a typo: "Portugese"), which would match no post, silently.
+    A code no post has is fine: it matches none, as any filter may."""
+    if any("\ud800" <= char <= "\udfff" for char in value):
+        return f"{value!r} is not text: it holds bytes that are not UTF-8"
+    if not value.strip() or language_code(value) is not None or looks_like_code(value):
+        return None
+    return (f"unknown language {value.strip()!r}: give its code (es, pt-BR) or a common "
+            "language's English name (Spanish)")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -114,11 +115,23 @@ _cached_fold_name = lru_cache(maxsize=4096)(fold_name)
 
 def register_functions(conn: sqlite3.Connection) -> None:
     """Give `conn` the SQL functions the filters use (wixarchive_fold: `fold_name`,
-    wixarchive_name_case: `name_case`, wixarchive_nfkc: NFKC); run the filters' SQL only on a
-    connection given them."""
-    conn.create_function(FOLD_FUNCTION, 1, _cached_fold_name, deterministic=True)
-    conn.create_function(CASE_FUNCTION, 1, name_case, deterministic=True)
-    conn.create_function(NFKC_FUNCTION, 1, _nfkc, deterministic=True)
+    wixarchive_name_case: `name_case`, wixarchive_nfkc: NFKC), once; run the filters' SQL only
+    on a connection given them."""
+    # SQLite refuses to replace a function while any statement of the connection runs ("Error
+    # creating function"): registering again on each search broke an Archive shared by threads,
+    # one searching while another read. Creating it the first time is always allowed.
+    with _REGISTERING:
+        try:
+            conn.execute(f"SELECT {NFKC_FUNCTION}(NULL)").fetchone()
+            return
+        except sqlite3.OperationalError:  # no such function: not given them yet
+            pass
+        conn.create_function(FOLD_FUNCTION, 1, _cached_fold_name, deterministic=True)
+        conn.create_function(CASE_FUNCTION, 1, name_case, deterministic=True)
+        conn.create_function(NFKC_FUNCTION, 1, _nfkc, deterministic=True)
+
+
+_REGISTERING = threading.Lock()
 
 
 def _nfkc(text: str | None) -> str | None:
