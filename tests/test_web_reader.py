@@ -101,6 +101,38 @@ def test_a_mistyped_address_leads_to_the_posts_it_may_mean(tmp_path: Path) -> No
         beside.close()
 
 
+def test_the_not_found_page_names_no_post_of_an_archive_the_reader_may_not_see(
+        tmp_path: Path) -> None:
+    """Datasette served beside a private archive (`allow` in its metadata): the private
+    archive's own pages refuse an anonymous reader, but a 404 at an address no database has,
+    or under the private archive, listed its posts' titles and addresses and its search box."""
+    from test_web import Client
+
+    db = linking_archive(tmp_path / "private.db")
+    public = tmp_path / "public.db"
+    with Archive.open(public) as archive:
+        archive.save_article(article("https://open.example", "on-grief-too", title="Open grief"),
+                             fetched_at="2024-01-01T00:00:00+00:00")
+    ds = Datasette(files=[str(db), str(public)],
+                   metadata={"databases": {"private": {"allow": {"id": "owner"}}}})
+    client = Client(ds)
+    try:
+        assert client.get("/private/-/post/2").status_code == 403
+        for path in ("/post/on-grief", "/private/-/psot/on-grief"):
+            page = client.get(path)
+            assert page.status_code in (403, 404), path
+            assert "On grief" not in page.text and "/private/-/post" not in page.text, path
+            assert 'action="/private/' not in page.text, path
+        # The archive the reader may see still leads on; its owner sees her own.
+        page = client.get("/post/on-grief")
+        assert '<a href="/public/-/post/1">Open grief</a>' in page.text
+        owner = {"ds_actor": ds.sign({"a": {"id": "owner"}}, "actor")}
+        page = client.run(ds.client.get("/post/on-grief", cookies=owner))
+        assert '<a href="/private/-/post/2">On grief</a>' in page.text
+    finally:
+        client.close()
+
+
 def test_a_mistyped_search_offers_the_word_the_archive_holds(tmp_path: Path) -> None:
     """`grif` matched nothing and the page said only "No matches."; it offers "grief", a
     link that finds the post. A word the archive holds, or a query with operators, gets no
