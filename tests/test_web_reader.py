@@ -157,6 +157,30 @@ def test_a_mistyped_search_offers_the_word_the_archive_holds(tmp_path: Path) -> 
             assert tools.evaluate("document.querySelector('.wxa-suggestion')") is None, query
 
 
+def test_a_mistyped_search_offers_no_word_its_filters_leave_no_post_with(
+        tmp_path: Path) -> None:
+    """`grif` with the Site field set to a site whose posts hold no `grief` (another site's
+    post does): "Did you mean on grief?" led to "No matches." again; a word is offered only
+    when the search it links finds a post."""
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    db = linking_archive(tmp_path / "blog.db")
+    with Archive.open(db) as archive:
+        archive.save_article(article("https://other.example", "orchard", title="Orchard",
+                                     body_text="Apples."), fetched_at="2024-01-01T00:00:00+00:00")
+    client = Client(make_datasette(db))
+    try:
+        page = client.get("/blog/-/search?q=on+grif&site=other.example")
+        assert "No matches" in page.text and "wxa-suggestion" not in page.text
+        page = client.get("/blog/-/search?q=on+grif&site=quiet-rooms.example")
+        assert ('Did you mean <a href="/blog/-/search?q=on+grief&amp;site=quiet-rooms.example">'
+                'on grief</a>?') in page.text
+    finally:
+        client.close()
+
+
 PRINTED = """(() => {
   const shown = e => e !== null && e.getClientRects().length > 0;
   const text = document.body.innerText;
