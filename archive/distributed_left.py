@@ -83,7 +83,7 @@ def refuse_other_archives(server: Any, url: str, archive: Archive, me: bytes) ->
 def _holds_their_runs(server: Any, archive: Archive) -> bool:
     """Whether `archive` holds every run the results left in Redis name, each of their site:
     it is the archive they were fetched for, moved (a copy made since they began, too), whose
-    runs they are stored in as if it had not."""
+    runs they are stored in as if it had not. A run that ran to its end is no such run."""
     runs: dict[int, str] = {}
     for start in range(0, int(server.llen(p.RESULTS)), 200):  # ~0.8 MB each at most
         for raw in server.lrange(p.RESULTS, start, start + 199):
@@ -92,8 +92,14 @@ def _holds_their_runs(server: Any, archive: Archive) -> bool:
                 runs[int(message["run"])] = message.get("site") or ""
     return bool(runs) and all(
         (held := archive.run_site(run)) is not None
-        and (not site or held == archived_root(archive.conn, site))
+        and (not site or held[0] == archived_root(archive.conn, site))
+        and held[1] not in _RAN_TO_ITS_END
         for run, site in runs.items())
+
+
+# A run that ended so crawled its site to the end, its results stored: none is left of it. One
+# of another archive of the site (its run 1, crawled long before) took the results as its own.
+_RAN_TO_ITS_END = ("ok", "partial")
 
 
 def left_for(server: Any, db: Path) -> int:

@@ -409,12 +409,12 @@ class Archive:
             (run["site_id"], run["id"])).fetchone()
         return bool(later_finished) or not is_locked(lock_path(self.path, run["site"]))
 
-    def run_site(self, run_id: int) -> str | None:
-        """The root of the site the run `run_id` crawled, None when the archive holds no such
-        run."""
-        row = self.conn.execute("SELECT s.url FROM crawl_runs r JOIN sites s ON s.id = r.site_id "
-                                "WHERE r.id = ?", (run_id,)).fetchone()
-        return row[0] if row else None
+    def run_site(self, run_id: int) -> tuple[str, str] | None:
+        """The root of the site the run `run_id` crawled and the run's status, None when the
+        archive holds no such run."""
+        row = self.conn.execute("SELECT s.url, r.status FROM crawl_runs r JOIN sites s "
+                                "ON s.id = r.site_id WHERE r.id = ?", (run_id,)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def close_dead_runs(self, reasons: Mapping[int, str] | None = None) -> int:
         """Close every run left `running` by a process that is gone, as `interrupted`, ended at

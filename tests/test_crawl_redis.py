@@ -1274,6 +1274,42 @@ def test_results_left_for_an_archive_since_moved_are_stored_by_it_where_it_is_no
     assert len(runs(moved)) == 2
 
 
+def test_results_left_for_an_archive_gone_are_not_taken_by_another_archive_of_that_site(
+        tmp_path: Path, redis_server: RedisServer):
+    """a.db's writer is killed, leaving results of its run 1 in Redis; a.db is then deleted.
+    b.db, another archive of the same blog whose run 1 crawled it to its end long ago, took
+    them as its own (it holds a run 1 of that site): they went into b.db's finished run. A run
+    that ended complete left nothing unstored: b.db is refused, Redis untouched."""
+    first, other = tmp_path / "a.db", tmp_path / "b.db"
+    client = redis_server.client()
+    with blogs(1, posts=40, post_seconds=0.05) as servers:
+        urls = [s.url for s in servers]
+        with Archive.open(other) as archive:
+            run = archive.start_run(urls[0], started_at="2024-01-01T00:00:00+00:00")
+            archive.finish_run(run, status="ok", counts={}, errors=[],
+                               finished_at="2024-01-01T00:10:00+00:00")
+        writer = start_writer(urls, first, redis_server.url, "--no-media")
+        workers = [start_worker(redis_server.url)]
+        try:
+            wait_until(lambda: servers[0].hits.total() >= 20, "20 pages fetched", writer)
+            os.killpg(writer.pid, signal.SIGKILL)
+            writer.wait()
+            wait_until(lambda: client.llen("wixarchive:results"), "results left unstored")
+            stop(workers)
+            left = client.lrange("wixarchive:results", 0, -1)
+            for path in tmp_path.glob("a.*"):  # gone for good, its -wal and captures too
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            # Taking them, it would crawl on, waiting for workers: refused, it ends at once.
+            writer = start_writer(urls, other, redis_server.url, "--no-media")
+            _, err = writer.communicate(timeout=60)
+        finally:
+            stop([writer, *workers])
+        assert writer.returncode == 1, err
+        assert f"another archive, {first.resolve()}, no longer there" in err, err
+        assert client.lrange("wixarchive:results", 0, -1) == left, "Redis was touched"
+    assert len(runs(other)) == 1
+
+
 def test_a_worker_runs_as_a_plain_scrapy_job(tmp_path: Path, redis_server: RedisServer):
     """As under Scrapyd: `scrapy crawl wixarchive -s REDIS_URL=...` is a worker too."""
     db = tmp_path / "archive.db"

@@ -296,9 +296,15 @@ def handle_exception(datasette: Any, request: Any, exception: Exception) -> Any:
 
 
 @hookimpl
-def menu_links(datasette: Any, actor: Any, request: Any) -> list[dict[str, str]]:
-    return [{"href": datasette.urls.database(name) + "/-/search",
-             "label": f"Search {name} (ranked)"} for name in archive_names(datasette)]
+def menu_links(datasette: Any, actor: Any, request: Any) -> Any:
+    """The ranked search of each archive the actor may see: a private one's name (Datasette's
+    `allow`) was in every reader's menu, where Datasette's home page lists it to no one else."""
+    async def links() -> list[dict[str, str]]:
+        return [{"href": datasette.urls.database(name) + "/-/search",
+                 "label": f"Search {name} (ranked)"} for name in archive_names(datasette)
+                if (await datasette.check_visibility(
+                    actor, permissions=[("view-database", name), "view-instance"]))[0]]
+    return links
 
 
 @hookimpl

@@ -45,6 +45,12 @@ def wants_reader_page(datasette: Any, request: Any) -> list[str] | None:
 
 async def not_found_page(datasette: Any, request: Any, message: str,
                          names: list[str]) -> Response:
+    """The page, naming the posts and search of those of `names` the reader may see
+    (Datasette's view-database and view-instance, as the archive's own pages ask: a private
+    archive served beside others lent its titles and addresses to any 404); of none, the page
+    alone, with its Home link."""
+    names = [name for name in names if (await datasette.check_visibility(
+        request.actor, permissions=[("view-database", name), "view-instance"]))[0]]
     segments = [unquote(s) for s in request.path.split("/") if s]
     slug = segments[-1] if segments and _SLUG.match(segments[-1]) else None
     posts: list[dict[str, Any]] = []

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 import sqlite3
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -203,9 +204,9 @@ async def search_page(datasette: Any, request: Any) -> Response:
     if query is not None and error is None and not hits and not offset and form["q"] \
             and not addressed:
         try:  # a mistyped word: the archive's nearest spelling, offered as a link
-            spelled = await read(datasette, db,
-                                 lambda archive: spelled_like(archive.conn, str(form["q"])))
-        except ArchiveTimeout:
+            spelled = await read(datasette, db, lambda archive: _finding_spelling(
+                archive.conn, str(form["q"]), query))
+        except (ArchiveTimeout, SearchError, NoSuchSite):
             spelled = None
         suggestion = spelled and {"q": spelled, "url": _page_url(base, {**form, "q": spelled}, 0)}
     notes = [language_note((request.args.get("lang") or "").strip(), str(form["lang"])),
@@ -216,6 +217,16 @@ async def search_page(datasette: Any, request: Any) -> Response:
                               searched=query is not None, next_url=next_url, prev_url=prev_url,
                               notice=notice, total=total, suggestion=suggestion,
                               addressed=addressed)
+
+
+def _finding_spelling(conn: sqlite3.Connection, text: str, query: SearchQuery) -> str | None:
+    """The query's nearest spelling the archive holds (spelling.spelled_like) when the search
+    it links, the same filters kept, finds a post: the nearest word may be in other posts
+    alone (another site's, with the Site field set), a link to "No matches." again."""
+    spelled = spelled_like(conn, text)
+    if spelled is None or not search(conn, replace(query, text=spelled, limit=1, offset=0)):
+        return None
+    return spelled
 
 
 async def _count(datasette: Any, db: Any, query: SearchQuery) -> int | None:
