@@ -282,3 +282,58 @@ def test_a_mistyped_address_is_looked_up_through_an_index(tmp_path: Path) -> Non
         assert "And 390 more" in page.text and ">Rest 0</a>" in page.text
     finally:
         client.close()
+
+
+def test_links_to_her_blog_its_categories_and_tags_list_their_archived_posts(
+        tmp_path: Path) -> None:
+    """A link in a post to her blog's home, a category or a tag (`/blog`, `/blog/categories/
+    mind-body`, `/blog/tags/yoga`) led to the site, which may be gone; each lists the site's
+    archived posts (of that category or tag) on the search page. A slug no name of her posts
+    has, her site's other pages and a site not archived keep their links."""
+    import html
+    import re
+    from urllib.parse import unquote
+
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    db = linking_archive(tmp_path / "blog.db")
+    links = {"home": f"{SITE}/blog", "page": "/blog/page/2",
+             "category": f"{SITE}/blog/categories/mind-body/page/2",
+             "tag": "http://quiet-rooms.example/blog/tags/yoga#top",
+             "missing": f"{SITE}/blog/categories/self-care", "about": f"{SITE}/about",
+             "other": "https://elsewhere.example/blog/categories/mind-body",
+             "gone": "https://gone.example/blog/tags/yoga"}
+    with Archive.open(db) as archive:
+        archive.save_article(article(SITE, "stretching", title="Stretching", categories=[
+            "Mind & Body"], body_html="".join(f'<p><a href="{href}">{name}</a></p>'
+                                              for name, href in links.items())),
+                             fetched_at="2024-01-01T00:00:00+00:00")
+        archive.save_article(article("https://elsewhere.example", "yoga", title="Elsewhere",
+                                     categories=["Mind-Body"]),
+                             fetched_at="2024-01-01T00:00:00+00:00")
+    client = Client(make_datasette(db))
+    try:
+        page = client.get("/blog/-/post/5")
+        hrefs = {name: html.unescape(href) for href, name in
+                 re.findall(r'<a href="([^"]*)"[^>]*>(\w+)</a>', page.text) if name in links}
+        site = f"site={SITE.replace(':', '%3A').replace('/', '%2F')}%2F"
+        assert hrefs == {"home": f"/blog/-/search?{site}", "page": f"/blog/-/search?{site}",
+                         "category": f"/blog/-/search?{site}&category=Mind+%26+Body",
+                         "tag": f"/blog/-/search?{site}&tag=Yoga",
+                         "missing": links["missing"], "about": links["about"],
+                         "other": "/blog/-/search?site=https%3A%2F%2Felsewhere.example%2F"
+                                  "&category=Mind-Body",  # that site's name of the slug
+                         "gone": links["gone"]}, hrefs
+        for name, titles in (("home", ["Stretching", "On grief", "Sleep", "Small steps",
+                                       "Welcome"]),
+                             ("category", ["Stretching"]),
+                             ("tag", ["Stretching", "On grief", "Sleep", "Small steps",
+                                      "Welcome"])):
+            listed = client.get(hrefs[name]).text
+            found = [unquote(t) for t in re.findall(r'class="wxa-hit".*?<a [^>]*>([^<]+)</a>',
+                                                    listed, re.S)]
+            assert sorted(found) == sorted(titles), (name, found)
+    finally:
+        client.close()
