@@ -337,3 +337,38 @@ def test_links_to_her_blog_its_categories_and_tags_list_their_archived_posts(
             assert sorted(found) == sorted(titles), (name, found)
     finally:
         client.close()
+
+
+def test_did_you_mean_reads_a_typo_in_the_first_letters_and_joined_words(
+        tmp_path: Path) -> None:
+    """"Did you mean" offered nothing for a typo in a word's first two letters (`agrden`,
+    `sgarden`) or a word with an apostrophe or a hyphen (`theraipst's`, `slef-care`, typed as
+    phones type them, `garden’s`); each offer finds the post."""
+    import html
+    import re
+
+    from test_web import Client
+
+    from archive.cli.serve import make_datasette
+
+    db = linking_archive(tmp_path / "blog.db")
+    with Archive.open(db) as archive:
+        archive.save_article(article(
+            SITE, "self-care", title="Self-care in the garden",
+            body_text="A therapist's notes on self-care: the garden's quiet."),
+            fetched_at="2024-01-01T00:00:00+00:00")
+    client = Client(make_datasette(db))
+    try:
+        for typed, offered in (("agrden", "garden"), ("sgarden", "garden"),
+                               ("gsarden", "garden"), ("theraipst's", "therapist's"),
+                               ("slef-care", "self-care"), ("the gardne’s", "the garden’s"),
+                               ("farden", None), ("-gardne", None)):
+            page = client.get(f"/blog/-/search?q={typed}").text
+            offer = re.search(r'class="wxa-suggestion".*?<a href="([^"]*)"[^>]*>([^<]*)</a>',
+                              page, re.S)
+            assert (offer and html.unescape(offer.group(2))) == offered, (typed, offer)
+            if offer:
+                found = client.get(html.unescape(offer.group(1))).text
+                assert "Self-care in the garden" in found, typed
+    finally:
+        client.close()
