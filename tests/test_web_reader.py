@@ -303,11 +303,12 @@ def test_links_to_her_blog_its_categories_and_tags_list_their_archived_posts(
              "category": f"{SITE}/blog/categories/mind-body/page/2",
              "tag": "http://quiet-rooms.example/blog/tags/yoga#top",
              "missing": f"{SITE}/blog/categories/self-care", "about": f"{SITE}/about",
+             "accent": f"{SITE}/blog/categories/emotions",
              "other": "https://elsewhere.example/blog/categories/mind-body",
              "gone": "https://gone.example/blog/tags/yoga"}
     with Archive.open(db) as archive:
         archive.save_article(article(SITE, "stretching", title="Stretching", categories=[
-            "Mind & Body"], body_html="".join(f'<p><a href="{href}">{name}</a></p>'
+            "Mind & Body", "Émotions"], body_html="".join(f'<p><a href="{href}">{name}</a></p>'
                                               for name, href in links.items())),
                              fetched_at="2024-01-01T00:00:00+00:00")
         archive.save_article(article("https://elsewhere.example", "yoga", title="Elsewhere",
@@ -322,6 +323,7 @@ def test_links_to_her_blog_its_categories_and_tags_list_their_archived_posts(
         assert hrefs == {"home": f"/blog/-/search?{site}", "page": f"/blog/-/search?{site}",
                          "category": f"/blog/-/search?{site}&category=Mind+%26+Body",
                          "tag": f"/blog/-/search?{site}&tag=Yoga",
+                         "accent": f"/blog/-/search?{site}&category=%C3%89motions",
                          "missing": links["missing"], "about": links["about"],
                          "other": "/blog/-/search?site=https%3A%2F%2Felsewhere.example%2F"
                                   "&category=Mind-Body",  # that site's name of the slug

@@ -15,8 +15,8 @@ A link to an archived site's blog listing (its home `/blog`, a category's `/blog
 <slug>`, a tag's `/blog/tags/<slug>`, any of their `/page/N`) leads to the archive's search
 page listing that site's posts, of that category or tag. Wix writes a name's slug from its
 letters and digits, lowercased, the rest as hyphens or dropped (`Mind & Body` as `mind-body`):
-the name is the one of the archive's names with the slug's letters and digits, any case,
-that most of the site's posts carry; a slug no name of the site's posts has keeps its link.
+the name is the one of the archive's names with the slug's letters and digits, any case and
+accents, that most of the site's posts carry; a slug no name of the site's posts has keeps its link.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import contextlib
 import html
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterable
 from html.parser import HTMLParser
 from urllib.parse import quote, unquote, urlencode, urljoin, urlsplit
@@ -119,8 +120,10 @@ def archived_targets(conn: sqlite3.Connection, hrefs: Iterable[str],
 
 
 def _letters(text: str) -> str:
-    """A name or a slug by its letters and digits alone, case folded (see the module)."""
-    return "".join(char for char in unquote(text).casefold() if char.isalnum())
+    """A name or a slug by its letters and digits alone, case folded, accents off (see the
+    module): whether Wix keeps an accent in a slug (`émotions`, `emotions`) matters not."""
+    decomposed = unicodedata.normalize("NFKD", unquote(text).casefold())
+    return "".join(char for char in decomposed if char.isalnum())
 
 
 def _site(conn: sqlite3.Connection, address: str) -> tuple[int, str, str] | None:
