@@ -371,7 +371,7 @@ class RedisWriter:
         not store, which `_release` leaves in Redis for the next writer. Until 2026-12-07 the
         writer deleted them with the crawl's keys: what the workers had fetched was lost.
         Returns how many requests the workers still held then, dropped (a long download: its
-        result, sent later, is refused); until 2026-12-08 nothing said so."""
+        result, sent later, is refused); until 2026-12-07 nothing said so."""
         try:
             for url in active:
                 self._stop_site(url)  # what their earlier tries fetched comes as results
@@ -391,7 +391,7 @@ class RedisWriter:
                         exc: Exception) -> None:
         """Close the sites' runs saying why this writer gave up, if the archive lets it now;
         else keep why in Redis (p.GAVE_UP) for the next writer of this archive, which closes
-        them so. Until 2026-12-08 the next command closed them as "killed or crashed"."""
+        them so. Until 2026-12-07 the next command closed them as "killed or crashed"."""
         reason = f"its writer through Redis (pid {os.getpid()}) gave up: {exc}"
         try:
             archive.wait_briefly()  # it waited the whole busy timeout once already

@@ -101,7 +101,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 APPLICATION_ID = 0x57495841  # "WIXA"
-SCHEMA_VERSION = 28
+SCHEMA_VERSION = 29
 # The oldest version this code can read without upgrading (v4 only adds optional statistics).
 READABLE_FROM = 3
 
@@ -1084,11 +1084,27 @@ def _v28(conn: sqlite3.Connection) -> None:
     _script(conn, V28)
 
 
+# v29: the posts by their URL's last segment and its last word, lowercased (the 404 page's and
+# `show SLUG`'s look-up, Archive.posts_by_slug): read without them, a mistyped address scanned
+# every post (80-140 ms warm at 120,000 posts, 1.2 GB; 0.5 ms through them). rtrim(url, <its
+# characters but '/'>) is the URL up to its last '/'. IF NOT EXISTS: an archive put back to an
+# older version (the tests' way) may still hold them.
+POST_SLUG = "lower(substr(url, length(rtrim(url, replace(url, '/', ''))) + 1))"
+POST_SLUG_END = ("lower(substr(url, length(rtrim(url, replace(replace(url, '/', ''), '-', '')))"
+                 " + 1))")
+
+
+def _v29(conn: sqlite3.Connection) -> None:
+    _script(conn, f"CREATE INDEX IF NOT EXISTS posts_slug ON posts({POST_SLUG});\n"
+                  f"CREATE INDEX IF NOT EXISTS posts_slug_end ON posts({POST_SLUG_END});")
+
+
 # MIGRATIONS[n] upgrades a version-n archive to version n + 1.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _v1, 1: _v2, 2: _v3, 3: _v4, 4: _v5, 5: _v6, 6: _v7, 7: _v8, 8: _v9, 9: _v10, 10: _v11,
     11: _v12, 12: _v13, 13: _v14, 14: _v15, 15: _v16, 16: _v17, 17: _v18, 18: _v19,
-    19: _v20, 20: _v21, 21: _v22, 22: _v23, 23: _v24, 24: _v25, 25: _v26, 26: _v27, 27: _v28}
+    19: _v20, 20: _v21, 21: _v22, 22: _v23, 23: _v24, 24: _v25, 25: _v26, 26: _v27, 27: _v28,
+    28: _v29}
 
 
 @contextmanager

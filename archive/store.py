@@ -787,10 +787,13 @@ class Archive:
             row = row or self.conn.execute(sql + "url = ?", (form,)).fetchone()
         return None if row is None else row[0]
 
-    def posts_by_slug(self, slug: str, limit: int = 10) -> SlugMatches:
+    def posts_by_slug(self, slug: str, limit: int = 10, *, anywhere: bool = True) -> SlugMatches:
         """The posts `slug` (the end of a post URL's path, as typed: `the-quiet-hedge`,
         `/post/café`, any case) may name: those whose URL ends in it, else those whose path
-        holds it (spaces read as the slug's hyphens); the first `limit` by URL."""
+        holds it (spaces read as the slug's hyphens); the first `limit` by URL. Not `anywhere`:
+        else those whose URL's last segment starts with it (an address cut short) or ends in
+        it after a hyphen (`grief` of `on-grief`), through indexes where `anywhere` reads every
+        post: a web page's look-up."""
         typed = slug.strip().strip("/")
         if not typed:
             return SlugMatches([], 0, exact=False)
@@ -803,14 +806,24 @@ class Archive:
             path = (normalized[len("https://slug.invalid"):] if normalized
                     else f"/{spelling}").lower()
             paths += [path] if path not in paths else []
-        for test, keys, exact in (("lower(substr(url, -length(?))) = ?", paths, True),
-                                  (f"instr(lower({_PATH}), ?)",
-                                   [path[1:].replace("%20", "-") for path in paths], False)):
-            where = " OR ".join([test] * len(keys))
-            args = [arg for key in keys for arg in ([key] * test.count("?"))]
+        held = [path[1:].replace("%20", "-") for path in paths]
+        ends = "lower(substr(url, -length(?))) = ?"
+        # Each step: its test of one spelling and the test's arguments for each spelling.
+        steps = [(f"({schema.POST_SLUG} = ? AND {ends})",
+                  [(path.rsplit("/", 1)[1], path, path) for path in paths], True)]
+        if anywhere:
+            steps.append((f"instr(lower({_PATH}), ?)", [(key,) for key in held], False))
+        else:
+            last = [key.rsplit("/", 1)[-1] for key in held]
+            steps.append((f"({schema.POST_SLUG} >= ? AND {schema.POST_SLUG} < ?) OR "
+                          f"({schema.POST_SLUG_END} = ? AND {ends})",
+                          [(key, key + "\U0010ffff", key.rsplit("-", 1)[-1], "-" + key, "-" + key)
+                           for key in last], False))
+        for test, keys, exact in steps:
             rows = self.conn.execute(
                 "SELECT id, url, title, count(*) OVER () FROM posts WHERE "
-                f"{where} ORDER BY url LIMIT ?", [*args, limit]).fetchall()
+                f"{' OR '.join([test] * len(keys))} ORDER BY url LIMIT ?",
+                [*(arg for key in keys for arg in key), limit]).fetchall()
             if rows:
                 return SlugMatches([row[:3] for row in rows], rows[0][3], exact=exact)
         return SlugMatches([], 0, exact=False)

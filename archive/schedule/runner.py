@@ -324,7 +324,7 @@ class Runner:
         in Redis (it gave up, or was killed) are stored all the same, in the runs that fetched
         them, by a writer with no site to crawl, as a crawl's writer stores them as it starts;
         `stored_left` says how many. None left for this archive, a writer at work, or a Redis
-        it cannot reach: nothing done (nothing due is no error). Until 2026-12-08 they waited
+        it cannot reach: nothing done (nothing due is no error). Until 2026-12-07 they waited
         for a site to be due, though the error that left them said to store them by `run-due`."""
         import redis
 

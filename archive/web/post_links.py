@@ -10,6 +10,13 @@ with its site's root spelled as a twin (archive.site_match.url_twins: http/https
 when it is the post's address on Wix's old blog (/single-post/YYYY/MM/DD/<Slug>, which Wix
 moved to /post/<slug>). Each is one look-up of the posts' URL index; the canonical URL, which
 has no index, is not read (a scan of every post for each link).
+
+A link to an archived site's blog listing (its home `/blog`, a category's `/blog/categories/
+<slug>`, a tag's `/blog/tags/<slug>`, any of their `/page/N`) leads to the archive's search
+page listing that site's posts, of that category or tag. Wix writes a name's slug from its
+letters and digits, lowercased, the rest as hyphens or dropped (`Mind & Body` as `mind-body`):
+the name is the one of the archive's names with the slug's letters and digits, any case and
+accents, that most of the site's posts carry; a slug no name of the site's posts has keeps its link.
 """
 
 from __future__ import annotations
@@ -18,18 +25,26 @@ import contextlib
 import html
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterable
 from html.parser import HTMLParser
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urlencode, urljoin, urlsplit
 
 from archive.chunked import in_chunks
 from archive.iri import uri
-from archive.site_match import url_twins
-from crawler.discover.urls import blog_move_key, normalize_url
+from archive.site_match import site_twins, url_twins
+from crawler.discover.urls import BadURL, blog_move_key, normalize_url, site_root
 
 MAX_LINKS = 500  # distinct addresses looked up on one page: a link list of a post stays quick
 
 _HREF = re.compile(r'(<a\s[^>]*?\bhref=")([^"]*)(")')
+# Below a site's root: the blog's home, or a category's or a tag's posts under the blog's word
+# (`blog`, or what the owner renamed it to); each may be a later page of the listing.
+_BLOG_HOME = re.compile(r"^blog(?:/page/\d+)?/?$", re.IGNORECASE)
+_BLOG_LIST = re.compile(r"^[\w-]+/(categories|tags)/([^/]+)(?:/page/\d+)?/?$", re.IGNORECASE)
+# The table of each listing's names, and its posts' links to them.
+_NAMES = {"categories": ("categories", "post_categories", "category_id", "category"),
+          "tags": ("tags", "post_tags", "tag_id", "tag")}
 
 
 class _Hrefs(HTMLParser):
@@ -104,19 +119,92 @@ def archived_targets(conn: sqlite3.Connection, hrefs: Iterable[str],
     return found
 
 
-def link_archived_posts(body: str, targets: dict[str, int], post_page: str) -> str:
-    """The sanitized `body` with each link of `targets` pointing at its post's article page
-    (`post_page` with the id after it, the link's #fragment kept)."""
+def _letters(text: str) -> str:
+    """A name or a slug by its letters and digits alone, case folded, accents off (see the
+    module): whether Wix keeps an accent in a slug (`émotions`, `emotions`) matters not."""
+    decomposed = unicodedata.normalize("NFKD", unquote(text).casefold())
+    return "".join(char for char in decomposed if char.isalnum())
+
+
+def _site(conn: sqlite3.Connection, address: str) -> tuple[int, str, str] | None:
+    """The archived site `address` belongs to (id, root URL) and the address's path below
+    its root, or None."""
+    try:
+        root = site_root(address)
+        spellings = [root, *site_twins(root)]
+    except (BadURL, ValueError):
+        return None
+    row = conn.execute(f"SELECT id, url FROM sites WHERE url IN ({','.join('?' * len(spellings))})"
+                       " ORDER BY url = ? DESC", [*spellings, root]).fetchone()
+    if row is None:
+        return None
+    return row[0], row[1], urlsplit(address).path[len(urlsplit(root).path):]
+
+
+def _by_letters(conn: sqlite3.Connection, kind: str) -> dict[str, list[int]]:
+    """The ids of the archive's categories or tags (`kind`) by their names' letters."""
+    found: dict[str, list[int]] = {}
+    for name_id, name in conn.execute(f"SELECT id, name FROM {_NAMES[kind][0]}"):
+        found.setdefault(_letters(name), []).append(name_id)
+    return found
+
+
+def _name(conn: sqlite3.Connection, kind: str, ids: list[int], site_id: int) -> str | None:
+    """Of the categories or tags `ids` (`kind`), the name most of the site's posts carry; None
+    when none of them carries one."""
+    table, links, column, _ = _NAMES[kind]
+    if not ids:
+        return None
+    row = conn.execute(
+        f"SELECT n.name, count(*) AS posts FROM {links} l JOIN posts p ON p.id = l.post_id"
+        f" JOIN {table} n ON n.id = l.{column} WHERE l.{column} IN ({','.join('?' * len(ids))})"
+        " AND p.site_id = ? GROUP BY n.id ORDER BY posts DESC, n.name LIMIT 1",
+        [*ids, site_id]).fetchone()
+    return None if row is None else row[0]
+
+
+def listing_targets(conn: sqlite3.Connection, hrefs: Iterable[str],
+                    page_url: str) -> dict[str, str]:
+    """Each of `hrefs` (links of the post archived at `page_url`) to an archived site's blog
+    listing -> the search page's query listing the same posts (`?site=…&category=…`)."""
+    found: dict[str, str] = {}
+    names: dict[str, dict[str, list[int]]] = {}  # read once a page, when a link needs them
+    for href in list(hrefs)[:MAX_LINKS]:
+        address = _address(href, page_url)
+        site = None if address is None else _site(conn, address)
+        if site is None:
+            continue
+        site_id, root, below = site
+        query = {"site": root}
+        listing = _BLOG_LIST.match(below)
+        if listing is not None:
+            kind = listing.group(1).lower()
+            if kind not in names:
+                names[kind] = _by_letters(conn, kind)
+            letters = _letters(listing.group(2))
+            name = _name(conn, kind, names[kind].get(letters, []), site_id) if letters else None
+            if name is None:
+                continue
+            query[_NAMES[kind][3]] = name
+        elif not _BLOG_HOME.match(below):
+            continue
+        found[href] = "?" + urlencode(query)
+    return found
+
+
+def link_archived_posts(body: str, targets: dict[str, str]) -> str:
+    """The sanitized `body` with each link of `targets` pointing at the archive's page that
+    `targets` gives for it (a post's article page: the link's #fragment kept)."""
     if not targets:
         return body
 
     def relink(match: re.Match[str]) -> str:
         href = html.unescape(match.group(2)).strip()
-        post_id = targets.get(href)
-        if post_id is None:
+        target = targets.get(href)
+        if target is None:
             return match.group()
         fragment = href.partition("#")[2]
-        target = f"{post_page}{post_id}" + (f"#{fragment}" if fragment else "")
+        target += f"#{fragment}" if fragment and "?" not in target else ""
         return match.group(1) + html.escape(target) + match.group(3)
 
     return _HREF.sub(relink, body)

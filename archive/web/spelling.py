@@ -1,13 +1,16 @@
 """A spelling the archive holds for a mistyped search: `gardn` finds nothing, and the search
 page, with no matches, offers `garden` (a link that searches it).
 
-Only a query of plain words (no operators, quotes, prefixes or fields) gets one; each word the
-index does not hold (4 letters or more, in a script written with spaces) is replaced by the
-indexed word nearest to it: at most one letter added, dropped, changed or two swapped (two for
-a word of 7 letters or more), among the words beginning with its first two letters (a typo in
-them is not found: that range is what keeps the look-up one short read of the index's
-vocabulary, posts_fts_vocab, at any size); of several, the one in the most posts.
-"""
+Only a query of plain words (no operators, quotes, prefixes or fields; a word may hold an
+apostrophe or a hyphen, `therapist's`, `self-care`, whose parts the index holds apart) gets
+one; each word the index does not hold (4 letters or more, in a script written with spaces) is
+replaced by the indexed word nearest to it: at most one letter added, dropped, changed or two
+swapped (two for a word of 7 letters or more), among the words beginning with its first two
+letters, else (none near there) with them as one typo there leaves them (swapped, `agrden`;
+one added before or between them, `sgarden`, `gsarden`): one to four short reads of the
+index's vocabulary, posts_fts_vocab, at any size. A first or second letter changed or dropped
+(`farden`, `grden`) is not found: its words are every word of one letter, or of any. Of
+several, the one in the most posts."""
 
 from __future__ import annotations
 
@@ -15,7 +18,9 @@ import re
 import sqlite3
 import unicodedata
 
-_PLAIN = re.compile(r"[^\W_]+(?:\s+[^\W_]+)*")
+_WORD = re.compile(r"[^\W_]+")
+_JOINED = r"[^\W_]+(?:['’-][^\W_]+)*"  # a word, or words joined by an apostrophe or a hyphen
+_PLAIN = re.compile(rf"{_JOINED}(?:\s+{_JOINED})*")
 _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 MIN_LENGTH = 4  # a shorter word has too many neighbours to guess from
 MAX_WORDS = 8
@@ -48,19 +53,31 @@ def _distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+def _starts(word: str) -> list[list[str]]:
+    """The first two letters of the words `word` may be a typo of: its own, else those a typo
+    there leaves (see the module)."""
+    return [[word[:2]], [start for start in dict.fromkeys([word[1::-1], word[1:3],
+                                                           word[0] + word[2]])
+                         if start != word[:2]]]
+
+
 def _nearest(conn: sqlite3.Connection, word: str) -> str | None:
     limit = 2 if len(word) >= 7 else 1
-    start = word[:2]
-    rows = conn.execute(
-        "SELECT term, doc FROM posts_fts_vocab WHERE term >= ? AND term < ? "
-        "AND length(term) BETWEEN ? AND ?",
-        (start, start[:-1] + chr(ord(start[-1]) + 1), len(word) - limit, len(word) + limit))
     best: tuple[int, int, str] | None = None
-    for term, docs in rows:
-        distance = _distance(word, term, limit)
-        if distance <= limit and (best is None or (distance, -docs, term) < best):
-            best = (distance, -docs, term)
-    return best[2] if best else None
+    for starts in _starts(word):
+        for start in starts:
+            rows = conn.execute(
+                "SELECT term, doc FROM posts_fts_vocab WHERE term >= ? AND term < ? "
+                "AND length(term) BETWEEN ? AND ?",
+                (start, start[:-1] + chr(ord(start[-1]) + 1), len(word) - limit,
+                 len(word) + limit))
+            for term, docs in rows:
+                distance = _distance(word, term, limit)
+                if distance <= limit and (best is None or (distance, -docs, term) < best):
+                    best = (distance, -docs, term)
+        if best is not None:
+            return best[2]
+    return None
 
 
 def spelled_like(conn: sqlite3.Connection, query: str) -> str | None:
@@ -71,18 +88,23 @@ def spelled_like(conn: sqlite3.Connection, query: str) -> str | None:
     if not _PLAIN.fullmatch(query) or len(words) > MAX_WORDS \
             or any(w in _OPERATORS or any(ord(c) >= _SPACELESS for c in w) for w in words):
         return None
+    changed = False
+
+    def respelled(match: re.Match[str]) -> str:
+        nonlocal changed
+        word = match.group()
+        folded = _folded(word)
+        if len(folded) < MIN_LENGTH or conn.execute(
+                "SELECT 1 FROM posts_fts_vocab WHERE term = ?", (folded,)).fetchone():
+            return word
+        nearest = _nearest(conn, folded)
+        changed = changed or nearest is not None
+        return nearest or word
+
     try:
-        spelled, changed = [], False
-        for word in words:
-            folded = _folded(word)
-            nearest = None
-            if len(folded) >= MIN_LENGTH and conn.execute(
-                    "SELECT 1 FROM posts_fts_vocab WHERE term = ?", (folded,)).fetchone() is None:
-                nearest = _nearest(conn, folded)
-            spelled.append(nearest or word)
-            changed = changed or nearest is not None
+        spelled = " ".join(_WORD.sub(respelled, word) for word in words)
     except sqlite3.OperationalError as exc:  # no vocabulary table (an archive before it)
         if "interrupted" in str(exc):
             raise
         return None
-    return " ".join(spelled) if changed else None
+    return spelled if changed else None

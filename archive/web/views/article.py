@@ -28,7 +28,12 @@ from archive.image_alts import archived_images_only, body_images
 from archive.sanitize import IMAGE_SCHEMES, safe_url
 from archive.store import Archive
 from archive.versions import as_post, current_as_post
-from archive.web.post_links import archived_targets, body_links, link_archived_posts
+from archive.web.post_links import (
+    archived_targets,
+    body_links,
+    link_archived_posts,
+    listing_targets,
+)
 from archive.web.views import ArchiveTimeout, archive_database, read, render, sanitize
 from archive.web.views.language import text_attributes
 from archive.web.views.media import local_attachments, local_images
@@ -120,6 +125,8 @@ class Loaded(NamedTuple):
     files: list[dict[str, Any]]  # the shown version's videos and documents
     changes: Changes | None = None  # into the shown version from the one before it
     linked: dict[str, int] | None = None  # a link of the body -> the archived post it names
+    # a link of the body to a blog's listing -> the search's query listing those posts
+    listings: dict[str, str] | None = None
 
 
 def _load(archive: Archive, post_id: int, wanted: str | None, base: str) -> Loaded:
@@ -143,9 +150,11 @@ def _load(archive: Archive, post_id: int, wanted: str | None, base: str) -> Load
     files, missing = local_attachments(archive, items, base)
     # Diffed here, in the read's worker thread: a long post's diff never holds up the server.
     changes = changes_from_previous(versions, shown["version"])
-    linked = archived_targets(archive.conn, body_links(shown.get("body_html") or ""),
-                              post["url"])
-    return Loaded(post, shown, versions, local, problems + missing, files, changes, linked)
+    links = body_links(shown.get("body_html") or "")
+    linked = archived_targets(archive.conn, links, post["url"])
+    listings = listing_targets(archive.conn, [h for h in links if h not in linked], post["url"])
+    return Loaded(post, shown, versions, local, problems + missing, files, changes, linked,
+                  listings)
 
 
 def _localize(html_text: str, local: dict[str, str]) -> str:
@@ -224,12 +233,16 @@ async def article_page(datasette: Any, request: Any) -> Response:
         # The post's language and direction on its own text (title, body); the page's labels
         # around it are English, left to right.
         "text_lang": text_attributes(shown.get("language")),
-        # Links to her other archived posts open their copies here: the site may be gone.
+        # Links to her other archived posts open their copies here, and links to her blog, its
+        # categories and tags the archive's lists of their posts: the site may be gone.
         "body": Markup(link_archived_posts(
             body_html({**shown, "body_html": _localize(shown.get("body_html") or "",
                                                        {**archived_files, **local})},
                       local, post["url"]),
-            loaded.linked or {}, f"{base}/-/post/")),
+            {**{href: f"{base}/-/search{query}"
+                for href, query in (loaded.listings or {}).items()},
+             **{href: f"{base}/-/post/{post_id}"
+                for href, post_id in (loaded.linked or {}).items()}})),
         "images": gallery(shown, local, alts),
         "cover": local.get(shown.get("cover_image") or "", shown.get("cover_image")),
         "cover_alt": cover_alt(shown, alts),

@@ -1,8 +1,9 @@
 """The page of an address that holds no page (a 404), as a reader meets it: a mistyped address,
 or a post's address on the site put after the archive's host (`/post/on-grief`). Datasette's own
 error page said "Error 404", then "404", with no link anywhere; this one says what was not
-found and leads on: the archived posts whose address holds the address's last segment (as
-`wixarchive show SLUG` finds them), the search, and the posts table.
+found and leads on: the archived posts whose address ends in the address's last segment,
+starts with it or ends in it after a hyphen (Archive.posts_by_slug, through indexes), the
+search, and the posts table.
 
 Only an archive's pages and addresses no database has get it; another database served beside
 an archive, and a JSON or CSV address, keep Datasette's error.
@@ -61,7 +62,8 @@ async def not_found_page(datasette: Any, request: Any, message: str,
         base = datasette.urls.database(name)
         try:
             found = await read(datasette, datasette.databases[name],
-                               lambda archive: archive.posts_by_slug(slug, limit=SHOWN))
+                               lambda archive: archive.posts_by_slug(
+                                   slug, limit=SHOWN, anywhere=False))
         except ArchiveTimeout:  # a big archive read past its time limit: the search remains
             continue
         posts += [{"title": title or url, "url": url, "href": f"{base}/-/post/{post_id}"}
