@@ -17,6 +17,7 @@ from archive import schema
 from archive.search.query import fold
 from archive.search.tokens import REMOVED_MARKS, TOKEN
 from archive.store import Archive
+from archive.tokenizer_marks import characters
 from crawler.extract.record import Article
 
 SITE = "https://notes.wixsite.com/blog"
@@ -69,8 +70,8 @@ def test_word_marks_are_every_mark_but_the_removed_and_the_unspaced() -> None:
     25 unicode61 removes and those of the scripts written without spaces."""
     import re
 
-    word_marks = set(schema._characters(schema.WORD_MARKS))
-    unspaced = set(schema._characters(schema.UNSPACED_MARKS))
+    word_marks = set(characters(schema.WORD_MARKS))
+    unspaced = set(characters(schema.UNSPACED_MARKS))
     marks = {char for char in map(chr, range(0x80, 0x110000))
              if unicodedata.category(char) in ("Mn", "Mc")}
     assert word_marks == marks - unspaced - REMOVED_MARKS

@@ -8,8 +8,9 @@ of its pieces, and कातिब, another word on the same consonants, with it
 letters are still taken off (remove_diacritics: a decomposed café is `cafe`), and since v24
 one of those standing alone (after a space) is no word, where it was an empty one. The marks of
 the scripts written without spaces between words (Thai, Lao, Khmer, Myanmar) stay separators
-(schema.UNSPACED_MARKS): a run of their text is a phrase, not a word, and a word inside it is
-found when it starts at a mark (สวัสดี in สวัสดีครับ), as before; words need a segmenter.
+(archive/tokenizer_marks.py's UNSPACED_MARKS): a run of their text is a phrase, not a word,
+and a word inside it is found when it starts at a mark (สวัสดี in สวัสดีครับ), as before;
+words need a segmenter.
 
 The Python code that splits text as the index does (the fast path's statistics units and
 lookups, the spellings archive/search/casefold.py looks up, the words written against CJK text)
@@ -25,8 +26,8 @@ from functools import lru_cache
 # Nothing of the project is imported here: archive/search/bigrams.py, which the schema's
 # migrations import, reads TOKEN.
 
-# Every combining mark (categories Mn and Mc) but schema.UNSPACED_MARKS, as ranges that also
-# take in the letters, digits and unassigned code points between them: a short class that
+# Every combining mark (categories Mn and Mc) but tokenizer_marks.UNSPACED_MARKS, as ranges
+# that also take in the letters, digits and unassigned code points between them: a short class that
 # changes nothing beside [^\W_] (tests/test_search_indic.py derives it from unicodedata and
 # checks it against the tokenizer).
 COMBINING = (
