@@ -228,11 +228,15 @@ def test_the_sites_name_a_tag_and_a_category_list_their_archived_posts(tmp_path:
     """The article's "Site" linked the site's name to the site, which may be gone; it lists
     the site's archived posts, newest first, its address still beside it. A tag or category
     led to the posts table, its one matching post a data card under a screenful of notes,
-    filters and facets on a phone; it lists their posts, newest first, with their snippets."""
+    filters and facets on a phone; it lists their posts, newest first, with their snippets:
+    her site's, as her post's own links to her blog's tags do (until 2026-12-07 another
+    archived blog's posts of the same tag were listed among hers)."""
     db = linking_archive(tmp_path / "blog.db")
-    with Archive.open(db) as archive:  # a post of another tag and category
+    with Archive.open(db) as archive:  # a post of another tag and category; another blog's
         archive.save_article(article(SITE, "baking", title="Baking", tags=["Bread"],
                                      categories=["Kitchen"]),
+                             fetched_at="2024-01-01T00:00:00+00:00")
+        archive.save_article(article("https://other-blog.example", "stretch", title="Stretch"),
                              fetched_at="2024-01-01T00:00:00+00:00")
     with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
         open_page(tools, f"{base}blog/-/post/2")
