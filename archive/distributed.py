@@ -889,7 +889,8 @@ class RedisWriter:
         if message:
             summary.message = message
         if site.dropped:
-            summary.message += f"; {dropped_words(site.dropped, STOP_GRACE)}"
+            summary.message = "; ".join(
+                filter(None, (summary.message, dropped_words(site.dropped, STOP_GRACE))))
         summary.started_at, summary.finished_at = site.started_at, _now()
         counts = {**summary.counts, "pages": summary.pages_fetched}
         archive.finish_run(site.run_id, status=summary.status, counts=counts,
