@@ -31,13 +31,7 @@ def make_datasette(db: Path, **settings: Any) -> Any:
     # installing must get the same pages.
     if not pm.is_registered(plugin) and pm.get_plugin("wixarchive") is None:
         pm.register(plugin, name="wixarchive")
-    # Datasette's default error handler also prints every error with its locals through `rich`
-    # when rich is importable (py-wacz and many tools bring it). With rich >= 13 that call fails
-    # on a 404 (print_exception outside an except block), so every missing page answered 500,
-    # and client errors flooded the log. Errors are answered as pages, not printed.
-    default_errors = pm.get_plugin("datasette.handle_exception")
-    if default_errors is not None:
-        default_errors.rich = None
+    plugin.answer_errors_unprinted()  # before the first request, whatever startup's order
     # sql_time_limit_ms keeps Datasette's default (on); CSV streams without a size cap because
     # exporting a whole archive is what the streamed CSV is for. Facet suggestions scan every
     # column of every post (1.3 s of a 1.8 s posts page at 5,000 posts); the metadata's facets

@@ -103,6 +103,25 @@ def get_metadata(datasette: Any, key: str, database: str | None, table: str | No
 MAX_VALUE_BYTES = 64 * 2**20
 
 
+def answer_errors_unprinted() -> None:
+    """Datasette's default error handler also prints every error with its locals through `rich`
+    when rich is importable (py-wacz and many tools bring it). With rich >= 13 that call fails on
+    a 404 raised outside an except block (print_exception), so such a page answered 500 and
+    client errors flooded the log. Errors are answered as pages, not printed."""
+    from datasette.plugins import pm
+
+    default_errors = pm.get_plugin("datasette.handle_exception")
+    if default_errors is not None:
+        default_errors.rich = None
+
+
+@hookimpl
+def startup(datasette: Any) -> None:
+    # Plain `datasette archive.db` too, not only `wixarchive serve` (until 2026-12-07 the
+    # archive's 404 page answered 500 there when rich was installed).
+    answer_errors_unprinted()
+
+
 @hookimpl
 def prepare_connection(conn: Any, database: str, datasette: Any) -> None:
     # The web UI never writes the archive: even a plugin's write connection is refused.
