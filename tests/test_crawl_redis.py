@@ -1108,6 +1108,18 @@ def test_results_a_writer_left_are_refused_by_a_writer_of_another_archive(
     assert not client.exists("wixarchive:archive"), "the archive's key outlived its results"
 
 
+def kill_writer_mid_crawl(writer: subprocess.Popen, workers: list[subprocess.Popen],
+                          servers: list, client: Any) -> list[bytes]:
+    """SIGKILL the writer once 20 pages are fetched: the results its workers sent stay in
+    Redis, unstored; returned, once the workers are stopped."""
+    wait_until(lambda: servers[0].hits.total() >= 20, "20 pages fetched", writer)
+    os.killpg(writer.pid, signal.SIGKILL)
+    writer.wait()
+    wait_until(lambda: client.llen("wixarchive:results"), "results left unstored")
+    stop(workers)
+    return client.lrange("wixarchive:results", 0, -1)
+
+
 def test_results_a_killed_writer_left_are_refused_by_a_writer_of_another_archive(
         tmp_path: Path, redis_server: RedisServer):
     """A writer SIGKILLed leaves its results unmarked by any ending: the archive it recorded as
@@ -1119,12 +1131,7 @@ def test_results_a_killed_writer_left_are_refused_by_a_writer_of_another_archive
         writer = start_writer(urls, first, redis_server.url, "--no-media")
         workers = [start_worker(redis_server.url)]
         try:
-            wait_until(lambda: servers[0].hits.total() >= 20, "20 pages fetched", writer)
-            os.killpg(writer.pid, signal.SIGKILL)
-            writer.wait()
-            wait_until(lambda: client.llen("wixarchive:results"), "results left unstored")
-            stop(workers)
-            left = client.lrange("wixarchive:results", 0, -1)
+            left = kill_writer_mid_crawl(writer, workers, servers, client)
             refused = start_writer(urls, other, redis_server.url, "--no-media")
             try:
                 _, err = refused.communicate(timeout=60)
@@ -1247,12 +1254,7 @@ def test_results_left_for_an_archive_since_moved_are_stored_by_it_where_it_is_no
         writer = start_writer(urls, first, redis_server.url, "--no-media")
         workers = [start_worker(redis_server.url)]
         try:
-            wait_until(lambda: servers[0].hits.total() >= 20, "20 pages fetched", writer)
-            os.killpg(writer.pid, signal.SIGKILL)
-            writer.wait()
-            wait_until(lambda: client.llen("wixarchive:results"), "results left unstored")
-            stop(workers)
-            left = client.lrange("wixarchive:results", 0, -1)
+            left = kill_writer_mid_crawl(writer, workers, servers, client)
             moved.parent.mkdir()
             for path in tmp_path.glob("a.*"):  # its -wal, its captures folder
                 path.rename(moved.parent / path.name)
@@ -1291,12 +1293,7 @@ def test_results_left_for_an_archive_gone_are_not_taken_by_another_archive_of_th
         writer = start_writer(urls, first, redis_server.url, "--no-media")
         workers = [start_worker(redis_server.url)]
         try:
-            wait_until(lambda: servers[0].hits.total() >= 20, "20 pages fetched", writer)
-            os.killpg(writer.pid, signal.SIGKILL)
-            writer.wait()
-            wait_until(lambda: client.llen("wixarchive:results"), "results left unstored")
-            stop(workers)
-            left = client.lrange("wixarchive:results", 0, -1)
+            left = kill_writer_mid_crawl(writer, workers, servers, client)
             for path in tmp_path.glob("a.*"):  # gone for good, its -wal and captures too
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
             # Taking them, it would crawl on, waiting for workers: refused, it ends at once.
