@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from devtools import browser
@@ -138,18 +139,23 @@ def test_the_not_found_page_names_no_post_of_an_archive_the_reader_may_not_see(
         client.close()
 
 
+def type_a_search(tools: Any, base: str, words: str) -> None:
+    """Type `words` into the search page's box, as a reader does, and send it."""
+    open_page(tools, f"{base}blog/-/search")
+    tools.evaluate("document.querySelector('input[name=q]').focus()")
+    tools.call("Input.insertText", text=words)
+    tools.events.clear()
+    tools.evaluate("document.querySelector('input[name=q]').form.requestSubmit()")
+    tools.wait_for("Page.loadEventFired")
+
+
 def test_a_mistyped_search_offers_the_word_the_archive_holds(tmp_path: Path) -> None:
     """`grif` matched nothing and the page said only "No matches."; it offers "grief", a
     link that finds the post. A word the archive holds, or a query with operators, gets no
     offer."""
     db = linking_archive(tmp_path / "blog.db")
     with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
-        open_page(tools, f"{base}blog/-/search")
-        tools.evaluate("document.querySelector('input[name=q]').focus()")
-        tools.call("Input.insertText", text="on grif")
-        tools.events.clear()
-        tools.evaluate("document.querySelector('input[name=q]').form.requestSubmit()")
-        tools.wait_for("Page.loadEventFired")
+        type_a_search(tools, base, "on grif")
         offer = wait_until(tools, "document.querySelector('.wxa-suggestion a')?.textContent")
         assert offer == "on grief"
         tools.events.clear()
@@ -287,12 +293,7 @@ def test_a_posts_address_pasted_into_the_search_leads_to_its_copy(tmp_path: Path
     box: "No matches." alone; the page names the archived post at that address."""
     db = linking_archive(tmp_path / "blog.db")
     with running_server(db) as (_, base), browser(tmp_path / "profile", OFFLINE) as tools:
-        open_page(tools, f"{base}blog/-/search")
-        tools.evaluate("document.querySelector('input[name=q]').focus()")
-        tools.call("Input.insertText", text="http://quiet-rooms.example/post/on-grief/")
-        tools.events.clear()
-        tools.evaluate("document.querySelector('input[name=q]').form.requestSubmit()")
-        tools.wait_for("Page.loadEventFired")
+        type_a_search(tools, base, "http://quiet-rooms.example/post/on-grief/")
         assert wait_until(tools, "document.querySelector('.wxa-addressed a')?.textContent") \
             == "On grief"
         tools.events.clear()
