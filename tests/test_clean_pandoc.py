@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -120,6 +121,22 @@ def test_a_posts_own_admonitions_are_no_pandoc_page() -> None:
     assert {"Set each clove two inches deep.", "Water them once."} <= set(result.body)
 
 
+def pandoc_dump_with(form: str, blocks: str) -> tuple[Any, str, str]:
+    """pandoc's `form` dump of a sample post page with the HTML `blocks` after the post's first
+    paragraph: the post, that paragraph's text, the dump."""
+    if not shutil.which("pandoc"):
+        pytest.skip("pandoc is not installed (Debian's pandoc package)")
+    blog = SampleBlog(seed=23, post_count=3)
+    post = blog.posts[0]
+    page = post_page(Site(blog, "https://www.willow-lane.example"), post)
+    first = post.expected()["body_text"].split("\n")[0]
+    after = page.index("</p>", page.index(html.escape(first[-30:], quote=False))) + 4
+    page = page[:after] + blocks + page[after:]
+    dump = subprocess.run(["pandoc", "-f", "html", "-t", form], input=page,
+                          capture_output=True, text=True, timeout=120, check=True).stdout
+    return post, first, dump
+
+
 # A post teaching a little HTML and Python: its code blocks hold tags, a `:::` line, plain
 # quotes and dashes, and lines in a row, all of them the post's text as its reader sees it.
 _CODE = ('<div class="card">\n  <h2>Hello</h2>\n</div>\n::: not a fence\n'
@@ -131,16 +148,7 @@ _CODE = ('<div class="card">\n  <h2>Hello</h2>\n</div>\n::: not a fence\n'
 # {.k0nJS hook="codeBlockViewer"} ``); a bare <pre> it indents.
 @pytest.mark.parametrize("pre", ['<pre data-hook="codeBlockViewer" class="k0nJS">', "<pre>"])
 def test_a_code_block_in_pandocs_markdown_keeps_every_line(form: str, pre: str) -> None:
-    if not shutil.which("pandoc"):
-        pytest.skip("pandoc is not installed (Debian's pandoc package)")
-    blog = SampleBlog(seed=23, post_count=3)
-    post = blog.posts[0]
-    page = post_page(Site(blog, "https://www.willow-lane.example"), post)
-    first = post.expected()["body_text"].split("\n")[0]
-    after = page.index("</p>", page.index(html.escape(first[-30:], quote=False)))
-    page = page[:after + 4] + pre + html.escape(_CODE) + "</pre>" + page[after + 4:]
-    dump = subprocess.run(["pandoc", "-f", "html", "-t", form], input=page,
-                          capture_output=True, text=True, timeout=120, check=True).stdout
+    post, first, dump = pandoc_dump_with(form, pre + html.escape(_CODE) + "</pre>")
     result = clean_text(dump)
     assert result.title == post.expected()["title"]
     assert result.body[:2] == [first, _CODE]
@@ -155,15 +163,6 @@ _LOOKALIKES = ["::: Chapter one :::", "Use {.class} and [text]{#id} in pandoc.",
 
 @pytest.mark.parametrize("form", FORMATS)
 def test_a_posts_lines_like_pandocs_markup_stay(form: str) -> None:
-    if not shutil.which("pandoc"):
-        pytest.skip("pandoc is not installed (Debian's pandoc package)")
-    blog = SampleBlog(seed=23, post_count=3)
-    post = blog.posts[0]
-    page = post_page(Site(blog, "https://www.willow-lane.example"), post)
-    first = post.expected()["body_text"].split("\n")[0]
-    after = page.index("</p>", page.index(html.escape(first[-30:], quote=False))) + 4
-    page = page[:after] + "".join(f"<p>{html.escape(line)}</p>" for line in _LOOKALIKES) \
-        + page[after:]
-    dump = subprocess.run(["pandoc", "-f", "html", "-t", form], input=page,
-                          capture_output=True, text=True, timeout=120, check=True).stdout
+    _, first, dump = pandoc_dump_with(
+        form, "".join(f"<p>{html.escape(line)}</p>" for line in _LOOKALIKES))
     assert clean_text(dump).body[:1 + len(_LOOKALIKES)] == [first, *_LOOKALIKES]
