@@ -384,7 +384,7 @@ def test_an_archive_without_the_slug_indexes_is_looked_up_as_fast_as_before(
             "SELECT count(*) FROM posts WHERE instr(lower(substr(url, instr(substr(url, 9), "
             "'/') + 8)), ?)", ("winter-gardn",)).fetchone()])
         looked_up = fastest(lambda: archive.posts_by_slug("winter-gardn", anywhere=False))
-        assert looked_up < 2.5 * scans, (looked_up, scans)
+        assert looked_up < 4 * scans, (looked_up, scans)  # 1.5 times; 14 without the fix
         found = archive.posts_by_slug("notes-on-the-quiet-garden-in-winter-59", anywhere=False)
         assert found.exact and found.total == 1
         # Missing its first words: found, as the path holding it (and the longer ones).
