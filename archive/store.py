@@ -809,9 +809,14 @@ class Archive:
         held = [path[1:].replace("%20", "-") for path in paths]
         ends = "lower(substr(url, -length(?))) = ?"
         # Each step: its test of one spelling and the test's arguments for each spelling.
+        # An archive before v29 (served by plain `datasette` before any command upgraded it,
+        # or read-only) has not its indexes: their expressions for every post cost 14 times
+        # these tests, so it is read as before them.
+        indexed = schema.current_version(self.conn) >= 29
         steps = [(f"({schema.POST_SLUG} = ? AND {ends})",
-                  [(path.rsplit("/", 1)[1], path, path) for path in paths], True)]
-        if anywhere:
+                  [(path.rsplit("/", 1)[1], path, path) for path in paths], True) if indexed
+                 else (ends, [(path, path) for path in paths], True)]
+        if anywhere or not indexed:
             steps.append((f"instr(lower({_PATH}), ?)", [(key,) for key in held], False))
         else:
             last = [key.rsplit("/", 1)[-1] for key in held]

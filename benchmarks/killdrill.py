@@ -54,6 +54,9 @@ from crawler.sample_site.server import Gate  # noqa: E402
 MOMENTS = ("discovery", "early", "media", "commit", "end", "twice")
 SIGNALS = {"KILL": signal.SIGKILL, "INT": signal.SIGINT, "TERM": signal.SIGTERM}
 STOP_PATIENCE = 60.0  # seconds a crawl may take to stop on INT or TERM before it counts as hung
+# The command's exit status each stop leaves: killed by SIGKILL; 130 and 143 as a shell reports
+# Ctrl-C and `kill` (docs/crawling.md).
+STOP_EXITS = {"KILL": -signal.SIGKILL, "INT": 130, "TERM": 143}
 
 
 def _alive(pid: int) -> bool:
@@ -234,6 +237,27 @@ class Drill:
         return figures
 
 
+def stop_problems(how: str, stopped: dict[str, Any], resumed: dict[str, Any]) -> list[str]:
+    """What went wrong with the stop `how` (and, for `twice`, the first one) or the resumed
+    crawl, whatever the archive then holds: a drill whose crawl ended before its moment tested
+    nothing, and a stop that hung, printed a traceback or exited otherwise than the signal says
+    is what the drill is there to catch. Empty when all went as a user relies on."""
+    problems = [] if stopped.get("landed", True) else ["the crawl ended before its moment"]
+    for which, stop in (("first stop", stopped.get("first_stop")), ("stop", stopped)):
+        if stop is None:
+            continue
+        if stop["hung"]:
+            problems.append(f"{which}: hung past {STOP_PATIENCE:g} s")
+        if stop["traceback"]:
+            problems.append(f"{which}: traceback {stop['stderr_tail']}")
+        if stop["exit"] != STOP_EXITS[how]:
+            problems.append(f"{which}: exit {stop['exit']}, not {STOP_EXITS[how]}")
+    if resumed["exit"] != 0 or resumed["traceback"] or resumed["status"] != "ok":
+        problems.append(f"resumed: exit {resumed['exit']}, status {resumed['status']}"
+                        f"{', traceback' if resumed['traceback'] else ''}")
+    return problems
+
+
 def _unreadable(path: Path | None, offset: int, length: int) -> str | None:
     """Why the gzip member at `offset` of `path` is not a whole WARC record, or None."""
     if path is None:
@@ -267,11 +291,13 @@ def drill(posts: int, seed: int, signals: list[str], moments: list[str], rounds:
             stopped = run.stopped_at(moment, how)
             resumed = run.resume()
             figures = run.verify()
+            problems = stop_problems(how, stopped, resumed)
             row = {"round": round_number, "signal": how, "moment": moment,
                    "stopped": stopped,
                    "resumed": resumed, "seconds": round(time.monotonic() - began, 1),
+                   "sound": figures["sound"] and not problems, "problems": problems,
                    **{k: figures[k] for k in (
-                       "sound", "live_posts", "archived_posts", "lost", "duplicated",
+                       "live_posts", "archived_posts", "lost", "duplicated",
                        "duplicate_rows", "wrong_versions", "wrong_content",
                        "bad_capture_count", "bad_captures", "images_expected",
                        "images_missing_count", "images_missing", "check", "check_output",
@@ -294,7 +320,8 @@ def _line(row: dict[str, Any]) -> str:
             f"running={row['runs_left_running']} stats={row['stats_sane']} "
             f"runs={','.join(row['run_statuses'])} "
             f"traceback={stopped['traceback'] or row['resumed']['traceback']} "
-            f"{'SOUND' if row['sound'] else 'BROKEN'} ({row['seconds']} s)")
+            f"{'SOUND' if row['sound'] else 'BROKEN'} ({row['seconds']} s)"
+            + (f" problems: {'; '.join(row['problems'])}" if row["problems"] else ""))
 
 
 def main() -> int:
@@ -317,8 +344,8 @@ def main() -> int:
         print(json.dumps(results, indent=2))
     broken = [r for r in results if not r["sound"]]
     for row in broken:
-        print(json.dumps({k: row[k] for k in ("signal", "moment", "lost", "wrong_versions",
-                                               "wrong_content", "bad_captures",
+        print(json.dumps({k: row[k] for k in ("signal", "moment", "problems", "lost",
+                                               "wrong_versions", "wrong_content", "bad_captures",
                                                "images_missing", "check_output",
                                                "run_statuses", "stopped")}), file=sys.stderr)
     return 1 if broken else 0

@@ -1,6 +1,7 @@
 """benchmarks/killdrill.py on a small blog: a crawl killed (SIGKILL of its whole tree) with image
 downloads in flight, resumed, is found sound; and the drill's verdict does see a capture file
-cut short (as a disk losing its tail would leave it), so a sound verdict means something."""
+cut short (as a disk losing its tail would leave it), a stop that hung or printed a traceback,
+and a drill whose moment never came, so a sound verdict means something."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from archive.captures import captures_dir
-from benchmarks.killdrill import Drill
+from benchmarks.killdrill import Drill, stop_problems
 from crawler.sample_site import SampleBlog, serve_blog
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
@@ -28,6 +29,18 @@ def test_a_crawl_killed_with_media_in_flight_resumes_sound_and_a_cut_capture_is_
     assert figures["images_expected"] > 0
     assert figures["sound"], figures
     assert figures["run_statuses"] == ["interrupted", "ok"]
+    assert stop_problems("KILL", stopped, resumed) == []
+    # A drill whose crawl ended before its moment tested nothing; a stop that hung, printed a
+    # traceback or exited otherwise than the signal says, or a resume that failed, is a
+    # failure of what the drill checks, whatever the archive then holds.
+    for broken in ({**stopped, "landed": False}, {**stopped, "hung": True},
+                   {**stopped, "traceback": True}, {**stopped, "exit": 0}):
+        assert stop_problems("KILL", broken, resumed), broken
+    assert stop_problems("INT", stopped, resumed)  # SIGKILL's -9, where Ctrl-C exits 130
+    assert stop_problems("KILL", stopped, {**resumed, "exit": 1})
+    assert stop_problems("KILL", stopped, {**resumed, "traceback": True})
+    twice = {**stopped, "first_stop": {**stopped, "hung": True}}
+    assert stop_problems("KILL", twice, resumed)
 
     for capture_file in captures_dir(db).iterdir():  # the killed crawl's and the resumed one's
         with capture_file.open("r+b") as f:
