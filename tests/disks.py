@@ -28,11 +28,14 @@ def small_disk(folder: Path, size: str) -> Iterator[Path]:
 
 
 def fill(folder: Path) -> None:
-    """Fill the disk holding `folder` to its last byte."""
-    with (folder / "filler").open("wb") as filler, contextlib.suppress(OSError):
-        while True:
-            filler.write(b"\0" * 65536)
-            filler.flush()
+    """Fill the disk holding `folder` to its last byte. Unbuffered: a buffered file's close
+    flushed what the full disk had refused, and raised where the free space was no whole number
+    of chunks (the archive of schema v29 left such a remainder)."""
+    with (folder / "filler").open("wb", buffering=0) as filler:
+        for chunk in (65536, 4096, 1):
+            with contextlib.suppress(OSError):
+                while True:
+                    filler.write(b"\0" * chunk)
 
 
 @contextlib.contextmanager
