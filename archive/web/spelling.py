@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import unicodedata
+
+from archive.search.tokens import as_indexed
 
 _WORD = re.compile(r"[^\W_]+")
 _JOINED = r"[^\W_]+(?:['’-][^\W_]+)*"  # a word, or words joined by an apostrophe or a hyphen
@@ -25,12 +26,6 @@ _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 MIN_LENGTH = 4  # a shorter word has too many neighbours to guess from
 MAX_WORDS = 8
 _SPACELESS = 0x2E80  # CJK and later scripts: a "word" there is a run, not a word
-
-
-def _folded(word: str) -> str:
-    """The word as the index keeps it (unicode61 remove_diacritics 2: lower case, no marks)."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _distance(a: str, b: str, limit: int) -> int:
@@ -93,7 +88,7 @@ def spelled_like(conn: sqlite3.Connection, query: str) -> str | None:
     def respelled(match: re.Match[str]) -> str:
         nonlocal changed
         word = match.group()
-        folded = _folded(word)
+        folded = as_indexed(word)
         if len(folded) < MIN_LENGTH or conn.execute(
                 "SELECT 1 FROM posts_fts_vocab WHERE term = ?", (folded,)).fetchone():
             return word
