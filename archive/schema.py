@@ -1028,6 +1028,7 @@ def _v28(conn: sqlite3.Connection) -> None:
 POST_SLUG = "lower(substr(url, length(rtrim(url, replace(url, '/', ''))) + 1))"
 POST_SLUG_END = ("lower(substr(url, length(rtrim(url, replace(replace(url, '/', ''), '-', '')))"
                  " + 1))")
+SLUG_INDEXES_FROM = 29  # the version that made them
 
 
 def _v29(conn: sqlite3.Connection) -> None:

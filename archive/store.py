@@ -812,7 +812,7 @@ class Archive:
         # An archive before v29 (served by plain `datasette` before any command upgraded it,
         # or read-only) has not its indexes: their expressions for every post cost 14 times
         # these tests, so it is read as before them.
-        indexed = schema.current_version(self.conn) >= 29
+        indexed = schema.current_version(self.conn) >= schema.SLUG_INDEXES_FROM
         steps = [(f"({schema.POST_SLUG} = ? AND {ends})",
                   [(path.rsplit("/", 1)[1], path, path) for path in paths], True) if indexed
                  else (ends, [(path, path) for path in paths], True)]
