@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from html import escape
 from typing import Any
 
@@ -118,29 +119,37 @@ def _wrapped(tag: str, children: list[Any], out: list[str], depth: int) -> None:
     out.append(f"</{tag}>")
 
 
+def _blocks(content: dict[str, Any], wanted: Callable[[dict[str, Any]], bool]
+            ) -> Iterator[dict[str, Any]]:
+    """The document's nodes that are `wanted`, in order, at any depth up to _MAX_DEPTH; a
+    wanted node's own nodes are not searched."""
+    def visit(nodes: Any, depth: int) -> Iterator[dict[str, Any]]:
+        for node in nodes if isinstance(nodes, list) and depth <= _MAX_DEPTH else ():
+            node = _dict(node)
+            if wanted(node):
+                yield node
+            else:
+                yield from visit(node.get("nodes"), depth + 1)
+
+    return visit(content.get("nodes"), 0)
+
+
 def collapsible_items(content: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
     """Each collapsible-list item of the document, in order: the id of its title's last block
     and its answer's nodes. Ricos's viewer renders an item's answer only while it is expanded
     (plugin-collapsible-list's CollapsibleListPair), so the served HTML lacks the collapsed
     ones; the document has them all."""
     items: list[tuple[str, list[dict[str, Any]]]] = []
-
-    def visit(nodes: Any, depth: int) -> None:
-        for node in nodes if isinstance(nodes, list) and depth <= _MAX_DEPTH else ():
-            children = _dict(node).get("nodes")
-            if _dict(node).get("type") != "COLLAPSIBLE_ITEM":
-                visit(children, depth + 1)
-                continue
-            parts = {_dict(part).get("type"): _dict(part).get("nodes")
-                     for part in children if isinstance(part, dict)} \
-                if isinstance(children, list) else {}
-            title, answer = parts.get("COLLAPSIBLE_ITEM_TITLE"), parts.get("COLLAPSIBLE_ITEM_BODY")
-            if isinstance(title, list) and title and isinstance(answer, list):
-                anchor = _dict(title[-1]).get("id")
-                if isinstance(anchor, str) and anchor:
-                    items.append((anchor, [n for n in answer if isinstance(n, dict)]))
-
-    visit(content.get("nodes"), 0)
+    for node in _blocks(content, lambda node: node.get("type") == "COLLAPSIBLE_ITEM"):
+        children = node.get("nodes")
+        parts = {_dict(part).get("type"): _dict(part).get("nodes")
+                 for part in children if isinstance(part, dict)} \
+            if isinstance(children, list) else {}
+        title, answer = parts.get("COLLAPSIBLE_ITEM_TITLE"), parts.get("COLLAPSIBLE_ITEM_BODY")
+        if isinstance(title, list) and title and isinstance(answer, list):
+            anchor = _dict(title[-1]).get("id")
+            if isinstance(anchor, str) and anchor:
+                items.append((anchor, [n for n in answer if isinstance(n, dict)]))
     return items
 
 
@@ -256,27 +265,21 @@ def embeds(content: dict[str, Any]) -> list[tuple[str, str, str]]:
     """Each embed of the document (a link preview shown as the linked post itself, `html` in
     its data; an oEmbed block): its node's id, the address it embeds and its title."""
     found: list[tuple[str, str, str]] = []
-
-    def visit(nodes: Any, depth: int) -> None:
-        for node in nodes if isinstance(nodes, list) and depth <= _MAX_DEPTH else ():
-            node = _dict(node)
-            kind, node_id = node.get("type"), node.get("id")
+    for node in _blocks(content, lambda node: node.get("type") == "EMBED" or (
+            node.get("type") == "LINK_PREVIEW"
+            and bool(_dict(node.get("linkPreviewData")).get("html")))):
+        if node.get("type") == "LINK_PREVIEW":
             preview = _dict(node.get("linkPreviewData"))
+            url, title = _dict(preview.get("link")).get("url"), preview.get("title")
+        else:
             oembed = _dict(_dict(node.get("embedData")).get("oembed"))
-            if kind == "LINK_PREVIEW" and preview.get("html"):
-                url, title = _dict(preview.get("link")).get("url"), preview.get("title")
-            elif kind == "EMBED":
-                url = oembed.get("url") or _dict(node.get("embedData")).get("src")
-                title = oembed.get("title") or oembed.get("authorName")
-            else:
-                visit(node.get("nodes"), depth + 1)
-                continue
-            if isinstance(node_id, str) and isinstance(url, str) and \
-                    url.startswith(("https://", "http://")):
-                found.append((node_id, url, " ".join(title.split())
-                              if isinstance(title, str) else ""))
-
-    visit(content.get("nodes"), 0)
+            url = oembed.get("url") or _dict(node.get("embedData")).get("src")
+            title = oembed.get("title") or oembed.get("authorName")
+        node_id = node.get("id")
+        if isinstance(node_id, str) and isinstance(url, str) and \
+                url.startswith(("https://", "http://")):
+            found.append((node_id, url, " ".join(title.split())
+                          if isinstance(title, str) else ""))
     return found
 
 
@@ -300,44 +303,28 @@ def _place_maps(rendered: dict[str, etree._Element], content: dict[str, Any]) ->
 def maps(content: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """Each map of the document: its node's id and its place's lines (name, address)."""
     found: list[tuple[str, list[str]]] = []
-
-    def visit(nodes: Any, depth: int) -> None:
-        for node in nodes if isinstance(nodes, list) and depth <= _MAX_DEPTH else ():
-            node = _dict(node)
-            settings = _dict(_dict(node.get("mapData")).get("mapSettings"))
-            if node.get("type") != "MAP":
-                visit(node.get("nodes"), depth + 1)
-                continue
-            lines = [" ".join(value.split()) for value in
-                     (settings.get("locationName"), settings.get("address"))
-                     if isinstance(value, str) and value.strip()]
-            if lines and lines[0] == lines[-1]:
-                lines = lines[:1]  # Ricos names a place by its address when given no name
-            if isinstance(node.get("id"), str) and lines:
-                found.append((node["id"], lines))
-
-    visit(content.get("nodes"), 0)
+    for node in _blocks(content, lambda node: node.get("type") == "MAP"):
+        settings = _dict(_dict(node.get("mapData")).get("mapSettings"))
+        lines = [" ".join(value.split()) for value in
+                 (settings.get("locationName"), settings.get("address"))
+                 if isinstance(value, str) and value.strip()]
+        if lines and lines[0] == lines[-1]:
+            lines = lines[:1]  # Ricos names a place by its address when given no name
+        if isinstance(node.get("id"), str) and lines:
+            found.append((node["id"], lines))
     return found
 
 
 def polls(content: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
     """Each poll of the document: its node's id, its question and its options' titles."""
-    found: list[tuple[str, str, list[str]]] = []
-
     def text(value: Any) -> str:
         return " ".join(value.split()) if isinstance(value, str) else ""
 
-    def visit(nodes: Any, depth: int) -> None:
-        for node in nodes if isinstance(nodes, list) and depth <= _MAX_DEPTH else ():
-            node = _dict(node)
-            poll = _dict(_dict(node.get("pollData")).get("poll"))
-            options = poll.get("options")
-            if node.get("type") == "POLL" and isinstance(node.get("id"), str) and \
-                    isinstance(options, list):
-                titles = [text(_dict(option).get("title")) for option in options]
-                found.append((node["id"], text(poll.get("title")), [t for t in titles if t]))
-            else:
-                visit(node.get("nodes"), depth + 1)
+    def poll(node: dict[str, Any]) -> dict[str, Any]:
+        return _dict(_dict(node.get("pollData")).get("poll"))
 
-    visit(content.get("nodes"), 0)
-    return found
+    return [(node["id"], text(poll(node).get("title")),
+             [t for t in (text(_dict(o).get("title")) for o in poll(node)["options"]) if t])
+            for node in _blocks(content, lambda node: node.get("type") == "POLL"
+                                and isinstance(node.get("id"), str)
+                                and isinstance(poll(node).get("options"), list))]
