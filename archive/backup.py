@@ -51,10 +51,15 @@ def destination_for(source: Path, dest: Path) -> Path:
     return dest / source.name if dest.is_dir() else dest
 
 
-def back_up(source: Path, dest: Path) -> Backup:
+def back_up(source: Path, dest: str | os.PathLike[str]) -> Backup:
     """Back up the archive `source` to the new archive `dest` (a file name, or a folder to put
-    it in under its own name); ArchiveError, phrased for the user, when it cannot."""
-    target = destination_for(source, dest)
+    it in under its own name: an existing one, or one said to be a folder by a trailing `/`,
+    which must exist); ArchiveError, phrased for the user, when it cannot."""
+    if isinstance(dest, str) and dest.endswith(("/", os.sep)) and not Path(dest).is_dir():
+        # Said to be a folder, one not there (a backup disk not mounted, a typo): the backup
+        # was written as a file of that name, `/backup/` becoming the file `/backup`.
+        raise ArchiveError(f"no folder {dest}: create it first, or give the backup's file name")
+    target = destination_for(source, Path(dest))
     folder = captures_dir(target)
     sites = sites_path(source)  # $WIXARCHIVE_SITES, else beside it
     sites_copy = target.with_suffix(".sites.toml")  # where the copy's commands look

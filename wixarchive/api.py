@@ -772,15 +772,10 @@ def backup(archive: Archive, dest: StrPath) -> Backup:
     `sites_file`); ArchiveError, with the command's message, when it cannot (`dest` exists,
     is the archive itself, or is in a folder that does not exist)."""
     from archive.backup import back_up
-    from archive.store import ArchiveError
 
     if not isinstance(dest, str | os.PathLike):
         raise TypeError(f"dest: expected a path, not {dest!r}")
-    if isinstance(dest, str) and dest.endswith(("/", os.sep)) and not Path(dest).is_dir():
-        # As the command says it: a folder not there (a backup disk not mounted, a typo)
-        # would be written as a file of that name.
-        raise ArchiveError(f"no folder {dest}: create it first, or give the backup's file name")
-    return back_up(archive.path, Path(dest))
+    return back_up(archive.path, dest)
 
 
 @_takes_archive

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from archive.cli.common import db_option, fail, fail_with
+from archive.cli.common import db_option, fail_with
 from archive.words import counted
 
 
@@ -29,12 +28,8 @@ def command(db: Path, dest: str) -> None:
     from archive.backup import back_up
     from archive.store import ArchiveError
 
-    if dest.endswith(("/", os.sep)) and not Path(dest).is_dir():
-        # Said to be a folder, one not there (a backup disk not mounted, a typo): the backup
-        # was written as a file of that name, `/backup/` becoming the file `/backup`.
-        fail(f"no folder {dest}: create it first, or give the backup's file name")
     try:
-        done = back_up(db, Path(dest))
+        done = back_up(db, dest)
     except ArchiveError as exc:
         fail_with(exc)
     files = f"{done.capture_files} capture file{'s' if done.capture_files != 1 else ''}"
