@@ -196,6 +196,18 @@ def count(archive: Archive, text: str = "", *, site: Names = None, author: Names
                                           until=until, lang=lang, deleted=deleted))
 
 
+def _archived_post(archive: Archive, url: str | int) -> dict[str, Any]:
+    """archive.post(url), LookupError when there is none; a TypeError names the argument as
+    the API's functions name it (`url`)."""
+    try:
+        post = archive.post(url)
+    except TypeError as exc:
+        raise TypeError(str(exc).replace("url_or_id:", "url:", 1)) from None
+    if post is None:
+        raise LookupError(f"no post archived at {url}")
+    return post
+
+
 @_takes_archive
 def diff(archive: Archive, url: str | int, old: int | None = None,
          new: int | None = None) -> list[str]:
@@ -206,12 +218,7 @@ def diff(archive: Archive, url: str | int, old: int | None = None,
     for name, number in (("old", old), ("new", new)):
         if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
             raise TypeError(f"{name}: expected a version number (an int), not {number!r}")
-    try:
-        post = archive.post(url)
-    except TypeError as exc:  # named as this function names it
-        raise TypeError(str(exc).replace("url_or_id:", "url:", 1)) from None
-    if post is None:
-        raise LookupError(f"no post archived at {url}")
+    post = _archived_post(archive, url)
     versions = archive.versions(post["id"])
     if old is None or new is None:
         if len(versions) < 2:
@@ -237,12 +244,7 @@ def post_version(archive: Archive, url: str | int, version: int | str) -> dict[s
     if isinstance(version, bool) or not isinstance(version, int | str):
         raise TypeError(f"version: expected a version number (an int) or id (a str), not "
                         f"{version!r}")
-    try:
-        post = archive.post(url)
-    except TypeError as exc:  # named as this function names it
-        raise TypeError(str(exc).replace("url_or_id:", "url:", 1)) from None
-    if post is None:
-        raise LookupError(f"no post archived at {url}")
+    post = _archived_post(archive, url)
     return post_at_version(post, archive.versions(post["id"]), str(version),
                            archive.archived_spellings)[0]
 
